@@ -1,0 +1,240 @@
+"""What must already be true before a transition (the `guards` named in approvals.workflow).
+
+Each guard takes the transition's context and raises DomainError saying, in the user's language, what is
+missing. Guards read the proposal and the fund year as locked by `approvals.services.perform`.
+"""
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from fundapp.errors import DomainError
+from fundapp.money import format_yuan
+
+from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision
+from .models import State as S
+
+ZERO_SUM = {"total": None}
+
+
+def complete(ctx):
+    p = ctx.proposal
+    missing = []
+    if not p.title.strip():
+        missing.append(_("项目名称"))
+    if not p.content.strip():
+        missing.append(_("项目内容"))
+    if not p.lines.exists() or p.budget <= 0:
+        missing.append(_("预算明细"))
+    if p.beneficiary_count < 1:
+        missing.append(_("受益人数"))
+    if missing:
+        raise DomainError(_("方案不完整，请补充：%(fields)s。") % {"fields": "、".join(str(m) for m in missing)})
+
+
+def art4(ctx):
+    if not ctx.proposal.art4_declaration:
+        raise DomainError(_("请确认本项目不属于第四条禁止的支出。"))
+
+
+def needs(ctx):
+    if not ctx.proposal.needs.exists():
+        raise DomainError(_("请关联本项目回应的居民需求（第九条）。"))
+
+
+def budget_available(ctx):
+    fund_year = ctx.fund_year()
+    if ctx.proposal.budget > fund_year.available:
+        raise DomainError(
+            _("预算 %(budget)s 超过本年度可用经费 %(available)s。")
+            % {"budget": format_yuan(ctx.proposal.budget), "available": format_yuan(fund_year.available)}
+        )
+
+
+def small_group_cap(ctx):
+    p = ctx.proposal
+    if not p.is_small_group:
+        return
+    fund_year = ctx.fund_year()
+    if fund_year.small_group_committed + p.budget > fund_year.small_group_limit:
+        raise DomainError(
+            _("受益群体较小的项目合计不得超过年度经费总额的20%%（上限 %(limit)s，已占用 %(used)s，本项目 %(budget)s）。")
+            % {"limit": format_yuan(fund_year.small_group_limit),
+               "used": format_yuan(fund_year.small_group_committed), "budget": format_yuan(p.budget)}
+        )
+
+
+def reason(ctx):
+    if not str(ctx.data.get("reason") or "").strip():
+        raise DomainError(_("请填写理由。"))
+
+
+def meeting_after_consent(ctx):
+    consent = ctx.proposal.consents.filter(consented=True).order_by("-at").first()
+    held_on = ctx.data["held_on"]
+    if consent is None or held_on < consent.at.date():
+        raise DomainError(_("联席会议必须在街道党工委初步同意之后召开。"))
+    if held_on > ctx.today:
+        raise DomainError(_("会议日期不能晚于今天。"))
+
+
+def notice_after_meeting(ctx):
+    meeting = ctx.proposal.meetings.filter(passed=True).order_by("-held_on", "-pk").first()
+    posted_on = ctx.data["posted_on"]
+    if meeting is None or posted_on < meeting.held_on:
+        raise DomainError(_("公示必须在联席会议通过之后张贴。"))
+    if posted_on > ctx.today:
+        raise DomainError(_("张贴日期不能晚于今天。"))
+    if ctx.data["working_days"] < 3:
+        raise DomainError(_("公示期不得少于3个工作日。"))
+
+
+def _running_notice(ctx, kind):
+    return ctx.proposal.notices.filter(kind=kind, status=Notice.Status.RUNNING).order_by("-pk").first()
+
+
+def notice_period_over(ctx):
+    kind = Notice.Kind.PLAN if ctx.proposal.state == S.NOTICE else Notice.Kind.COMPLETION
+    notice = _running_notice(ctx, kind)
+    if notice is None:
+        raise DomainError(_("没有正在进行的公示。"))
+    if ctx.today < notice.next_step_day:
+        raise DomainError(
+            _("公示期至 %(last)s 结束，%(next)s 起方可办理下一步。")
+            % {"last": notice.last_day.isoformat(), "next": notice.next_step_day.isoformat()}
+        )
+
+
+def no_open_objection(ctx):
+    open_count = Objection.objects.filter(notice__proposal=ctx.proposal, answered_at__isnull=True).count()
+    if open_count:
+        raise DomainError(_("还有 %(n)s 条异议未答复，答复后方可报审。") % {"n": open_count})
+
+
+def _current_round(ctx):
+    return ReviewDecision.objects.filter(proposal=ctx.proposal, round=ctx.proposal.review_round)
+
+
+def leader_not_yet_decided(ctx):
+    decided = _current_round(ctx)
+    if decided.filter(role=ctx.post.role).exists():
+        raise DomainError(_("本轮审批中您的职务已作出决定。"))
+    if decided.filter(by=ctx.by).exists():
+        raise DomainError(_("同一人不能代表两位主要领导审批。"))
+
+
+def both_leaders_approved(ctx):
+    approvals = _current_round(ctx).filter(decision=ReviewDecision.Decision.APPROVE)
+    if approvals.values("role").distinct().count() < 2 or approvals.values("by").distinct().count() < 2:
+        raise DomainError(_("须经党工委书记和建管委主任两位主要领导均同意。"))
+
+
+def no_pending_change(ctx):
+    if ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
+        raise DomainError(_("有待街道党工委同意的变更申请。"))
+
+
+def pending_change(ctx):
+    if not ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
+        raise DomainError(_("没有待处理的变更申请。"))
+
+
+def change_budget_covered(ctx):
+    change = ctx.proposal.changes.filter(status=Change.Status.REQUESTED).get()
+    if change.new_budget is None:
+        return
+    p = ctx.proposal
+    if change.new_budget < p.settled_amount:
+        raise DomainError(_("变更后预算不能低于已结算金额 %(settled)s。") % {"settled": format_yuan(p.settled_amount)})
+    increase = change.new_budget - p.approved_budget
+    if increase <= 0:
+        return
+    fund_year = ctx.fund_year()
+    if increase > fund_year.available:
+        raise DomainError(_("追加预算 %(inc)s 超过本年度可用经费 %(available)s。")
+                          % {"inc": format_yuan(increase), "available": format_yuan(fund_year.available)})
+    if p.is_small_group and fund_year.small_group_committed + increase > fund_year.small_group_limit:
+        raise DomainError(_("追加后受益群体较小的项目合计将超过年度经费总额的20%%。"))
+
+
+def within_budget(ctx):
+    """Paid so far + invoices in signing + this amount never exceeds the approved budget."""
+    p = ctx.proposal
+    amount = ctx.data["amount"]
+    invoice = ctx.data.get("invoice")
+    pending = (
+        Invoice.objects.filter(proposal=p, status__in=[Invoice.Status.SIGNING, Invoice.Status.SIGNED])
+        .exclude(pk=getattr(invoice, "pk", None))
+        .aggregate(total=Sum("amount"))["total"] or 0
+    )
+    if p.settled_amount + pending + amount > p.approved_budget:
+        raise DomainError(
+            _("金额超出批准预算：批准 %(approved)s，已结算 %(settled)s，待结算发票 %(pending)s，本次 %(amount)s。")
+            % {"approved": format_yuan(p.approved_budget), "settled": format_yuan(p.settled_amount),
+               "pending": format_yuan(pending), "amount": format_yuan(amount)}
+        )
+
+
+SIGNING_ORDER = {1: "community_secretary", 2: "construction_director", 3: "subdistrict_secretary"}
+
+
+def signature_order(ctx):
+    invoice = ctx.data["invoice"]
+    if invoice.status != Invoice.Status.SIGNING:
+        raise DomainError(_("该发票当前不需要签字（%(status)s）。") % {"status": invoice.get_status_display()})
+    expected = SIGNING_ORDER[invoice.signatures.count() + 1]
+    if ctx.post.role != expected:
+        from fundapp.models import Role
+
+        raise DomainError(_("现在应由%(role)s签字，签字须依次进行。") % {"role": Role(expected).label})
+
+
+def signer_not_yet_signed(ctx):
+    if ctx.data["invoice"].signatures.filter(by=ctx.by).exists():
+        raise DomainError(_("同一人不能在同一张发票上签字两次。"))
+
+
+def invoice_signed(ctx):
+    invoice = ctx.data["invoice"]
+    if invoice.status == Invoice.Status.SETTLED:
+        from fundapp.errors import Conflict
+
+        raise Conflict(_("该发票已结算，不能重复结算。"))
+    if invoice.status != Invoice.Status.SIGNED or invoice.signatures.count() != 3:
+        raise DomainError(_("发票须经三人依次签字后方可结算。"))
+
+
+def prior_meeting(ctx):
+    meeting = ctx.data.get("meeting")
+    if meeting is None or meeting.proposal_id != ctx.proposal.pk or not meeting.passed:
+        raise DomainError(_("无发票支付须关联本项目事前集体讨论通过的会议决定。"))
+    if meeting.held_on > ctx.data["paid_on"]:
+        raise DomainError(_("集体讨论决定须在支付之前作出。"))
+
+
+def receipt(ctx):
+    if not str(ctx.data.get("recipient_name") or "").strip() or not str(ctx.data.get("receipt_reference") or "").strip():
+        raise DomainError(_("无发票支付须填写收款人并以收款人签字作为结算凭证。"))
+
+
+def voucher_awaiting_notice(ctx):
+    payment = ctx.data["payment"]
+    if not payment.is_voucher or payment.after_notice_id:
+        raise DomainError(_("该笔支付无需或已经张贴事后公示。"))
+
+
+def has_payment(ctx):
+    if not ctx.proposal.payments.exists():
+        raise DomainError(_("尚无结算或支付记录。"))
+
+
+def no_invoice_pending(ctx):
+    if ctx.proposal.invoices.filter(status__in=[Invoice.Status.SIGNING, Invoice.Status.SIGNED]).exists():
+        raise DomainError(_("还有发票在签字或待结算。"))
+
+
+def vouchers_noticed(ctx):
+    if Payment.objects.filter(proposal=ctx.proposal, invoice__isnull=True, after_notice__isnull=True).exists():
+        raise DomainError(_("无发票支付须先张贴事后公示。"))
+
+
+GUARDS = {name: fn for name, fn in globals().items() if callable(fn) and getattr(fn, "__module__", "") == __name__
+          and not name.startswith("_")}

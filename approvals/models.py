@@ -1,0 +1,462 @@
+"""The records of the approval chain (SPEC §4). Only approvals.services writes them; the proposal's
+`state` is set by `approvals.services.perform` alone."""
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fundapp.models import Community, FundYear, Post
+from fundapp.models.money import MONEY, ZERO
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Category(models.IntegerChoices):
+    """Art. 8."""
+
+    HARDSHIP = 1, _("特困群体服务")
+    CONVENIENCE = 2, _("便民利民服务")
+    EMPLOYMENT = 3, _("就业创业服务")
+    PROPERTY = 4, _("物业管理服务")
+    CULTURE_SPORTS = 5, _("文体活动服务")
+    OTHER = 6, _("其他服务")
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("起草中")
+    CONSENT_PENDING = "consent_pending", _("待初步同意")
+    CONSENTED = "consented", _("已初步同意")
+    MEETING_PASSED = "meeting_passed", _("联席会议已通过")
+    NOTICE = "notice", _("公示中")
+    ON_HOLD = "on_hold", _("暂时搁置")
+    UNDER_REVIEW = "under_review", _("审核中")
+    APPROVED = "approved", _("已批准")
+    IN_PROGRESS = "in_progress", _("实施中")
+    ACCEPTED = "accepted", _("已验收")
+    SETTLED = "settled", _("已结算")
+    COMPLETION_NOTICE = "completion_notice", _("完成公示中")
+    COMPLETED = "completed", _("已完成")
+    REJECTED = "rejected", _("不予批准")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Act(models.Model):
+    """Who did it, in which post, when — shared by every step record."""
+
+    by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("经办人"))
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+", null=True,
+                             verbose_name=_("经办职务"))
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Need(models.Model):
+    """A resident need in the community's register (Art. 6, 9)."""
+
+    class Channel(models.TextChoices):
+        DOOR_TO_DOOR = "door", _("入户走访")
+        SERVICE_HALL = "hall", _("便民服务大厅")
+        PLATFORM = "platform", _("议事平台")
+        ONLINE = "online", _("网上提交")
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="needs",
+                                  verbose_name=_("社区"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    channel = models.CharField(_("收集渠道"), max_length=10, choices=Channel.choices)
+    description = models.TextField(_("需求内容"))
+    resident_name = models.CharField(_("提出人"), max_length=50, blank=True)
+    resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("录入人"))
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("居民需求")
+        verbose_name_plural = _("居民需求")
+        constraints = [models.CheckConstraint(name="need_quarter_1_4", condition=Q(quarter__gte=1, quarter__lte=4))]
+
+    def __str__(self):
+        return self.description[:40]
+
+
+class Proposal(models.Model):
+    """One matter (一事一议): the project, its plan and where it stands in the chain."""
+
+    class Beneficiaries(models.TextChoices):
+        BROAD = "broad", _("广大居民")
+        SMALL_GROUP = "small_group", _("较小受益群体")
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="proposals",
+                                  verbose_name=_("社区"))
+    fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="proposals",
+                                  verbose_name=_("年度经费"))
+    title = models.CharField(_("项目名称"), max_length=200)
+    category = models.PositiveSmallIntegerField(_("使用范围"), choices=Category.choices)
+    content = models.TextField(_("项目内容"))
+    beneficiaries = models.CharField(_("受益群体"), max_length=12, choices=Beneficiaries.choices)
+    beneficiary_count = models.PositiveIntegerField(_("受益人数"))
+    planned_start = models.DateField(_("计划开始日期"))
+    planned_end = models.DateField(_("计划完成日期"))
+    contractor = models.CharField(_("承办方"), max_length=200, blank=True)
+    art4_declaration = models.BooleanField(
+        _("不属于第四条禁止的支出"),
+        help_text=_("本项目不用于社区办公开支、社区工作者工资补贴、政府公共服务支出、市委市政府已有资金安排的服务项目或应由物业单位承担的费用。"),
+    )
+    needs = models.ManyToManyField(Need, related_name="proposals", blank=True, verbose_name=_("回应的居民需求"))
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT)
+    budget = models.DecimalField(_("预算"), default=ZERO, **MONEY)
+    # Set on approval (and by approved changes); what settlements may never exceed.
+    approved_budget = models.DecimalField(_("批准预算"), default=ZERO, **MONEY)
+    settled_amount = models.DecimalField(_("已结算金额"), default=ZERO, **MONEY)
+    reserved_amount = models.DecimalField(_("预留金额"), default=ZERO, **MONEY)
+    review_round = models.PositiveSmallIntegerField(_("报审次数"), default=0)
+    review_received_on = models.DateField(_("收到申请日期"), null=True, blank=True)
+    review_deadline = models.DateField(_("审批期限"), null=True, blank=True)
+    review_deadline_confirmed = models.BooleanField(default=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("起草人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        constraints = [
+            models.CheckConstraint(name="proposal_dates_ordered", condition=Q(planned_end__gte=F("planned_start"))),
+            models.CheckConstraint(name="proposal_money_non_negative",
+                                   condition=Q(budget__gte=0, approved_budget__gte=0, settled_amount__gte=0,
+                                               reserved_amount__gte=0)),
+            models.CheckConstraint(name="proposal_settled_within_approved",
+                                   condition=Q(settled_amount__lte=F("approved_budget"))),
+            models.CheckConstraint(name="proposal_reserved_within_approved",
+                                   condition=Q(reserved_amount__lte=F("approved_budget") - F("settled_amount"))),
+            models.CheckConstraint(name="proposal_category_known", condition=Q(category__gte=1, category__lte=6)),
+            models.CheckConstraint(name="proposal_state_known", condition=Q(state__in=State.values)),
+        ]
+        indexes = [models.Index(fields=["community", "state"]), models.Index(fields=["state", "review_deadline"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_small_group(self):
+        return self.beneficiaries == self.Beneficiaries.SMALL_GROUP
+
+
+class BudgetLine(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="lines",
+                                 verbose_name=_("项目"))
+    item = models.CharField(_("支出项目"), max_length=200)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    in_procurement_catalogue = models.BooleanField(_("属于政府采购目录"), default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("预算明细")
+        verbose_name_plural = _("预算明细")
+        constraints = [models.CheckConstraint(name="budget_line_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self):
+        return f"{self.item} {self.amount}"
+
+
+class ConsentDecision(Act):
+    """Preliminary consent (Art. 10) or its return with comments."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents")
+    consented = models.BooleanField(_("同意"))
+    comments = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("初步意见")
+        verbose_name_plural = _("初步意见")
+
+
+class Meeting(Act):
+    """The joint meeting of the two committees and resident representatives (Art. 10)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("会议日期"))
+    place = models.CharField(_("地点"), max_length=200)
+    attendance = models.PositiveIntegerField(_("到会人数"))
+    attendees = models.TextField(_("参会人员"), blank=True)
+    votes_for = models.PositiveIntegerField(_("赞成"))
+    votes_against = models.PositiveIntegerField(_("反对"))
+    votes_abstain = models.PositiveIntegerField(_("弃权"))
+    minutes = models.TextField(_("会议纪要"))
+    passed = models.BooleanField(_("通过"))
+
+    class Meta:
+        ordering = ["held_on", "pk"]
+        verbose_name = _("联席会议")
+        verbose_name_plural = _("联席会议")
+        constraints = [
+            models.CheckConstraint(
+                name="meeting_votes_within_attendance",
+                condition=Q(attendance__gte=F("votes_for") + F("votes_against") + F("votes_abstain")),
+            ),
+            models.CheckConstraint(name="meeting_has_attendance", condition=Q(attendance__gt=0)),
+        ]
+
+
+class Notice(Act):
+    """A public notice on the community board and the public page (Art. 10, 13, 15)."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("项目方案公示")
+        VOUCHER = "voucher", _("无发票支付公示")
+        COMPLETION = "completion", _("项目完成公示")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("公示中")
+        ENDED = "ended", _("已结束")
+        WITHDRAWN = "withdrawn", _("已撤下")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    posted_on = models.DateField(_("张贴日期"))
+    working_days = models.PositiveSmallIntegerField(_("公示工作日数"))
+    last_day = models.DateField(_("公示最后一天"))
+    next_step_day = models.DateField(_("可办理下一步日期"))
+    calendar_confirmed = models.BooleanField(_("按已确认的日历计算"), default=True)
+    text = models.TextField(_("公示内容"), blank=True)
+
+    class Meta:
+        ordering = ["posted_on", "pk"]
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        constraints = [
+            models.CheckConstraint(name="notice_at_least_3_days", condition=Q(working_days__gte=3)),
+            models.CheckConstraint(name="notice_last_day_after_posting", condition=Q(last_day__gte=F("posted_on"))),
+        ]
+
+
+class Objection(models.Model):
+    """A resident's objection to a running notice, online or on paper; open ones block the chain."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上")
+        PAPER = "paper", _("书面")
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    resident_name = models.CharField(_("姓名"), max_length=50)
+    resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
+    text = models.TextField(_("异议内容"))
+    received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answer = models.TextField(_("答复"), blank=True)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["received_at"]
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+
+    @property
+    def is_open(self):
+        return self.answered_at is None
+
+
+class ReviewDecision(Act):
+    """One leader's decision in a review round (Art. 11): the 党工委 secretary's or the 建管委 director's."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("同意")
+        REJECT = "reject", _("不予批准")
+        RETURN = "return", _("退回修改")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    round = models.PositiveSmallIntegerField(_("报审轮次"))
+    role = models.CharField(_("审批职务"), max_length=32)
+    decision = models.CharField(_("决定"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("理由"), blank=True)
+    late = models.BooleanField(_("超期审批"), default=False)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("审批意见")
+        verbose_name_plural = _("审批意见")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "round", "role"], name="review_one_per_leader_per_round"),
+            models.UniqueConstraint(fields=["proposal", "round", "by"], name="review_two_different_people"),
+        ]
+
+
+class Change(Act):
+    """A change during execution (Art. 11): requested by the community, consented and filed by the subdistrict."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待同意")
+        CONSENTED = "consented", _("已同意并备案")
+        REFUSED = "refused", _("不同意")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="changes")
+    description = models.TextField(_("变更内容"))
+    new_budget = models.DecimalField(_("变更后预算"), null=True, blank=True, **MONEY)
+    new_planned_end = models.DateField(_("变更后完成日期"), null=True, blank=True)
+    new_contractor = models.CharField(_("变更后承办方"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comments = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("项目变更")
+        verbose_name_plural = _("项目变更")
+
+
+class FollowUp(Act):
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups")
+    visited_on = models.DateField(_("跟进日期"))
+    notes = models.TextField(_("跟进情况"))
+
+    class Meta:
+        ordering = ["visited_on", "pk"]
+        verbose_name = _("项目跟进")
+        verbose_name_plural = _("项目跟进")
+
+
+class Acceptance(Act):
+    """The subdistrict's inspection on completion (Art. 12)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="acceptances")
+    inspected_on = models.DateField(_("验收日期"))
+    quality = models.TextField(_("项目质量"))
+    satisfaction_method = models.CharField(_("满意度调查方式"), max_length=200)
+    asked_count = models.PositiveIntegerField(_("调查人数"))
+    satisfied_count = models.PositiveIntegerField(_("满意人数"))
+    passed = models.BooleanField(_("验收合格"))
+
+    class Meta:
+        ordering = ["inspected_on", "pk"]
+        verbose_name = _("综合验收")
+        verbose_name_plural = _("综合验收")
+        constraints = [
+            models.CheckConstraint(name="acceptance_satisfied_within_asked",
+                                   condition=Q(satisfied_count__lte=F("asked_count"))),
+        ]
+
+
+class Invoice(models.Model):
+    """A contractor's invoice: three ordered signatures (Art. 13), then settlement once."""
+
+    class Status(models.TextChoices):
+        SIGNING = "signing", _("签字中")
+        SIGNED = "signed", _("待结算")
+        SETTLED = "settled", _("已结算")
+        RETURNED = "returned", _("已退回")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="invoices")
+    contractor = models.CharField(_("开票单位"), max_length=200)
+    number = models.CharField(_("发票号码"), max_length=50)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    issued_on = models.DateField(_("开票日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SIGNING)
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["registered_at", "pk"]
+        verbose_name = _("发票")
+        verbose_name_plural = _("发票")
+        constraints = [
+            models.CheckConstraint(name="invoice_amount_positive", condition=Q(amount__gt=0)),
+            # A returned invoice may be registered again; a live one only once.
+            models.UniqueConstraint(fields=["contractor", "number"], condition=~Q(status="returned"),
+                                    name="invoice_number_unique_while_live"),
+        ]
+
+    def __str__(self):
+        return f"{self.contractor} {self.number}"
+
+
+class Signature(Act):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="signatures")
+    order = models.PositiveSmallIntegerField(_("签字顺序"))
+    role = models.CharField(_("签字职务"), max_length=32)
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = _("发票签字")
+        verbose_name_plural = _("发票签字")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "order"], name="signature_one_per_step"),
+            models.UniqueConstraint(fields=["invoice", "by"], name="signature_three_different_people"),
+            models.CheckConstraint(name="signature_order_1_3", condition=Q(order__gte=1, order__lte=3)),
+        ]
+
+
+class InvoiceRefusal(Act):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refusals")
+    reason = models.TextField(_("退回理由"))
+
+    class Meta:
+        verbose_name = _("发票退回")
+        verbose_name_plural = _("发票退回")
+
+
+class Payment(Act):
+    """Money paid out for a project: an invoice settlement or a no-invoice voucher (Art. 13)."""
+
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", _("银行转账")
+        CHEQUE = "cheque", _("支票")
+        CASH = "cash", _("现金")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="payments")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="payment", verbose_name=_("发票"))
+    amount = models.DecimalField(_("金额"), **MONEY)
+    paid_on = models.DateField(_("支付日期"))
+    method = models.CharField(_("支付方式"), max_length=10, choices=Method.choices)
+    reference = models.CharField(_("凭证号"), max_length=100)
+    ledger_entry = models.OneToOneField("fundapp.LedgerEntry", on_delete=models.PROTECT, related_name="payment")
+    # Without an invoice: the prior collective decision, the recipient and their signed receipt.
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("事前集体决定"))
+    recipient_name = models.CharField(_("收款人"), max_length=50, blank=True)
+    receipt_reference = models.CharField(_("收款人签字凭证"), max_length=200, blank=True)
+    after_notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("事后公示"))
+    # A retried or double-clicked request carries the same key and pays once.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        verbose_name = _("支付")
+        verbose_name_plural = _("支付")
+        constraints = [
+            models.CheckConstraint(name="payment_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="payment_invoice_or_voucher",
+                condition=Q(invoice__isnull=False, meeting__isnull=True)
+                | Q(invoice__isnull=True, meeting__isnull=False) & ~Q(recipient_name="") & ~Q(receipt_reference=""),
+            ),
+        ]
+
+    @property
+    def is_voucher(self):
+        return self.invoice_id is None
+
+
+class SupervisionOpinion(Act):
+    """The supervision committee's opinion on any step (Art. 14)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="opinions")
+    text = models.TextField(_("监督意见"))
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("监督意见")
+        verbose_name_plural = _("监督意见")

@@ -1,0 +1,628 @@
+"""Every write of the approval chain. `perform` is the one place a proposal's state changes:
+lock the row, check the right, check the guards, write, audit — all in one transaction, so a refused
+action writes nothing. Services are keyword-only, take the acting user, and raise DomainError."""
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from fundapp import rights
+from fundapp.errors import Conflict, DomainError, NotAllowed
+from fundapp.models import FundYear
+from fundapp.money import parse_amount
+from fundapp.services import money as money_services
+from workdays import calendar
+
+from . import guards as guard_functions
+from .models import (
+    Acceptance, BudgetLine, Category, Change, ConsentDecision, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
+    Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
+)
+from .models import State as S
+from .workflow import EDITABLE, RESERVING, TRANSITIONS
+
+
+@dataclass
+class Context:
+    proposal: Proposal
+    by: object
+    post: object
+    data: dict
+    today: datetime.date
+    _fund_year: FundYear | None = field(default=None, repr=False)
+
+    def fund_year(self):
+        """The proposal's fund year, locked (after the proposal: the one lock order everywhere)."""
+        if self._fund_year is None:
+            self._fund_year = money_services.fund_year_for_update(
+                community=self.proposal.community, year=self.proposal.fund_year.year
+            )
+        return self._fund_year
+
+
+def _snapshot(p):
+    return {"state": p.state, "budget": p.budget, "approved_budget": p.approved_budget,
+            "settled_amount": p.settled_amount, "reserved_amount": p.reserved_amount}
+
+
+def perform(*, proposal, action, by, effect=None, roles=None, load=None, **data):
+    """Apply transition `action` to `proposal` as `by`; run `effect(ctx)` to write its records.
+
+    `load(proposal)` returns more rows for the guards, read (and locked) after the proposal's lock —
+    the one lock order everywhere: proposal, then its invoices, then the fund year.
+    """
+    transition = TRANSITIONS[action]
+    with transaction.atomic():
+        p = Proposal.objects.select_for_update().select_related("community", "fund_year").get(pk=proposal.pk)
+        if p.state not in transition.sources:
+            raise DomainError(
+                _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
+                % {"state": p.get_state_display(), "action": transition.label}
+            )
+        decision = rights.check(by, transition.permission, p.community, roles=roles or transition.roles)
+        if not decision:
+            raise NotAllowed(decision.reason)
+        if load:
+            data = {**data, **load(p)}
+        ctx = Context(proposal=p, by=by, post=decision.post, data=data, today=timezone.localdate())
+        for name in transition.guards:
+            guard_functions.GUARDS[name](ctx)
+        before = _snapshot(p)
+        result = effect(ctx) if effect else None
+        if transition.target:
+            p.state = transition.target
+        p.save()
+        audit_record(
+            actor=by, post=decision.post, action=f"proposal.{action}", target=p, community_id=p.community_id,
+            before=before, after={**_snapshot(p), **_audit_details(data)}, note=str(data.get("reason") or ""),
+        )
+    proposal.refresh_from_db()
+    return result if result is not None else p
+
+
+def _audit_details(data):
+    simple = (str, int, Decimal, datetime.date, bool, type(None))
+    return {k: v for k, v in data.items() if isinstance(v, simple)}
+
+
+def _require(user, codename, community):
+    decision = rights.check(user, codename, community)
+    if not decision:
+        raise NotAllowed(decision.reason)
+    return decision.post
+
+
+def _clean(obj):
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise DomainError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+
+
+# ---- needs and drafting -------------------------------------------------------------------------
+
+def need_record(*, community, by, channel, description, resident_name="", resident_contact="", on=None):
+    """A need in the register; `by=None` for a resident's own online submission."""
+    post = _require(by, "draft_proposal", community) if by is not None else None
+    on = on or timezone.localdate()
+    if not str(description).strip():
+        raise DomainError(_("请填写需求内容。"))
+    with transaction.atomic():
+        need = Need(community=community, year=on.year, quarter=(on.month - 1) // 3 + 1, channel=channel,
+                    description=description, resident_name=resident_name, resident_contact=resident_contact,
+                    recorded_by=by)
+        _clean(need)
+        need.save()
+        audit_record(actor=by, post=post, action="need.record", target=need, community_id=community.pk,
+                     after={"channel": channel})
+    return need
+
+
+def _validated_plan(fields, lines):
+    try:
+        category = int(fields["category"])
+    except (TypeError, ValueError, KeyError):
+        raise DomainError(_("请选择使用范围。")) from None
+    if category not in Category.values:
+        raise DomainError(_("未知的使用范围“%(value)s”。") % {"value": fields["category"]})
+    try:
+        count = int(fields["beneficiary_count"])
+    except (TypeError, ValueError, KeyError):
+        raise DomainError(_("受益人数须为整数。")) from None
+    if count < 1:
+        raise DomainError(_("受益人数至少为 1。"))
+    if fields["beneficiaries"] not in Proposal.Beneficiaries.values:
+        raise DomainError(_("请选择受益群体。"))
+    if fields["planned_end"] < fields["planned_start"]:
+        raise DomainError(_("计划完成日期不能早于开始日期。"))
+    if not lines:
+        raise DomainError(_("请至少填写一项预算明细。"))
+    clean_lines = []
+    for item, amount, *rest in lines:
+        if not str(item).strip():
+            raise DomainError(_("预算明细须写明支出项目。"))
+        clean_lines.append((str(item).strip(), parse_amount(amount), bool(rest[0]) if rest else True))
+    budget = sum((amount for _, amount, _ in clean_lines), Decimal("0.00"))
+    parse_amount(budget)  # the total too must be a sane amount
+    return {**fields, "category": category, "beneficiary_count": count}, clean_lines, budget
+
+
+PLAN_FIELDS = ("title", "category", "content", "beneficiaries", "beneficiary_count", "planned_start",
+               "planned_end", "contractor", "art4_declaration")
+
+
+def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
+    post = _require(by, "draft_proposal", community)
+    year = year or timezone.localdate().year
+    fields, clean_lines, budget = _validated_plan({k: fields.get(k) for k in PLAN_FIELDS}, lines)
+    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    if fund_year is None or fund_year.is_closed:
+        raise DomainError(_("%(year)s年度经费尚未下达或已结转。") % {"year": year})
+    with transaction.atomic():
+        proposal = Proposal(community=community, fund_year=fund_year, created_by=by, budget=budget, **fields)
+        _clean(proposal)
+        proposal.save()
+        BudgetLine.objects.bulk_create(
+            [BudgetLine(proposal=proposal, item=i, amount=a, in_procurement_catalogue=c) for i, a, c in clean_lines]
+        )
+        proposal.needs.set([n for n in needs if n.community_id == community.pk])
+        audit_record(actor=by, post=post, action="proposal.create", target=proposal, community_id=community.pk,
+                     after={**_snapshot(proposal), "title": proposal.title})
+    return proposal
+
+
+def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
+    post = _require(by, "draft_proposal", proposal.community)
+    with transaction.atomic():
+        p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if p.state not in EDITABLE:
+            raise DomainError(_("项目处于“%(state)s”状态，方案不能修改。") % {"state": p.get_state_display()})
+        current = {k: getattr(p, k) for k in PLAN_FIELDS}
+        current_lines = [(ln.item, ln.amount, ln.in_procurement_catalogue) for ln in p.lines.all()]
+        merged, clean_lines, budget = _validated_plan({**current, **fields},
+                                                      current_lines if lines is None else lines)
+        before = {**_snapshot(p), "title": p.title}
+        for key, value in merged.items():
+            setattr(p, key, value)
+        p.budget = budget
+        _clean(p)
+        p.save()
+        if lines is not None:
+            p.lines.all().delete()
+            BudgetLine.objects.bulk_create(
+                [BudgetLine(proposal=p, item=i, amount=a, in_procurement_catalogue=c) for i, a, c in clean_lines]
+            )
+        if needs is not None:
+            p.needs.set([n for n in needs if n.community_id == p.community_id])
+        audit_record(actor=by, post=post, action="proposal.update", target=p, community_id=p.community_id,
+                     before=before, after={**_snapshot(p), "title": p.title})
+    proposal.refresh_from_db()
+    return proposal
+
+
+# ---- proposal, consent, meeting, notice ---------------------------------------------------------
+
+def proposal_submit_for_consent(*, proposal, by):
+    return perform(proposal=proposal, action="submit_for_consent", by=by)
+
+
+def consent_decide(*, proposal, by, consented, comments=""):
+    def effect(ctx):
+        return ConsentDecision.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, consented=consented,
+                                              comments=comments)
+
+    action = "consent" if consented else "return_consent"
+    return perform(proposal=proposal, action=action, by=by, effect=effect, reason=comments)
+
+
+def meeting_record(*, proposal, by, held_on, place, attendance, votes_for, votes_against, votes_abstain,
+                   minutes, attendees=""):
+    numbers = {}
+    for name, value in [("attendance", attendance), ("votes_for", votes_for), ("votes_against", votes_against),
+                        ("votes_abstain", votes_abstain)]:
+        try:
+            numbers[name] = int(value)
+        except (TypeError, ValueError):
+            raise DomainError(_("人数和票数须为整数。")) from None
+        if numbers[name] < 0:
+            raise DomainError(_("人数和票数不能为负数。"))
+    if numbers["attendance"] < 1:
+        raise DomainError(_("到会人数至少为 1。"))
+    if numbers["votes_for"] + numbers["votes_against"] + numbers["votes_abstain"] > numbers["attendance"]:
+        raise DomainError(_("赞成、反对、弃权票数之和不能超过到会人数。"))
+    if not str(minutes).strip():
+        raise DomainError(_("请填写会议纪要。"))
+    # Passed by a majority of those present.
+    passed = numbers["votes_for"] * 2 > numbers["attendance"]
+
+    def effect(ctx):
+        return Meeting.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, held_on=held_on, place=place,
+                                      attendees=attendees, minutes=minutes, passed=passed, **numbers)
+
+    return perform(proposal=proposal, action="meeting_passed" if passed else "meeting_failed", by=by,
+                   effect=effect, held_on=held_on, **numbers)
+
+
+def _new_notice(ctx, kind, posted_on, working_days, text=""):
+    last = calendar.notice_last_day(posted_on, working_days)
+    nxt = calendar.notice_next_step_day(posted_on, working_days)
+    return Notice.objects.create(
+        proposal=ctx.proposal, by=ctx.by, post=ctx.post, kind=kind, posted_on=posted_on,
+        working_days=working_days, last_day=last.day, next_step_day=nxt.day, calendar_confirmed=last.confirmed,
+        text=text,
+    )
+
+
+def _working_days(value):
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("公示工作日数须为整数。")) from None
+    if days < 3:
+        raise DomainError(_("公示期不得少于3个工作日。"))
+    if days > 60:
+        raise DomainError(_("公示期最长 60 个工作日。"))
+    return days
+
+
+def notice_post(*, proposal, by, posted_on, working_days=3, text=""):
+    working_days = _working_days(working_days)
+    return perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on,
+                   working_days=working_days,
+                   effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
+
+
+def objection_record(*, notice, channel, resident_name, text, resident_contact="", by=None):
+    """An objection to a running notice: recorded by staff from paper (`by`), or online by a resident."""
+    community = notice.proposal.community
+    post = _require(by, "draft_proposal", community) if by is not None else None
+    if not str(text).strip() or not str(resident_name).strip():
+        raise DomainError(_("请填写姓名和异议内容。"))
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice.pk)
+        today = timezone.localdate()
+        if notice.status != Notice.Status.RUNNING or not (notice.posted_on <= today <= notice.last_day):
+            raise DomainError(_("该公示不在公示期内，不能提出异议。"))
+        objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,
+                                             resident_contact=resident_contact, text=text, recorded_by=by)
+        audit_record(actor=by, post=post, action="objection.record", target=objection, community_id=community.pk,
+                     after={"channel": channel, "notice": notice.pk})
+    return objection
+
+
+def objection_answer(*, objection, by, answer):
+    community = objection.notice.proposal.community
+    post = _require(by, "file_proposal", community)
+    if not str(answer).strip():
+        raise DomainError(_("请填写答复内容。"))
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        if not objection.is_open:
+            raise DomainError(_("该异议已经答复。"))
+        objection.answer, objection.answered_at = answer, timezone.now()
+        objection.answered_by, objection.answered_post = by, post
+        objection.save()
+        audit_record(actor=by, post=post, action="objection.answer", target=objection, community_id=community.pk,
+                     after={"answered": True})
+    return objection
+
+
+def _close_notices(ctx, kind, status):
+    ctx.proposal.notices.filter(kind=kind, status=Notice.Status.RUNNING).update(status=status)
+
+
+def proposal_hold(*, proposal, by, reason):
+    return perform(proposal=proposal, action="hold", by=by, reason=reason,
+                   effect=lambda ctx: _close_notices(ctx, Notice.Kind.PLAN, Notice.Status.WITHDRAWN))
+
+
+def proposal_replan(*, proposal, by, reason):
+    return perform(proposal=proposal, action="replan", by=by, reason=reason,
+                   effect=lambda ctx: _close_notices(ctx, Notice.Kind.PLAN, Notice.Status.WITHDRAWN))
+
+
+# ---- review -------------------------------------------------------------------------------------
+
+def proposal_submit_for_review(*, proposal, by):
+    def effect(ctx):
+        _close_notices(ctx, Notice.Kind.PLAN, Notice.Status.ENDED)
+        p = ctx.proposal
+        deadline = calendar.deadline_after(ctx.today, 5)
+        p.review_round += 1
+        p.review_received_on = ctx.today
+        p.review_deadline = deadline.day
+        p.review_deadline_confirmed = deadline.confirmed
+
+    return perform(proposal=proposal, action="submit_for_review", by=by, effect=effect)
+
+
+def review_decide(*, proposal, by, decision, reason=""):
+    """One leader's decision. The second approval of a round approves the project and reserves its budget."""
+    action = {"approve": "review_approve", "reject": "reject", "return": "return_for_revision"}.get(decision)
+    if action is None:
+        raise DomainError(_("未知的审批决定。"))
+
+    def effect(ctx):
+        return ReviewDecision.objects.create(
+            proposal=ctx.proposal, round=ctx.proposal.review_round, role=ctx.post.role, decision=decision,
+            reason=reason, by=by, post=ctx.post,
+            late=bool(ctx.proposal.review_deadline and ctx.today > ctx.proposal.review_deadline),
+        )
+
+    with transaction.atomic():
+        result = perform(proposal=proposal, action=action, by=by, effect=effect, reason=reason)
+        if decision == "approve":
+            p = Proposal.objects.get(pk=proposal.pk)
+            approvals = p.reviews.filter(round=p.review_round, decision="approve")
+            if approvals.count() == 2:
+                perform(proposal=p, action="approve", by=by, effect=_reserve)
+    proposal.refresh_from_db()
+    return result
+
+
+def _reserve(ctx):
+    p = ctx.proposal
+    money_services.fund_year_reserve(ctx.fund_year(), p.budget, small_group=p.is_small_group)
+    p.approved_budget = p.budget
+    p.reserved_amount = p.budget
+
+
+def _release_remaining(ctx):
+    p = ctx.proposal
+    if p.reserved_amount:
+        money_services.fund_year_release(ctx.fund_year(), p.reserved_amount, small_group=p.is_small_group)
+        p.reserved_amount = Decimal("0.00")
+
+
+def proposal_start(*, proposal, by):
+    return perform(proposal=proposal, action="start", by=by)
+
+
+def proposal_withdraw(*, proposal, by, reason):
+    def effect(ctx):
+        if ctx.proposal.state in RESERVING:
+            _release_remaining(ctx)
+        ctx.proposal.notices.filter(status=Notice.Status.RUNNING).update(status=Notice.Status.WITHDRAWN)
+
+    return perform(proposal=proposal, action="withdraw", by=by, reason=reason, effect=effect)
+
+
+# ---- execution ----------------------------------------------------------------------------------
+
+def change_request(*, proposal, by, description, new_budget=None, new_planned_end=None, new_contractor=""):
+    if not str(description).strip():
+        raise DomainError(_("请说明变更内容。"))
+    new_budget = parse_amount(new_budget) if new_budget not in (None, "") else None
+
+    def effect(ctx):
+        return Change.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, description=description,
+                                     new_budget=new_budget, new_planned_end=new_planned_end,
+                                     new_contractor=new_contractor)
+
+    return perform(proposal=proposal, action="request_change", by=by, effect=effect, description=description)
+
+
+def change_decide(*, proposal, by, consent, comments=""):
+    def effect(ctx):
+        change = ctx.proposal.changes.select_for_update().get(status=Change.Status.REQUESTED)
+        change.status = Change.Status.CONSENTED if consent else Change.Status.REFUSED
+        change.decided_by, change.decided_post, change.decided_at = by, ctx.post, timezone.now()
+        change.decision_comments = comments
+        change.save()
+        if not consent:
+            return change
+        p = ctx.proposal
+        if change.new_budget is not None and change.new_budget != p.approved_budget:
+            delta = change.new_budget - p.approved_budget
+            if delta > 0:
+                money_services.fund_year_reserve(ctx.fund_year(), delta, small_group=p.is_small_group)
+            else:
+                money_services.fund_year_release(ctx.fund_year(), -delta, small_group=p.is_small_group)
+            p.approved_budget = p.budget = change.new_budget
+            p.reserved_amount += delta
+        if change.new_planned_end:
+            p.planned_end = change.new_planned_end
+        if change.new_contractor:
+            p.contractor = change.new_contractor
+        return change
+
+    action = "consent_change" if consent else "refuse_change"
+    return perform(proposal=proposal, action=action, by=by, effect=effect, reason=comments or ("ok" if consent else ""))
+
+
+def follow_up_record(*, proposal, by, visited_on, notes):
+    if not str(notes).strip():
+        raise DomainError(_("请填写跟进情况。"))
+    return perform(proposal=proposal, action="follow_up", by=by, effect=lambda ctx: FollowUp.objects.create(
+        proposal=ctx.proposal, by=by, post=ctx.post, visited_on=visited_on, notes=notes))
+
+
+def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_method, asked_count, satisfied_count,
+                      passed):
+    try:
+        asked, satisfied = int(asked_count), int(satisfied_count)
+    except (TypeError, ValueError):
+        raise DomainError(_("调查人数和满意人数须为整数。")) from None
+    if asked < 1 or satisfied < 0 or satisfied > asked:
+        raise DomainError(_("满意人数须在 0 到调查人数之间，调查人数至少为 1。"))
+    if inspected_on > timezone.localdate():
+        raise DomainError(_("验收日期不能晚于今天。"))
+
+    def effect(ctx):
+        return Acceptance.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, inspected_on=inspected_on,
+                                         quality=quality, satisfaction_method=satisfaction_method,
+                                         asked_count=asked, satisfied_count=satisfied, passed=passed)
+
+    return perform(proposal=proposal, action="accept" if passed else "accept_failed", by=by, effect=effect)
+
+
+# ---- invoices and payments ----------------------------------------------------------------------
+
+def invoice_register(*, proposal, by, contractor, number, amount, issued_on):
+    amount = parse_amount(amount)
+    if not str(number).strip() or not str(contractor).strip():
+        raise DomainError(_("请填写开票单位和发票号码。"))
+
+    def effect(ctx):
+        try:
+            with transaction.atomic():
+                return Invoice.objects.create(proposal=ctx.proposal, contractor=contractor, number=number,
+                                              amount=amount, issued_on=issued_on, registered_by=by)
+        except IntegrityError:
+            raise DomainError(_("该发票已经登记。")) from None
+
+    return perform(proposal=proposal, action="register_invoice", by=by, effect=effect, amount=amount)
+
+
+def _next_signer_role(invoice):
+    return guard_functions.SIGNING_ORDER.get(invoice.signatures.count() + 1)
+
+
+def invoice_sign(*, invoice, by):
+    def effect(ctx):
+        inv = ctx.data["invoice"]
+        order = inv.signatures.count() + 1
+        Signature.objects.create(invoice=inv, order=order, role=ctx.post.role, by=by, post=ctx.post)
+        if order == 3:
+            inv.status = Invoice.Status.SIGNED
+            inv.save(update_fields=["status"])
+        return inv
+
+    return _invoice_action(invoice, "sign_invoice", by, effect)
+
+
+def invoice_refuse(*, invoice, by, reason):
+    def effect(ctx):
+        inv = ctx.data["invoice"]
+        InvoiceRefusal.objects.create(invoice=inv, by=by, post=ctx.post, reason=reason)
+        inv.status = Invoice.Status.RETURNED
+        inv.save(update_fields=["status"])
+        return inv
+
+    return _invoice_action(invoice, "refuse_invoice", by, effect, reason=reason)
+
+
+def _lock_invoice(invoice_pk):
+    return lambda proposal: {"invoice": Invoice.objects.select_for_update().get(pk=invoice_pk)}
+
+
+def _invoice_action(invoice, action, by, effect, **data):
+    inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
+    # Only the next signer's post counts; the signature_order guard re-checks it under the lock.
+    role = _next_signer_role(inv) if inv.status == Invoice.Status.SIGNING else None
+    return perform(proposal=inv.proposal, action=action, by=by, roles={role} if role else None, effect=effect,
+                   load=_lock_invoice(inv.pk), **data)
+
+
+def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=None):
+    """Pay the contractor directly after the third signature; posts the expenditure. Pays once."""
+    key = idempotency_key or f"invoice-{invoice.pk}"
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.invoice_id != invoice.pk:
+            raise Conflict(_("该请求编号已用于另一笔支付。"))
+        return existing
+    if method not in Payment.Method.values:
+        raise DomainError(_("请选择支付方式。"))
+    if not str(reference).strip():
+        raise DomainError(_("请填写支付凭证号。"))
+
+    def effect(ctx):
+        inv = ctx.data["invoice"]
+        return _pay(ctx, amount=inv.amount, invoice=inv, paid_on=paid_on, method=method, reference=reference,
+                    key=key, description=_("结算发票 %(number)s（%(title)s）") % {"number": inv.number,
+                                                                            "title": ctx.proposal.title})
+
+    inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
+    try:
+        return perform(proposal=inv.proposal, action="settle_invoice", by=by, effect=effect,
+                       load=_lock_invoice(inv.pk), amount=inv.amount)
+    except IntegrityError:
+        # A concurrent request with the same key (or for the same invoice) won the race.
+        existing = Payment.objects.filter(idempotency_key=key).first()
+        if existing is not None and existing.invoice_id == invoice.pk:
+            return existing
+        raise Conflict(_("该发票已结算，不能重复结算。")) from None
+
+
+def _pay(ctx, *, amount, paid_on, method, reference, key, description, invoice=None, **voucher):
+    p = ctx.proposal
+    fund_year = ctx.fund_year()
+    entry = money_services.fund_year_spend(fund_year, amount, by=ctx.by, entry_date=paid_on,
+                                           description=description, source=f"approvals.proposal:{p.pk}")
+    payment = Payment.objects.create(proposal=p, invoice=invoice, amount=amount, paid_on=paid_on, method=method,
+                                     reference=reference, ledger_entry=entry, idempotency_key=key, by=ctx.by,
+                                     post=ctx.post, **voucher)
+    p.settled_amount += amount
+    p.reserved_amount -= amount
+    if invoice is not None:
+        invoice.status = Invoice.Status.SETTLED
+        invoice.save(update_fields=["status"])
+    return payment
+
+
+def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amount, paid_on, method, reference,
+                idempotency_key=None):
+    """Pay without an invoice (individual contractors, aid): prior meeting decision + signed receipt."""
+    amount = parse_amount(amount)
+    key = idempotency_key or f"voucher-{uuid.uuid4()}"
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if method not in Payment.Method.values:
+        raise DomainError(_("请选择支付方式。"))
+
+    def effect(ctx):
+        return _pay(ctx, amount=amount, paid_on=paid_on, method=method, reference=reference, key=key,
+                    description=_("无发票支付（%(title)s）") % {"title": ctx.proposal.title}, meeting=meeting,
+                    recipient_name=recipient_name, receipt_reference=receipt_reference)
+
+    return perform(proposal=proposal, action="pay_voucher", by=by, effect=effect, meeting=meeting, amount=amount,
+                   recipient_name=recipient_name, receipt_reference=receipt_reference, paid_on=paid_on)
+
+
+def voucher_notice_post(*, payment, by, posted_on, working_days=3):
+    working_days = _working_days(working_days)
+
+    def effect(ctx):
+        notice = _new_notice(ctx, Notice.Kind.VOUCHER, posted_on, working_days)
+        Payment.objects.filter(pk=payment.pk).update(after_notice=notice)
+        return notice
+
+    return perform(proposal=payment.proposal, action="post_voucher_notice", by=by, effect=effect,
+                   load=lambda p: {"payment": Payment.objects.select_for_update().get(pk=payment.pk)})
+
+
+def settlement_finish(*, proposal, by):
+    """All paid: what is left of the reservation goes back to the fund year's available money."""
+    return perform(proposal=proposal, action="finish_settlement", by=by, effect=_release_remaining)
+
+
+def completion_notice_post(*, proposal, by, posted_on, working_days=3, text=""):
+    working_days = _working_days(working_days)
+    if posted_on > timezone.localdate():
+        raise DomainError(_("张贴日期不能晚于今天。"))
+    return perform(proposal=proposal, action="post_completion_notice", by=by,
+                   effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))
+
+
+def proposal_complete(*, proposal, by):
+    return perform(proposal=proposal, action="complete", by=by,
+                   effect=lambda ctx: _close_notices(ctx, Notice.Kind.COMPLETION, Notice.Status.ENDED))
+
+
+def supervision_opinion_record(*, proposal, by, text):
+    post = _require(by, "supervise", proposal.community)
+    if not str(text).strip():
+        raise DomainError(_("请填写监督意见。"))
+    with transaction.atomic():
+        opinion = SupervisionOpinion.objects.create(proposal=proposal, by=by, post=post, text=text)
+        audit_record(actor=by, post=post, action="supervision.opinion", target=opinion,
+                     community_id=proposal.community_id, after={"proposal": proposal.pk})
+    return opinion

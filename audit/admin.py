@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import AuditChainHead, AuditRecord
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnlyAdmin):
+    list_display = (
+        "recorded_at", "chain", "seq", "action", "actor_name", "post_label",
+        "target_type", "target_id",
+    )
+    list_filter = ("action", "chain")
+    search_fields = ("actor_name", "post_label", "action", "target_id", "note", "hash")
+    ordering = ("-id",)
+    # Counting a large, ever-growing table on every page load is the slow part of the changelist.
+    show_full_result_count = False
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("chain", "seq", "last_hash")
+    search_fields = ("chain",)
+    ordering = ("chain",)

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove a written audit record."""
+
+
+class AuditRecordQuerySet(models.QuerySet):
+    # Bulk paths skip Model.save()/delete(), so they are closed here too; the database triggers
+    # remain the real guard.
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("审计记录只能追加，不能修改。"))
+
+    def delete(self):
+        raise AppendOnlyError(_("审计记录只能追加，不能删除。"))
+
+
+class AuditRecord(models.Model):
+    """One recorded act, hash-chained to the previous record of the same chain."""
+
+    chain = models.CharField(_("记录链"), max_length=64)
+    seq = models.PositiveBigIntegerField(_("序号"))
+    recorded_at = models.DateTimeField(_("记录时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_records",
+    )
+    actor_name = models.CharField(_("操作人姓名"), max_length=300, blank=True)
+    # Not a foreign key: the post lives in an app that itself writes audit records.
+    post_id = models.PositiveBigIntegerField(_("岗位编号"), null=True, blank=True)
+    post_label = models.CharField(_("岗位"), max_length=300, blank=True)
+    community_id = models.PositiveBigIntegerField(_("社区编号"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=100)
+    target_type = models.CharField(_("对象类型"), max_length=100)
+    target_id = models.CharField(_("对象编号"), max_length=64)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    note = models.TextField(_("备注"), blank=True)
+    prev_hash = models.CharField(_("上一条哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    objects = AuditRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_record_chain_seq_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_record_target_idx"),
+            models.Index(fields=["community_id"], name="audit_record_community_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("审计记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("审计记录只能追加，不能删除。"))
+
+
+class AuditChainHead(models.Model):
+    """The latest position of one chain; locking this row serialises appends to that chain."""
+
+    chain = models.CharField(_("记录链"), max_length=64, unique=True)
+    seq = models.PositiveBigIntegerField(_("最新序号"), default=0)
+    last_hash = models.CharField(_("最新哈希"), max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("记录链头")
+        verbose_name_plural = _("记录链头")
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq}"

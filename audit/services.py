@@ -1,0 +1,214 @@
+"""Appending to and verifying the hash-chained audit trail."""
+import datetime
+import decimal
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from .models import GENESIS_HASH, AuditChainHead, AuditRecord
+
+# A fixed list rather than "all fields": adding a column later must not change the hashes of
+# records already written.
+HASHED_FIELDS = (
+    "chain",
+    "seq",
+    "recorded_at",
+    "actor_id",
+    "actor_name",
+    "post_id",
+    "post_label",
+    "community_id",
+    "action",
+    "target_type",
+    "target_id",
+    "before",
+    "after",
+    "note",
+    "prev_hash",
+)
+
+
+class _CanonicalEncoder(json.JSONEncoder):
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.date | datetime.time):
+            return o.isoformat()
+        if isinstance(o, decimal.Decimal | uuid.UUID | Promise):
+            return str(o)
+        return super().default(o)
+
+
+def canonical_json(value) -> str:
+    return json.dumps(
+        value,
+        cls=_CanonicalEncoder,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,  # PostgreSQL's jsonb rejects NaN; fail here with a clear error instead.
+    )
+
+
+def _parse_float(text):
+    number = float(text)
+    # PostgreSQL's jsonb prints 1e+16 as 10000000000000000, which reads back as an int.
+    return int(number) if number.is_integer() else number
+
+
+def _canonical(value):
+    # Stored in the form the hash saw, so that recomputing it from the row gives the same digest.
+    return None if value is None else json.loads(canonical_json(value), parse_float=_parse_float)
+
+
+def _hashable(value):
+    if isinstance(value, datetime.datetime):
+        # The database hands datetimes back in UTC whatever zone they were written in.
+        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def compute_hash(record: AuditRecord) -> str:
+    payload = {name: _hashable(getattr(record, name)) for name in HASHED_FIELDS}
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def _target_key(target) -> tuple[str, str]:
+    if isinstance(target, models.Model):
+        if target.pk is None:
+            raise ValueError("audit target must be saved before it is recorded")
+        return target._meta.label_lower, str(target.pk)
+    target_type, target_id = target
+    return str(target_type), str(target_id)
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return ""
+    username = actor.get_username()
+    full_name = actor.get_full_name().strip()
+    return f"{full_name} ({username})" if full_name else username
+
+
+def _locked_head(chain: str) -> AuditChainHead:
+    heads = AuditChainHead.objects.select_for_update()
+    head = heads.filter(chain=chain).first()
+    if head is None:
+        # ON CONFLICT DO NOTHING: two first appends to a new chain both get past this line (the
+        # second waits for the first to commit) instead of one failing on the unique key.
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+        head = heads.get(chain=chain)
+    return head
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target,
+    before=None,
+    after=None,
+    post=None,
+    community_id: int | None = None,
+    note: str = "",
+    chain: str | None = None,
+) -> AuditRecord:
+    """Append one record; call it inside the transaction that makes the change it records."""
+    if chain is None:
+        chain = f"community:{community_id}" if community_id is not None else "city"
+    target_type, target_id = _target_key(target)
+    before, after = _canonical(before), _canonical(after)
+    with transaction.atomic():
+        head = _locked_head(chain)
+        record = AuditRecord(
+            chain=chain,
+            seq=head.seq + 1,
+            recorded_at=timezone.now(),
+            actor=actor,
+            actor_name=_actor_name(actor),
+            post_id=post.pk if post is not None else None,
+            post_label=str(post) if post is not None else "",
+            community_id=community_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+            note=note,
+            prev_hash=head.last_hash,
+        )
+        record.hash = compute_hash(record)
+        record.save(force_insert=True)
+        head.seq, head.last_hash = record.seq, record.hash
+        head.save(update_fields=["seq", "last_hash"])
+    return record
+
+
+@dataclass(frozen=True)
+class Problem:
+    record_id: int | None
+    chain: str
+    seq: int | None
+    message: str
+
+    def __str__(self):
+        record = f"id={self.record_id}" if self.record_id is not None else "id=-"
+        return f"[{self.chain} seq={self.seq}] {record}: {self.message}"
+
+
+def verify_chain(chain: str | None = None) -> list[Problem]:
+    """Recompute and cross-check every record; an empty list means the trail is intact."""
+    if chain is not None:
+        chains = [chain]
+    else:
+        names = set(AuditRecord.objects.order_by().values_list("chain", flat=True).distinct())
+        names.update(AuditChainHead.objects.values_list("chain", flat=True))
+        chains = sorted(names)
+    problems = []
+    for name in chains:
+        problems.extend(_verify_one_chain(name))
+    return problems
+
+
+def _verify_one_chain(chain: str) -> list[Problem]:
+    # The head is read before the records: appends committed while we iterate only add records
+    # beyond head.seq, so a live system is verified without locking it.
+    head = AuditChainHead.objects.filter(chain=chain).first()
+    problems = []
+    expected_seq, prev_hash, seen = 1, GENESIS_HASH, 0
+    records = AuditRecord.objects.filter(chain=chain).order_by("seq")
+    for record in records.iterator(chunk_size=2000):
+        seen += 1
+        if record.seq != expected_seq:
+            problems.append(Problem(
+                record.pk, chain, record.seq,
+                f"缺少记录 / missing records: seq {expected_seq}–{record.seq - 1} before this one",
+            ))
+        elif record.prev_hash != prev_hash:
+            problems.append(Problem(
+                record.pk, chain, record.seq,
+                "与上一条记录的哈希不衔接 / prev_hash does not match the previous record",
+            ))
+        if compute_hash(record) != record.hash:
+            problems.append(Problem(
+                record.pk, chain, record.seq,
+                "内容与哈希不符，记录被改动 / hash mismatch: the record was altered",
+            ))
+        if head is not None and record.seq == head.seq and record.hash != head.last_hash:
+            problems.append(Problem(
+                record.pk, chain, record.seq,
+                "与链头哈希不符 / hash differs from the chain head",
+            ))
+        expected_seq, prev_hash = record.seq + 1, record.hash
+    if head is None:
+        if seen:
+            problems.append(Problem(None, chain, None, "缺少链头 / chain head is missing"))
+    elif head.seq >= expected_seq:
+        problems.append(Problem(
+            None, chain, head.seq,
+            f"链尾缺少记录 / missing records at the end: seq {expected_seq}–{head.seq}",
+        ))
+    return problems

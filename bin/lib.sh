@@ -1,0 +1,53 @@
+# Shared by bin/demo and bin/test: make a fresh Debian machine with Python 3.11 ready, idempotently.
+# Sourced, not run. Installs Debian packages when run as root; otherwise says exactly what to install.
+
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+VENV="${VENV:-.venv}"
+
+RUNTIME_DEBS="python3-venv gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+TEST_DEBS="$RUNTIME_DEBS chromium poppler-utils"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+deb_missing() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  echo "${missing[@]:-}"
+}
+
+ensure_debs() {
+  command -v dpkg-query >/dev/null || { say "not a Debian system: install the equivalents of: $*"; return 0; }
+  local missing
+  missing=$(deb_missing "$@")
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages: $missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    say "missing Debian packages; as root run:  apt-get install -y $missing"
+    exit 1
+  fi
+}
+
+ensure_venv() {
+  local requirements="$1" stamp
+  stamp="$(sha256sum requirements*.txt | sha256sum | cut -c1-16)-$requirements"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtual environment in $VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
+    say "installing $requirements"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$stamp" > "$VENV/.installed"
+  fi
+  export PATH="$PWD/$VENV/bin:$PATH"
+}
+
+compile_messages() {
+  python manage.py compilemessages --ignore "$VENV" -v 0
+}

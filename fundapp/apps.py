@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class FundappConfig(AppConfig):
+    default = True
+    name = "fundapp"
+    verbose_name = _("专项经费")
+
+
+class FundAdminConfig(admin_apps.AdminConfig):
+    default = False
+    """The Django admin, served by our site class that admits only city administrators in office."""
+
+    default_site = "fundapp.admin.FundAdminSite"

@@ -1,0 +1,125 @@
+"""A community's fund by year and its append-only ledger (Art. 5, 13, 17).
+
+FundYear keeps running totals that the services update in the same transaction as each ledger entry,
+under a row lock; CheckConstraints make the database itself refuse a negative balance or a breach of the
+small-group cap. The ledger stays the source of truth: `fundapp.selectors.fund_year_reconcile` recomputes
+the totals from it.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from .org import Community
+
+MONEY = dict(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+SMALL_GROUP_SHARE = Decimal("0.20")  # Art. 7(2)
+
+
+class FundYear(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已结转")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="fund_years", verbose_name=_("社区")
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    allocated = models.DecimalField(_("年度拨款"), default=ZERO, **MONEY)
+    carried_in = models.DecimalField(_("上年结转"), default=ZERO, **MONEY)
+    settled = models.DecimalField(_("已结算"), default=ZERO, **MONEY)
+    reserved = models.DecimalField(_("已预留"), default=ZERO, **MONEY)
+    carried_out = models.DecimalField(_("结转下年"), default=ZERO, **MONEY)
+    # Budgets of small-group projects committed this year (reserved + settled), for the 20% cap.
+    small_group_committed = models.DecimalField(_("小群体项目占用"), default=ZERO, **MONEY)
+    closed_at = models.DateTimeField(_("结转时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["community__name", "-year"]
+        verbose_name = _("年度经费")
+        verbose_name_plural = _("年度经费")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "year"], name="fund_year_unique"),
+            models.CheckConstraint(
+                name="fund_year_amounts_non_negative",
+                condition=Q(allocated__gte=0, carried_in__gte=0, settled__gte=0, reserved__gte=0,
+                            carried_out__gte=0, small_group_committed__gte=0),
+            ),
+            models.CheckConstraint(
+                name="fund_year_available_non_negative",
+                condition=Q(allocated__gte=F("settled") + F("reserved") + F("carried_out") - F("carried_in")),
+            ),
+            models.CheckConstraint(
+                name="fund_year_small_group_cap",
+                condition=Q(small_group_committed__lte=(F("allocated") + F("carried_in")) * SMALL_GROUP_SHARE),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.year}"
+
+    @property
+    def total(self):
+        return self.allocated + self.carried_in
+
+    @property
+    def available(self):
+        return self.total - self.settled - self.reserved - self.carried_out
+
+    @property
+    def small_group_limit(self):
+        return (self.total * SMALL_GROUP_SHARE).quantize(Decimal("0.01"))
+
+    @property
+    def is_closed(self):
+        return self.status == self.Status.CLOSED
+
+
+class LedgerEntry(models.Model):
+    """One line of the 党组织服务群众专项经费 account. Never edited or deleted: corrected by a reversal."""
+
+    class Kind(models.TextChoices):
+        ALLOCATION = "allocation", _("年度拨款")
+        CARRY_IN = "carry_in", _("上年结转")
+        EXPENDITURE = "expenditure", _("支出")
+        CARRY_OUT = "carry_out", _("结转下年")
+        REVERSAL = "reversal", _("冲销")
+
+    fund_year = models.ForeignKey(
+        FundYear, on_delete=models.PROTECT, related_name="entries", verbose_name=_("年度经费")
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    entry_date = models.DateField(_("记账日期"))
+    description = models.CharField(_("摘要"), max_length=200)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by",
+        verbose_name=_("冲销的分录"),
+    )
+    # What the entry pays for, e.g. "approvals.settlement:12"; kept as text so the ledger app stays
+    # independent of the workflow's models.
+    source = models.CharField(_("来源"), max_length=80, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("记账人"),
+    )
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["entry_date", "pk"]
+        verbose_name = _("分录")
+        verbose_name_plural = _("分录")
+        constraints = [
+            models.CheckConstraint(name="ledger_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="ledger_reversal_has_target",
+                condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"

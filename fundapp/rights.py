@@ -1,0 +1,170 @@
+"""Who may do what, on which community — the one module that answers it.
+
+Rights come from posts in force (fundapp.models.Post). django-guardian stores them as object
+permissions on Community, derived from posts by `sync_user_permissions` (called whenever a post changes,
+and hourly by a beat task so that posts starting or ending on a date take effect). A check needs both to
+agree: the guardian grant *and* a post in force today covering the community — so an ended post denies
+from its end date even before the next sync, and a grant left behind by a bug is not enough on its own.
+"""
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.models import UserObjectPermission
+from guardian.shortcuts import get_objects_for_user
+
+from .models import Community, Post, Role
+
+R = Role
+ROLE_PERMISSIONS = {
+    R.CITY_ADMIN: {"view_fund", "manage_fund"},
+    R.SUBDISTRICT_SECRETARY: {"view_fund", "consent_proposal", "review_proposal", "sign_invoice"},
+    R.CONSTRUCTION_DIRECTOR: {"view_fund", "review_proposal", "sign_invoice"},
+    R.SUBDISTRICT_STAFF: {"view_fund", "manage_project"},
+    R.FINANCE_OFFICER: {"view_fund", "settle_invoice"},
+    R.COMMUNITY_SECRETARY: {"view_fund", "draft_proposal", "file_proposal", "sign_invoice"},
+    R.COMMUNITY_STAFF: {"view_fund", "draft_proposal"},
+    R.SUPERVISOR: {"view_fund", "supervise"},
+}
+ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    post: Post | None = None
+
+    def __bool__(self):
+        return self.allowed
+
+
+def today():
+    return timezone.localdate()
+
+
+def current_posts(user, on=None):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Post.objects.none()
+    return Post.objects.filter(user=user).current(on or today()).select_related("community", "subdistrict")
+
+
+def post_for(user, community, *, codename=None, roles=None, on=None):
+    """The user's post in force that covers `community` and grants `codename` (or is one of `roles`)."""
+    for post in current_posts(user, on).covering(community).order_by("start_date", "pk"):
+        if roles is not None and post.role not in roles:
+            continue
+        if codename is not None and codename not in ROLE_PERMISSIONS[post.role]:
+            continue
+        return post
+    return None
+
+
+def check(user, codename, community, *, roles=None):
+    """May `user` do `codename` on `community` today? Returns a Decision carrying the post acted in.
+
+    Always today: the guardian grants reflect today's posts. Past acts are judged with `post_for(on=…)`.
+    """
+    if codename not in ALL_PERMISSIONS:
+        return Decision(False, _("未知的操作，已拒绝。"))
+    if not getattr(user, "is_authenticated", False):
+        return Decision(False, _("请先登录。"))
+    if not user.is_active:
+        return Decision(False, _("该账号已停用。"))
+    post = post_for(user, community, codename=codename, roles=roles)
+    if post is None:
+        return Decision(False, _("您在“%(community)s”没有可执行此操作的在任职务。") % {"community": community})
+    perm = f"fundapp.{codename}"
+    if not user.has_perm(perm, community):
+        # A post that began since the last sync: derive the grants now, then ask guardian again.
+        sync_user_permissions(user)
+        user = type(user).objects.get(pk=user.pk)
+        if not user.has_perm(perm, community):
+            return Decision(False, _("权限尚未授予，请联系管理员。"))
+    return Decision(True, post=post)
+
+
+def communities_for(user, codename, on=None):
+    """Communities on which `user` may do `codename` today (for list pages)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Community.objects.none()
+    posts = [p for p in current_posts(user, on) if codename in ROLE_PERMISSIONS[p.role]]
+    if not posts:
+        return Community.objects.none()
+    granted = get_objects_for_user(
+        user, f"fundapp.{codename}", klass=Community, accept_global_perms=False
+    )
+    if any(p.role == Role.CITY_ADMIN for p in posts):
+        return granted
+    scope = Community.objects.none()
+    for post in posts:
+        scope |= Community.objects.filter(
+            **({"subdistrict_id": post.subdistrict_id} if post.subdistrict_id else {"pk": post.community_id})
+        )
+    return granted.filter(pk__in=scope.values("pk"))
+
+
+def get_community_or_404(user, codename, **lookup):
+    """Fetch a community the user may act on; "missing" and "not yours" both answer 404."""
+    community = Community.objects.filter(**lookup).select_related("subdistrict").first()
+    if community is None or not check(user, codename, community):
+        raise Http404
+    return community
+
+
+def desired_grants(user, on=None):
+    """{(codename, community_id)} that the user's posts in force call for."""
+    grants = set()
+    for post in current_posts(user, on):
+        codenames = ROLE_PERMISSIONS[post.role]
+        if post.role == Role.CITY_ADMIN:
+            ids = Community.objects.values_list("pk", flat=True)
+        elif post.subdistrict_id:
+            ids = Community.objects.filter(subdistrict_id=post.subdistrict_id).values_list("pk", flat=True)
+        else:
+            ids = [post.community_id]
+        grants.update((codename, cid) for cid in ids for codename in codenames)
+    return grants
+
+
+@transaction.atomic
+def sync_user_permissions(user, on=None):
+    """Make the user's guardian grants (and admin access) match their posts in force."""
+    from django.contrib.auth.models import Permission
+
+    on = on or today()
+    ct = ContentType.objects.get_for_model(Community)
+    perms = {p.codename: p for p in Permission.objects.filter(content_type=ct)}
+    existing = {
+        (row.permission.codename, int(row.object_pk)): row.pk
+        for row in UserObjectPermission.objects.filter(user=user, content_type=ct).select_related("permission")
+    }
+    wanted = desired_grants(user, on) if user.is_active else set()
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    UserObjectPermission.objects.filter(pk__in=stale).delete()
+    UserObjectPermission.objects.bulk_create(
+        [
+            UserObjectPermission(user=user, permission=perms[codename], content_type=ct, object_pk=str(cid))
+            for codename, cid in wanted - existing.keys()
+        ]
+    )
+    _sync_admin_access(user, on)
+
+
+def _sync_admin_access(user, on):
+    # The Django admin is the city administrator's back office. Only users who hold or held a city
+    # administrator post are touched, so an operator's own superuser account is left alone.
+    city_posts = Post.objects.filter(user=user, role=Role.CITY_ADMIN)
+    if not city_posts.exists():
+        return
+    in_office = user.is_active and city_posts.current(on).exists()
+    if user.is_staff != in_office or user.is_superuser != in_office:
+        user.is_staff = user.is_superuser = in_office
+        user.save(update_fields=["is_staff", "is_superuser"])
+
+
+def is_city_admin(user, on=None):
+    return current_posts(user, on).filter(role=Role.CITY_ADMIN).exists()

@@ -1,0 +1,82 @@
+"""Writes to a community's fund: allocations (and, with the approval chain, everything else)."""
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+
+from .. import rights
+from ..errors import DomainError, NotAllowed
+from ..models import FundYear, LedgerEntry
+from ..money import parse_amount
+
+
+def fund_year_for_update(*, community, year):
+    """The community's fund year, created if new, locked for the rest of the transaction."""
+    FundYear.objects.get_or_create(community=community, year=year)
+    return FundYear.objects.select_for_update().get(community=community, year=year)
+
+
+def fund_year_closed_error(community, year):
+    """The message refusing entries in a closed year, or "" (the rule the services enforce)."""
+    if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
+        return _("%(year)s年度已结转，不能再记账。") % {"year": year}
+    return ""
+
+
+@transaction.atomic
+def fund_year_allocate(*, community, year, amount, entry_date, by=None):
+    """Record the city's allocation for a community's year (Art. 5)."""
+    post = None
+    if by is not None:
+        decision = rights.check(by, "manage_fund", community)
+        if not decision:
+            raise NotAllowed(decision.reason)
+        post = decision.post
+    amount = parse_amount(amount)
+    fund_year = fund_year_for_update(community=community, year=year)
+    if fund_year.is_closed:
+        raise DomainError(fund_year_closed_error(community, year))
+    before = {"allocated": fund_year.allocated}
+    entry = LedgerEntry.objects.create(
+        fund_year=fund_year, kind=LedgerEntry.Kind.ALLOCATION, amount=amount, entry_date=entry_date,
+        description=_("%(year)s年度专项经费拨款") % {"year": year}, created_by=by,
+    )
+    fund_year.allocated += amount
+    fund_year.save(update_fields=["allocated"])
+    audit_record(
+        actor=by, post=post, action="fund.allocate", target=entry, community_id=community.pk,
+        before=before, after={"allocated": fund_year.allocated, "amount": amount},
+    )
+    return entry
+
+
+# The approval chain moves money through these, always on a FundYear locked by fund_year_for_update().
+# The CheckConstraints on FundYear are the backstop: a bug here fails the transaction, it cannot
+# make the balance negative or breach the small-group cap.
+
+def fund_year_reserve(fund_year, amount, *, small_group):
+    fund_year.reserved += amount
+    if small_group:
+        fund_year.small_group_committed += amount
+    fund_year.save(update_fields=["reserved", "small_group_committed"])
+
+
+def fund_year_release(fund_year, amount, *, small_group):
+    fund_year.reserved -= amount
+    if small_group:
+        fund_year.small_group_committed -= amount
+    fund_year.save(update_fields=["reserved", "small_group_committed"])
+
+
+def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
+    """Turn reserved money into an expenditure entry (a settlement or voucher payment)."""
+    if fund_year.is_closed:
+        raise DomainError(fund_year_closed_error(fund_year.community, fund_year.year))
+    entry = LedgerEntry.objects.create(
+        fund_year=fund_year, kind=LedgerEntry.Kind.EXPENDITURE, amount=amount, entry_date=entry_date,
+        description=description, source=source, created_by=by,
+    )
+    fund_year.reserved -= amount
+    fund_year.settled += amount
+    fund_year.save(update_fields=["reserved", "settled"])
+    return entry

@@ -1,0 +1,98 @@
+"""Writes to the organisation: subdistricts, communities and posts."""
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+
+from .. import rights
+from ..errors import DomainError, NotAllowed
+from ..models import Community, Post, Role, Subdistrict
+
+
+def _require_city_admin(by):
+    # by=None is the system itself (management commands such as seed_demo).
+    if by is not None and not rights.is_city_admin(by):
+        raise NotAllowed(_("只有在任的市委组织部管理员可以管理组织与任职。"))
+
+
+def _full_clean(obj):
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise DomainError("; ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+
+
+def _snapshot_post(post):
+    return {
+        "user": post.user.get_username(),
+        "role": post.role,
+        "community": post.community_id,
+        "subdistrict": post.subdistrict_id,
+        "start_date": post.start_date,
+        "end_date": post.end_date,
+    }
+
+
+@transaction.atomic
+def subdistrict_create(*, name, code, by=None, party_committee_name="", construction_committee_name=""):
+    _require_city_admin(by)
+    subdistrict = Subdistrict(
+        name=name, code=code, party_committee_name=party_committee_name or f"{name}党工委",
+        construction_committee_name=construction_committee_name or f"{name}建管委",
+    )
+    _full_clean(subdistrict)
+    subdistrict.save()
+    audit_record(actor=by, action="subdistrict.create", target=subdistrict, after={"name": name, "code": code})
+    return subdistrict
+
+
+@transaction.atomic
+def community_create(*, subdistrict, name, code, by=None):
+    _require_city_admin(by)
+    community = Community(subdistrict=subdistrict, name=name, code=code)
+    _full_clean(community)
+    community.save()
+    audit_record(
+        actor=by, action="community.create", target=community, community_id=community.pk,
+        after={"name": name, "code": code, "subdistrict": subdistrict.pk},
+    )
+    # People whose posts span the subdistrict or the city now reach the new community too.
+    users = get_user_model().objects.filter(
+        Q(posts__role=Role.CITY_ADMIN) | Q(posts__subdistrict=subdistrict)
+    ).distinct()
+    for user in users:
+        rights.sync_user_permissions(user)
+    return community
+
+
+@transaction.atomic
+def post_save(*, post, by=None):
+    """Create or change a post (e.g. set its end date), then re-derive the holder's rights."""
+    _require_city_admin(by)
+    before = None
+    if post.pk:
+        before = _snapshot_post(Post.objects.select_for_update().get(pk=post.pk))
+    _full_clean(post)
+    post.save()
+    audit_record(
+        actor=by, action="post.change" if before else "post.create", target=post,
+        community_id=post.community_id, before=before or {}, after=_snapshot_post(post),
+    )
+    rights.sync_user_permissions(post.user)
+    return post
+
+
+def post_create(*, user, role, start_date, end_date=None, community=None, subdistrict=None, by=None):
+    return post_save(
+        post=Post(user=user, role=role, start_date=start_date, end_date=end_date,
+                  community=community, subdistrict=subdistrict),
+        by=by,
+    )
+
+
+def post_end(*, post, end_date, by=None):
+    post.end_date = end_date
+    return post_save(post=post, by=by)

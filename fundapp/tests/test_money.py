@@ -1,0 +1,53 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from fundapp.errors import DomainError, NotAllowed
+from fundapp.models import FundYear, LedgerEntry, Role
+from fundapp.money import format_yuan, parse_amount
+from fundapp.services import money as money_services
+
+
+@pytest.mark.parametrize("raw", ["-1", "0", "0.001", "1e3x", "abc", "", "100000000.01", "NaN", "Infinity"])
+def test_bad_amounts_are_refused_with_a_message(raw):
+    with pytest.raises(DomainError) as exc:
+        parse_amount(raw)
+    assert str(exc.value)
+
+
+def test_amounts_are_exact():
+    assert parse_amount("1,234.5") == Decimal("1234.50")
+    assert format_yuan(Decimal("1234.5")) == "¥1,234.50"
+    with pytest.raises(DomainError):
+        parse_amount(0.1)
+
+
+@pytest.mark.django_db
+def test_allocation_posts_an_entry_and_raises_the_total(org):
+    community = org.community("a1")
+    money_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
+                                      entry_date=datetime.date(2026, 1, 10), by=org.city_admin)
+    fund_year = FundYear.objects.get(community=community, year=2026)
+    assert fund_year.total == Decimal("200000.00") == fund_year.available
+    assert fund_year.small_group_limit == Decimal("40000.00")
+    assert LedgerEntry.objects.get(fund_year=fund_year).kind == LedgerEntry.Kind.ALLOCATION
+
+
+@pytest.mark.django_db
+def test_allocation_is_the_city_admins_alone(org):
+    with pytest.raises(NotAllowed):
+        money_services.fund_year_allocate(community=org.community("a1"), year=2026, amount="1.00",
+                                          entry_date=datetime.date(2026, 1, 10),
+                                          by=org.person(Role.FINANCE_OFFICER, "a1"))
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closed_year_refuses_allocations(org):
+    community = org.community("a1")
+    FundYear.objects.create(community=community, year=2025, status=FundYear.Status.CLOSED)
+    with pytest.raises(DomainError):
+        money_services.fund_year_allocate(community=community, year=2025, amount="1.00",
+                                          entry_date=datetime.date(2025, 1, 10))
+    assert not LedgerEntry.objects.exists()

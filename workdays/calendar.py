@@ -1,0 +1,220 @@
+"""Working days (SPEC §5): whether a date is a working day, and every count of working days.
+
+A date's status comes from, in order: the administrator's override, the chinese-calendar package for the
+years it covers, a year the administrator confirmed (weekday rule), and last the Monday–Friday fallback,
+which is never silent: every result says which dates rest on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache
+from typing import Literal
+
+import chinese_calendar
+from django.utils.translation import gettext as _
+
+from .models import FIRST_DAY, LAST_DAY, ConfirmedYear, WorkdayOverride
+
+MAX_COUNT = 400
+ONE_DAY = timedelta(days=1)
+# A lone lookup loads the weeks after it too, so that walking on from it stays one query.
+_READ_AHEAD = timedelta(days=62)
+
+Source = Literal["override", "package", "admin_confirmed", "fallback"]
+YearStatus = Literal["package", "admin_confirmed", "unconfirmed"]
+
+
+class CalendarError(ValueError):
+    """Input the calendar cannot answer for; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    day: date
+    is_workday: bool
+    source: Source
+
+    @property
+    def confirmed(self) -> bool:
+        return self.source != "fallback"
+
+
+@dataclass(frozen=True)
+class WorkdayResult:
+    day: date
+    unconfirmed_dates: tuple[date, ...] = ()
+
+    @property
+    def confirmed(self) -> bool:
+        return not self.unconfirmed_dates
+
+    @property
+    def warning(self) -> str:
+        if self.confirmed:
+            return ""
+        years = "、".join(str(year) for year in sorted({d.year for d in self.unconfirmed_dates}))
+        return _("该日期按周一至周五推算，%(years)s年的节假日安排尚未确认") % {"years": years}
+
+
+def _range_error() -> CalendarError:
+    return CalendarError(
+        _("日期超出日历范围（%(first)s–%(last)s年）") % {"first": FIRST_DAY.year, "last": LAST_DAY.year}
+    )
+
+
+def _check_date(value) -> date:
+    # datetime is a date subclass, but its time and zone would make "which day" ambiguous.
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise CalendarError(_("日期必须是日期（不含时间），收到的是 %(type)s") % {"type": type(value).__name__})
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise _range_error()
+    return value
+
+
+def _check_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise CalendarError(_("工作日数必须是整数"))
+    if not 1 <= n <= MAX_COUNT:
+        raise CalendarError(_("工作日数必须在 1 到 %(max)s 之间") % {"max": MAX_COUNT})
+    return n
+
+
+def _check_year(year) -> int:
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise CalendarError(_("年份必须是整数"))
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise _range_error()
+    return year
+
+
+@lru_cache(maxsize=None)
+def _package_covers(year: int) -> bool:
+    # The package's data is fixed for the life of the process, so the answer per year can be kept.
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkCalendar:
+    """Answers many questions about dates with a fixed handful of queries.
+
+    A count walks day by day; asking the database about each day would cost a query per day (hundreds
+    for a long notice). Instead the overrides for a whole stretch of dates come in one query, widened in
+    one more if a walk runs past it, and the confirmed years in one query when first needed. What it
+    loaded is kept, so make one per request or task (the module-level functions make a fresh one per
+    call) and reuse it to answer for a whole work queue.
+    """
+
+    def __init__(self) -> None:
+        self._overrides: dict[date, bool] = {}
+        self._loaded: tuple[date, date] | None = None
+
+    def _load(self, start: date, end: date) -> None:
+        if self._loaded:
+            start, end = min(start, self._loaded[0]), max(end, self._loaded[1])
+        end = min(end, LAST_DAY)
+        # Reloading the whole span keeps it one contiguous range; overrides are a few dozen rows a year.
+        self._overrides = dict(
+            WorkdayOverride.objects.filter(day__range=(start, end)).values_list("day", "is_workday")
+        )
+        self._loaded = (start, end)
+
+    @cached_property
+    def _confirmed_years(self) -> frozenset[int]:
+        return frozenset(ConfirmedYear.objects.values_list("year", flat=True))
+
+    def _info(self, day: date) -> DayInfo:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise _range_error()
+        if not (self._loaded and self._loaded[0] <= day <= self._loaded[1]):
+            self._load(day, day + _READ_AHEAD)
+        if day in self._overrides:
+            return DayInfo(day, self._overrides[day], "override")
+        if _package_covers(day.year):
+            return DayInfo(day, chinese_calendar.is_workday(day), "package")
+        weekday = day.weekday() < 5
+        if day.year in self._confirmed_years:
+            return DayInfo(day, weekday, "admin_confirmed")
+        return DayInfo(day, weekday, "fallback")
+
+    def _nth_workday(self, first: date, n: int) -> WorkdayResult:
+        # About 1.4 calendar days per working day plus the longest holiday run; a walk that still gets
+        # past this (an administrator closing weeks by override) widens the loaded range in _info.
+        self._load(first, first + timedelta(days=2 * n + 30))
+        unconfirmed = []
+        day, counted = first, 0
+        while True:
+            info = self._info(day)
+            if not info.confirmed:
+                unconfirmed.append(day)
+            if info.is_workday:
+                counted += 1
+                if counted == n:
+                    return WorkdayResult(day, tuple(unconfirmed))
+            day += ONE_DAY
+
+    def day_info(self, day: date) -> DayInfo:
+        return self._info(_check_date(day))
+
+    def is_workday(self, day: date) -> bool:
+        return self.day_info(day).is_workday
+
+    def year_status(self, year: int) -> YearStatus:
+        if _package_covers(_check_year(year)):
+            return "package"
+        return "admin_confirmed" if year in self._confirmed_years else "unconfirmed"
+
+    def notice_last_day(self, posted: date, n: int) -> WorkdayResult:
+        return self._nth_workday(_check_date(posted), _check_count(n))
+
+    def notice_next_step_day(self, posted: date, n: int) -> WorkdayResult:
+        last = self.notice_last_day(posted, n)
+        return WorkdayResult(last.day + ONE_DAY, last.unconfirmed_dates)
+
+    def deadline_after(self, receipt: date, n: int) -> WorkdayResult:
+        return self._nth_workday(_check_date(receipt) + ONE_DAY, _check_count(n))
+
+    def working_days_between(self, start: date, end: date) -> int:
+        start, end = _check_date(start), _check_date(end)
+        if end < start:
+            return -self.working_days_between(end, start)
+        if end == start:
+            return 0
+        self._load(start + ONE_DAY, end)
+        days = (start + timedelta(days=i) for i in range(1, (end - start).days + 1))
+        return sum(self._info(day).is_workday for day in days)
+
+
+def day_info(day: date) -> DayInfo:
+    return WorkCalendar().day_info(day)
+
+
+def is_workday(day: date) -> bool:
+    return WorkCalendar().is_workday(day)
+
+
+def year_status(year: int) -> YearStatus:
+    return WorkCalendar().year_status(year)
+
+
+def notice_last_day(posted: date, n: int) -> WorkdayResult:
+    """The n-th working day of a notice; the posting date is day 1 if it is a working day."""
+    return WorkCalendar().notice_last_day(posted, n)
+
+
+def notice_next_step_day(posted: date, n: int) -> WorkdayResult:
+    """The first day the next step is allowed: the calendar day after the notice's last day."""
+    return WorkCalendar().notice_next_step_day(posted, n)
+
+
+def deadline_after(receipt: date, n: int) -> WorkdayResult:
+    """The n-th working day after receipt; the receipt date itself does not count."""
+    return WorkCalendar().deadline_after(receipt, n)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days d with start < d <= end, negated when end is before start (overdue)."""
+    return WorkCalendar().working_days_between(start, end)

@@ -1,0 +1,191 @@
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from workdays import calendar
+from workdays.calendar import CalendarError
+from workdays.models import ConfirmedYear, WorkdayOverride
+
+
+def rest_day(day, reason="测试休息"):
+    return WorkdayOverride.objects.create(day=day, is_workday=False, reason=reason)
+
+
+def work_day(day, reason="测试上班"):
+    return WorkdayOverride.objects.create(day=day, is_workday=True, reason=reason)
+
+
+@pytest.mark.django_db
+def test_spec_example_notice_across_national_day():
+    last = calendar.notice_last_day(date(2026, 9, 30), 3)
+    next_step = calendar.notice_next_step_day(posted=date(2026, 9, 30), n=3)
+
+    assert last.day == date(2026, 10, 9)
+    assert next_step.day == date(2026, 10, 10)
+    assert last.confirmed and next_step.confirmed
+    assert last.warning == ""
+
+
+@pytest.mark.django_db
+def test_notice_posted_on_a_holiday_starts_on_the_next_working_day():
+    assert calendar.is_workday(date(2026, 10, 3)) is False
+
+    assert calendar.notice_last_day(date(2026, 10, 3), 1).day == date(2026, 10, 8)
+    assert calendar.notice_last_day(date(2026, 10, 3), 2).day == date(2026, 10, 9)
+
+
+@pytest.mark.django_db
+def test_make_up_saturday_counts_as_a_working_day():
+    saturday = date(2026, 10, 10)
+    assert saturday.weekday() == 5
+    assert calendar.day_info(saturday) == calendar.DayInfo(saturday, True, "package")
+
+    # Fri 9 Oct is day 1, make-up Sat 10 Oct day 2, Mon 12 Oct day 3.
+    assert calendar.notice_last_day(date(2026, 10, 9), 3).day == date(2026, 10, 12)
+
+
+@pytest.mark.django_db
+def test_deadline_does_not_count_the_receipt_date():
+    assert calendar.deadline_after(date(2026, 9, 29), 1).day == date(2026, 9, 30)
+    # 8, 9, 10 (make-up Saturday), 12, 13 October.
+    result = calendar.deadline_after(receipt=date(2026, 9, 30), n=5)
+    assert result.day == date(2026, 10, 13)
+    assert result.confirmed
+
+
+@pytest.mark.django_db
+def test_override_turns_a_package_working_day_into_a_rest_day():
+    rest_day(date(2026, 10, 8))
+
+    assert calendar.day_info(date(2026, 10, 8)) == calendar.DayInfo(date(2026, 10, 8), False, "override")
+    assert calendar.notice_last_day(date(2026, 9, 30), 3).day == date(2026, 10, 10)
+
+
+@pytest.mark.django_db
+def test_override_turns_a_package_holiday_into_a_working_day():
+    work_day(date(2026, 10, 1))
+
+    assert calendar.is_workday(date(2026, 10, 1)) is True
+    assert calendar.notice_last_day(date(2026, 9, 30), 3).day == date(2026, 10, 8)
+
+
+@pytest.mark.django_db
+def test_year_the_package_does_not_cover_is_counted_monday_to_friday_with_a_warning():
+    monday = date(2027, 3, 1)
+    assert calendar.year_status(2027) == "unconfirmed"
+    assert calendar.day_info(monday).source == "fallback"
+    assert not calendar.day_info(monday).confirmed
+
+    result = calendar.notice_last_day(monday, 1)
+
+    assert result.day == monday
+    assert result.unconfirmed_dates == (monday,)
+    assert not result.confirmed
+    assert "2027年" in result.warning
+
+
+@pytest.mark.django_db
+def test_override_confirms_a_single_date_in_an_unconfirmed_year():
+    rest_day(date(2027, 3, 1), reason="2027年测试休息")
+
+    result = calendar.notice_last_day(date(2027, 3, 1), 1)
+
+    assert result.day == date(2027, 3, 2)
+    assert result.unconfirmed_dates == (date(2027, 3, 2),)
+
+
+@pytest.mark.django_db
+def test_confirmed_year_makes_the_whole_year_confirmed():
+    rest_day(date(2027, 1, 1), reason="2027年元旦")
+    ConfirmedYear.objects.create(year=2027)
+
+    assert calendar.year_status(2027) == "admin_confirmed"
+    assert calendar.day_info(date(2027, 3, 6)) == calendar.DayInfo(date(2027, 3, 6), False, "admin_confirmed")
+    result = calendar.deadline_after(date(2026, 12, 31), 1)
+    assert result.day == date(2027, 1, 4)
+    assert result.confirmed
+    assert result.warning == ""
+
+
+@pytest.mark.django_db
+def test_count_across_the_year_end_is_unconfirmed_for_the_new_year_only():
+    # 31 Dec 2026 (package), then 1 Jan 2027 and 4 Jan 2027 on the weekday guess.
+    result = calendar.deadline_after(date(2026, 12, 30), 3)
+
+    assert result.day == date(2027, 1, 4)
+    assert result.unconfirmed_dates == tuple(date(2027, 1, d) for d in (1, 2, 3, 4))
+    assert "2027年" in result.warning
+    assert "2026" not in result.warning
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: calendar.notice_last_day(date(1800, 1, 1), 3),
+        lambda: calendar.deadline_after(date(2201, 1, 1), 3),
+        lambda: calendar.day_info(date(1800, 1, 1)),
+        lambda: calendar.working_days_between(date(2026, 1, 1), date(1800, 1, 1)),
+        lambda: calendar.year_status(1800),
+    ],
+)
+@pytest.mark.django_db
+def test_date_outside_the_calendar_is_refused_before_touching_the_database(call, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(CalendarError, match="日期超出日历范围"):
+        call()
+
+
+@pytest.mark.parametrize("n", [0, -1, 401])
+@pytest.mark.django_db
+def test_count_outside_1_to_400_is_refused(n, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(CalendarError, match="工作日数必须在"):
+        calendar.notice_last_day(date(2026, 9, 30), n)
+
+
+@pytest.mark.parametrize(
+    "posted, n",
+    [("2026-09-30", 3), (datetime(2026, 9, 30, 9), 3), (date(2026, 9, 30), "3"), (date(2026, 9, 30), True)],
+)
+@pytest.mark.django_db
+def test_wrong_types_are_refused(posted, n, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(CalendarError):
+        calendar.deadline_after(posted, n)
+
+
+@pytest.mark.django_db
+def test_walk_past_the_end_of_the_calendar_is_refused():
+    with pytest.raises(CalendarError, match="日期超出日历范围"):
+        calendar.deadline_after(date(2200, 12, 30), 5)
+
+
+@pytest.mark.parametrize("start, n", [(date(2026, 9, 1), 20), (date(2026, 12, 1), 20), (date(2026, 12, 1), 200)])
+@pytest.mark.django_db
+def test_count_uses_a_constant_number_of_queries(start, n, django_assert_max_num_queries):
+    rest_day(start + timedelta(days=3))
+
+    # One query for the overrides, one for the confirmed years once the walk leaves the package's years.
+    with django_assert_max_num_queries(2):
+        calendar.deadline_after(start, n)
+
+
+@pytest.mark.django_db
+def test_walk_past_the_preloaded_range_still_sees_later_overrides():
+    closed = [date(2027, 2, 1) + timedelta(days=i) for i in range(89)]  # 1 Feb – 30 Apr 2027
+    WorkdayOverride.objects.bulk_create(WorkdayOverride(day=d, is_workday=False, reason="测试") for d in closed)
+
+    result = calendar.deadline_after(date(2027, 1, 29), 1)
+
+    assert result.day == date(2027, 5, 3)
+    assert date(2027, 4, 30) not in result.unconfirmed_dates
+
+
+@pytest.mark.django_db
+def test_working_days_between():
+    assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 9)) == 2
+    assert calendar.working_days_between(start=date(2026, 10, 9), end=date(2026, 10, 12)) == 2
+    assert calendar.working_days_between(date(2026, 10, 9), date(2026, 10, 9)) == 0
+
+
+@pytest.mark.django_db
+def test_working_days_between_is_negative_when_overdue():
+    assert calendar.working_days_between(date(2026, 10, 9), date(2026, 9, 30)) == -2
+    assert calendar.working_days_between(date(2026, 10, 13), date(2026, 10, 9)) == -3
