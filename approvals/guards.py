@@ -12,10 +12,8 @@ from fundapp.money import format_yuan
 from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision
 from .models import State as S
 
-ZERO_SUM = {"total": None}
-
-
 def complete(ctx):
+    """The plan is complete: title, content, at least one budget line, budget > 0, beneficiaries ≥ 1 (Art. 9)."""
     p = ctx.proposal
     missing = []
     if not p.title.strip():
@@ -27,20 +25,23 @@ def complete(ctx):
     if p.beneficiary_count < 1:
         missing.append(_("受益人数"))
     if missing:
-        raise DomainError(_("方案不完整，请补充：%(fields)s。") % {"fields": "、".join(str(m) for m in missing)})
+        raise DomainError(_("方案不完整，请补充：%(fields)s。") % {"fields": _("、").join(str(m) for m in missing)})
 
 
 def art4(ctx):
+    """The proposer declares the project is none of the spending Art. 4 forbids."""
     if not ctx.proposal.art4_declaration:
         raise DomainError(_("请确认本项目不属于第四条禁止的支出。"))
 
 
 def needs(ctx):
+    """The proposal names at least one resident need from the register it answers (Art. 6, 9)."""
     if not ctx.proposal.needs.exists():
         raise DomainError(_("请关联本项目回应的居民需求（第九条）。"))
 
 
 def budget_available(ctx):
+    """The budget fits in the fund year's available money: total − settled − reserved (SPEC §2)."""
     fund_year = ctx.fund_year()
     if ctx.proposal.budget > fund_year.available:
         raise DomainError(
@@ -50,6 +51,7 @@ def budget_available(ctx):
 
 
 def small_group_cap(ctx):
+    """Small-group projects of the fund year together stay within 20% of its total (Art. 7(2))."""
     p = ctx.proposal
     if not p.is_small_group:
         return
@@ -63,11 +65,13 @@ def small_group_cap(ctx):
 
 
 def reason(ctx):
+    """A reason or comment is given (returns, rejections, holds, withdrawals, refusals)."""
     if not str(ctx.data.get("reason") or "").strip():
         raise DomainError(_("请填写理由。"))
 
 
 def meeting_after_consent(ctx):
+    """The joint meeting is held on or after the preliminary consent, and not in the future (Art. 10)."""
     consent = ctx.proposal.consents.filter(consented=True).order_by("-at").first()
     held_on = ctx.data["held_on"]
     if consent is None or held_on < consent.at.date():
@@ -77,6 +81,7 @@ def meeting_after_consent(ctx):
 
 
 def notice_after_meeting(ctx):
+    """The notice is posted on or after the passing meeting, not in the future, for ≥ 3 working days (Art. 10)."""
     meeting = ctx.proposal.meetings.filter(passed=True).order_by("-held_on", "-pk").first()
     posted_on = ctx.data["posted_on"]
     if meeting is None or posted_on < meeting.held_on:
@@ -92,6 +97,7 @@ def _running_notice(ctx, kind):
 
 
 def notice_period_over(ctx):
+    """The running notice has run its full period: today is after its last working day (Art. 10, 15)."""
     kind = Notice.Kind.PLAN if ctx.proposal.state == S.NOTICE else Notice.Kind.COMPLETION
     notice = _running_notice(ctx, kind)
     if notice is None:
@@ -104,6 +110,7 @@ def notice_period_over(ctx):
 
 
 def no_open_objection(ctx):
+    """Every objection to the notice has been answered (Art. 10)."""
     open_count = Objection.objects.filter(notice__proposal=ctx.proposal, answered_at__isnull=True).count()
     if open_count:
         raise DomainError(_("还有 %(n)s 条异议未答复，答复后方可报审。") % {"n": open_count})
@@ -114,6 +121,7 @@ def _current_round(ctx):
 
 
 def leader_not_yet_decided(ctx):
+    """This leader's post has not decided in this review round, and one person cannot act for both leaders (Art. 11)."""
     decided = _current_round(ctx)
     if decided.filter(role=ctx.post.role).exists():
         raise DomainError(_("本轮审批中您的职务已作出决定。"))
@@ -122,22 +130,26 @@ def leader_not_yet_decided(ctx):
 
 
 def both_leaders_approved(ctx):
+    """The 党工委 secretary and the 建管委 director, two different people, both approved this round (Art. 11)."""
     approvals = _current_round(ctx).filter(decision=ReviewDecision.Decision.APPROVE)
     if approvals.values("role").distinct().count() < 2 or approvals.values("by").distinct().count() < 2:
         raise DomainError(_("须经党工委书记和建管委主任两位主要领导均同意。"))
 
 
 def no_pending_change(ctx):
+    """No change request is waiting for the subdistrict's consent (Art. 11)."""
     if ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
         raise DomainError(_("有待街道党工委同意的变更申请。"))
 
 
 def pending_change(ctx):
+    """A change request is waiting for a decision (Art. 11)."""
     if not ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
         raise DomainError(_("没有待处理的变更申请。"))
 
 
 def change_budget_covered(ctx):
+    """A budget change stays ≥ what is settled; an increase fits in the available money and the 20% cap (Art. 7, 11)."""
     change = ctx.proposal.changes.filter(status=Change.Status.REQUESTED).get()
     if change.new_budget is None:
         return
@@ -152,11 +164,11 @@ def change_budget_covered(ctx):
         raise DomainError(_("追加预算 %(inc)s 超过本年度可用经费 %(available)s。")
                           % {"inc": format_yuan(increase), "available": format_yuan(fund_year.available)})
     if p.is_small_group and fund_year.small_group_committed + increase > fund_year.small_group_limit:
-        raise DomainError(_("追加后受益群体较小的项目合计将超过年度经费总额的20%%。"))
+        raise DomainError(_("追加后受益群体较小的项目合计将超过年度经费总额的20%。"))
 
 
 def within_budget(ctx):
-    """Paid so far + invoices in signing + this amount never exceeds the approved budget."""
+    """Paid so far + invoices being signed or awaiting settlement + this amount ≤ the approved budget (Art. 13)."""
     p = ctx.proposal
     amount = ctx.data["amount"]
     invoice = ctx.data.get("invoice")
@@ -177,6 +189,7 @@ SIGNING_ORDER = {1: "community_secretary", 2: "construction_director", 3: "subdi
 
 
 def signature_order(ctx):
+    """The invoice is being signed and the signer holds the next post in the order: community secretary, construction director, 党工委 secretary (Art. 13)."""
     invoice = ctx.data["invoice"]
     if invoice.status != Invoice.Status.SIGNING:
         raise DomainError(_("该发票当前不需要签字（%(status)s）。") % {"status": invoice.get_status_display()})
@@ -188,11 +201,13 @@ def signature_order(ctx):
 
 
 def signer_not_yet_signed(ctx):
+    """Three different people: one who signed this invoice cannot sign it again (Art. 13)."""
     if ctx.data["invoice"].signatures.filter(by=ctx.by).exists():
         raise DomainError(_("同一人不能在同一张发票上签字两次。"))
 
 
 def invoice_signed(ctx):
+    """The invoice carries all three signatures and has not been settled (Art. 13)."""
     invoice = ctx.data["invoice"]
     if invoice.status == Invoice.Status.SETTLED:
         from fundapp.errors import Conflict
@@ -203,6 +218,7 @@ def invoice_signed(ctx):
 
 
 def prior_meeting(ctx):
+    """A no-invoice payment links this proposal's passing collective meeting, held before the payment (Art. 13)."""
     meeting = ctx.data.get("meeting")
     if meeting is None or meeting.proposal_id != ctx.proposal.pk or not meeting.passed:
         raise DomainError(_("无发票支付须关联本项目事前集体讨论通过的会议决定。"))
@@ -211,27 +227,32 @@ def prior_meeting(ctx):
 
 
 def receipt(ctx):
+    """A no-invoice payment names the recipient and their signed receipt as the voucher (Art. 13)."""
     if not str(ctx.data.get("recipient_name") or "").strip() or not str(ctx.data.get("receipt_reference") or "").strip():
         raise DomainError(_("无发票支付须填写收款人并以收款人签字作为结算凭证。"))
 
 
 def voucher_awaiting_notice(ctx):
+    """The payment is a no-invoice payment whose after-the-fact notice is not yet posted (Art. 13)."""
     payment = ctx.data["payment"]
     if not payment.is_voucher or payment.after_notice_id:
         raise DomainError(_("该笔支付无需或已经张贴事后公示。"))
 
 
 def has_payment(ctx):
+    """At least one settlement or voucher payment was made (Art. 13)."""
     if not ctx.proposal.payments.exists():
         raise DomainError(_("尚无结算或支付记录。"))
 
 
 def no_invoice_pending(ctx):
+    """No invoice is still being signed or waiting for settlement (Art. 13)."""
     if ctx.proposal.invoices.filter(status__in=[Invoice.Status.SIGNING, Invoice.Status.SIGNED]).exists():
         raise DomainError(_("还有发票在签字或待结算。"))
 
 
 def vouchers_noticed(ctx):
+    """Every no-invoice payment has its after-the-fact notice (Art. 13)."""
     if Payment.objects.filter(proposal=ctx.proposal, invoice__isnull=True, after_notice__isnull=True).exists():
         raise DomainError(_("无发票支付须先张贴事后公示。"))
 

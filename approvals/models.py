@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from fundapp import clock
 from fundapp.models import Community, FundYear, Post
 from fundapp.models.money import MONEY, ZERO
 
@@ -46,7 +47,7 @@ class Act(models.Model):
     by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("经办人"))
     post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+", null=True,
                              verbose_name=_("经办职务"))
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = models.DateTimeField(_("时间"), default=clock.now)
 
     class Meta:
         abstract = True
@@ -71,7 +72,7 @@ class Need(models.Model):
     resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                     verbose_name=_("录入人"))
-    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    recorded_at = models.DateTimeField(_("录入时间"), default=clock.now)
 
     class Meta:
         ordering = ["-recorded_at"]
@@ -118,7 +119,7 @@ class Proposal(models.Model):
     review_deadline = models.DateField(_("审批期限"), null=True, blank=True)
     review_deadline_confirmed = models.BooleanField(default=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("起草人"))
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -249,7 +250,7 @@ class Objection(models.Model):
     resident_name = models.CharField(_("姓名"), max_length=50)
     resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
     text = models.TextField(_("异议内容"))
-    received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
+    received_at = models.DateTimeField(_("收到时间"), default=clock.now)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     answer = models.TextField(_("答复"), blank=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
@@ -364,7 +365,7 @@ class Invoice(models.Model):
     issued_on = models.DateField(_("开票日期"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SIGNING)
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    registered_at = models.DateTimeField(auto_now_add=True)
+    registered_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["registered_at", "pk"]

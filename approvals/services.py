@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from fundapp import rights
+from fundapp import clock, rights
 from fundapp.errors import Conflict, DomainError, NotAllowed
+from fundapp.i18n import record_language
 from fundapp.models import FundYear
 from fundapp.money import parse_amount
 from fundapp.services import money as money_services
@@ -70,7 +70,7 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, **data)
             raise NotAllowed(decision.reason)
         if load:
             data = {**data, **load(p)}
-        ctx = Context(proposal=p, by=by, post=decision.post, data=data, today=timezone.localdate())
+        ctx = Context(proposal=p, by=by, post=decision.post, data=data, today=clock.today())
         for name in transition.guards:
             guard_functions.GUARDS[name](ctx)
         before = _snapshot(p)
@@ -110,7 +110,7 @@ def _clean(obj):
 def need_record(*, community, by, channel, description, resident_name="", resident_contact="", on=None):
     """A need in the register; `by=None` for a resident's own online submission."""
     post = _require(by, "draft_proposal", community) if by is not None else None
-    on = on or timezone.localdate()
+    on = on or clock.today()
     if not str(description).strip():
         raise DomainError(_("请填写需求内容。"))
     with transaction.atomic():
@@ -159,7 +159,7 @@ PLAN_FIELDS = ("title", "category", "content", "beneficiaries", "beneficiary_cou
 
 def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
     post = _require(by, "draft_proposal", community)
-    year = year or timezone.localdate().year
+    year = year or clock.today().year
     fields, clean_lines, budget = _validated_plan({k: fields.get(k) for k in PLAN_FIELDS}, lines)
     fund_year = FundYear.objects.filter(community=community, year=year).first()
     if fund_year is None or fund_year.is_closed:
@@ -286,7 +286,7 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
         raise DomainError(_("请填写姓名和异议内容。"))
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
-        today = timezone.localdate()
+        today = clock.today()
         if notice.status != Notice.Status.RUNNING or not (notice.posted_on <= today <= notice.last_day):
             raise DomainError(_("该公示不在公示期内，不能提出异议。"))
         objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,
@@ -305,7 +305,7 @@ def objection_answer(*, objection, by, answer):
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
         if not objection.is_open:
             raise DomainError(_("该异议已经答复。"))
-        objection.answer, objection.answered_at = answer, timezone.now()
+        objection.answer, objection.answered_at = answer, clock.now()
         objection.answered_by, objection.answered_post = by, post
         objection.save()
         audit_record(actor=by, post=post, action="objection.answer", target=objection, community_id=community.pk,
@@ -412,7 +412,7 @@ def change_decide(*, proposal, by, consent, comments=""):
     def effect(ctx):
         change = ctx.proposal.changes.select_for_update().get(status=Change.Status.REQUESTED)
         change.status = Change.Status.CONSENTED if consent else Change.Status.REFUSED
-        change.decided_by, change.decided_post, change.decided_at = by, ctx.post, timezone.now()
+        change.decided_by, change.decided_post, change.decided_at = by, ctx.post, clock.now()
         change.decision_comments = comments
         change.save()
         if not consent:
@@ -451,7 +451,7 @@ def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_metho
         raise DomainError(_("调查人数和满意人数须为整数。")) from None
     if asked < 1 or satisfied < 0 or satisfied > asked:
         raise DomainError(_("满意人数须在 0 到调查人数之间，调查人数至少为 1。"))
-    if inspected_on > timezone.localdate():
+    if inspected_on > clock.today():
         raise DomainError(_("验收日期不能晚于今天。"))
 
     def effect(ctx):
@@ -535,9 +535,10 @@ def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=N
 
     def effect(ctx):
         inv = ctx.data["invoice"]
+        with record_language():
+            description = _("结算发票 %(number)s（%(title)s）") % {"number": inv.number, "title": ctx.proposal.title}
         return _pay(ctx, amount=inv.amount, invoice=inv, paid_on=paid_on, method=method, reference=reference,
-                    key=key, description=_("结算发票 %(number)s（%(title)s）") % {"number": inv.number,
-                                                                            "title": ctx.proposal.title})
+                    key=key, description=description)
 
     inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
     try:
@@ -579,8 +580,10 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
         raise DomainError(_("请选择支付方式。"))
 
     def effect(ctx):
+        with record_language():
+            description = _("无发票支付（%(title)s）") % {"title": ctx.proposal.title}
         return _pay(ctx, amount=amount, paid_on=paid_on, method=method, reference=reference, key=key,
-                    description=_("无发票支付（%(title)s）") % {"title": ctx.proposal.title}, meeting=meeting,
+                    description=description, meeting=meeting,
                     recipient_name=recipient_name, receipt_reference=receipt_reference)
 
     return perform(proposal=proposal, action="pay_voucher", by=by, effect=effect, meeting=meeting, amount=amount,
@@ -606,7 +609,7 @@ def settlement_finish(*, proposal, by):
 
 def completion_notice_post(*, proposal, by, posted_on, working_days=3, text=""):
     working_days = _working_days(working_days)
-    if posted_on > timezone.localdate():
+    if posted_on > clock.today():
         raise DomainError(_("张贴日期不能晚于今天。"))
     return perform(proposal=proposal, action="post_completion_notice", by=by,
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))

@@ -6,8 +6,9 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from .models import GENESIS_HASH, AuditChainHead, AuditRecord
@@ -104,6 +105,14 @@ def _locked_head(chain: str) -> AuditChainHead:
     return head
 
 
+def _record_text(value):
+    # Stored text is in the site's language, whatever language the acting user reads the site in.
+    if value is None:
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(value)
+
+
 def audit_record(
     *,
     actor,
@@ -130,7 +139,7 @@ def audit_record(
             actor=actor,
             actor_name=_actor_name(actor),
             post_id=post.pk if post is not None else None,
-            post_label=str(post) if post is not None else "",
+            post_label=_record_text(post),
             community_id=community_id,
             action=action,
             target_type=target_type,

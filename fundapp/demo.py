@@ -1,8 +1,10 @@
 """The demo city: two subdistricts, six communities, a person in every post. Built through the services."""
 import datetime
+import functools
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,12 +33,18 @@ COMMUNITY_POSTS = [
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 
 
+@functools.cache
+def _demo_password_hash():
+    # One (deliberately slow) hash shared by every demo login instead of thirty.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username, full_name):
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username, defaults={"first_name": full_name})
     if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        user.password = _demo_password_hash()
+        user.save(update_fields=["password"])
     return user
 
 

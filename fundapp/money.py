@@ -25,7 +25,7 @@ def parse_amount(value, *, allow_zero=False):
     if amount < 0 or (amount == 0 and not allow_zero):
         raise DomainError(_("金额必须大于零。"))
     if amount > MAX_AMOUNT:
-        raise DomainError(_("金额过大（上限 %(max)s 元），请核对。") % {"max": format_yuan(MAX_AMOUNT)})
+        raise DomainError(_("金额过大（上限 %(max)s），请核对。") % {"max": format_yuan(MAX_AMOUNT)})
     return amount.quantize(FEN)
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
+from . import clock
 from .models import Community, Post, Role
 
 R = Role
@@ -42,8 +42,7 @@ class Decision:
         return self.allowed
 
 
-def today():
-    return timezone.localdate()
+today = clock.today
 
 
 def current_posts(user, on=None):

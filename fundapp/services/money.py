@@ -6,6 +6,7 @@ from audit.services import audit_record
 
 from .. import rights
 from ..errors import DomainError, NotAllowed
+from ..i18n import record_language
 from ..models import FundYear, LedgerEntry
 from ..money import parse_amount
 
@@ -37,9 +38,11 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     if fund_year.is_closed:
         raise DomainError(fund_year_closed_error(community, year))
     before = {"allocated": fund_year.allocated}
+    with record_language():
+        description = _("%(year)s年度专项经费拨款") % {"year": year}
     entry = LedgerEntry.objects.create(
         fund_year=fund_year, kind=LedgerEntry.Kind.ALLOCATION, amount=amount, entry_date=entry_date,
-        description=_("%(year)s年度专项经费拨款") % {"year": year}, created_by=by,
+        description=description, created_by=by,
     )
     fund_year.allocated += amount
     fund_year.save(update_fields=["allocated"])

@@ -53,7 +53,7 @@ def test_each_role_reaches_its_home_page(org, client, role):
     home = client.get(reverse("home"))
     assert home.status_code == 200
     assert f'data-role="{role.value}"' in home.content.decode()
-    assert role.label in home.content.decode()
+    assert str(role.label) in home.content.decode()
 
 
 @pytest.mark.django_db

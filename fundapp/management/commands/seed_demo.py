@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from approvals.demo import seed_chain_examples
 from fundapp.demo import DEMO_PASSWORD, demo_summary, seed_demo
 
 
@@ -14,11 +15,13 @@ class Command(BaseCommand):
         if settings.PRODUCTION and not force:
             raise CommandError("seed_demo creates demo logins; refusing in production without --force.")
         logins = seed_demo()
+        examples = seed_chain_examples()
         summary = demo_summary()
         self.stdout.write(self.style.SUCCESS(
             "Demo city ready: {subdistricts} subdistricts, {communities} communities, {posts} posts, "
             "{fund_years} fund years.".format(**summary)
         ))
+        self.stdout.write(f"Example proposals added: {examples} (one in every state of the approval chain).")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, scope in logins:
             self.stdout.write(f"  {username:<26} {role} · {scope}")

@@ -1,0 +1,157 @@
+"""Demo proposals standing in every state of the chain, recorded through the real services with the
+domain clock moved back, so their history (dates, deadlines, notices) is believable."""
+import datetime
+
+from django.db import transaction
+
+from fundapp import clock
+from fundapp.models import Community, Post, Role
+
+from . import services as chain
+from .models import Category, Proposal
+from .models import State as S
+
+D = datetime.timedelta
+
+# (community code, title, category, budget, small group, state it stands in, days ago it started)
+EXAMPLES = [
+    ("xingfu", "楼道照明改造", Category.PROPERTY, "36000.00", False, S.COMPLETED, 70),
+    ("xingfu", "独居老人助餐服务", Category.HARDSHIP, "18000.00", True, S.IN_PROGRESS, 45),
+    ("xingfu", "社区健身器材更新", Category.CULTURE_SPORTS, "25000.00", False, S.NOTICE, 1),
+    ("xingfu", "便民雨伞借用点", Category.CONVENIENCE, "3000.00", False, S.DRAFT, 0),
+    ("heping", "失业人员技能培训", Category.EMPLOYMENT, "22000.00", False, S.UNDER_REVIEW, 20),
+    ("heping", "老旧小区绿化补植", Category.PROPERTY, "30000.00", False, S.APPROVED, 30),
+    ("heping", "重阳节文艺汇演", Category.CULTURE_SPORTS, "8000.00", False, S.CONSENT_PENDING, 0),
+    ("guangming", "困难家庭助学", Category.HARDSHIP, "12000.00", True, S.ACCEPTED, 50),
+    ("guangming", "小区道路修补", Category.PROPERTY, "40000.00", False, S.CONSENTED, 3),
+    ("youyi", "社区志愿服务表彰", Category.OTHER, "5000.00", False, S.SETTLED, 60),
+    ("youyi", "停车棚维修", Category.PROPERTY, "26000.00", False, S.ON_HOLD, 10),
+    ("tuanjie", "便民理发服务", Category.CONVENIENCE, "6000.00", False, S.MEETING_PASSED, 2),
+    ("tuanjie", "广场舞音响购置", Category.CULTURE_SPORTS, "9000.00", False, S.REJECTED, 25),
+    ("chunhui", "社区公益集市", Category.OTHER, "7000.00", False, S.WITHDRAWN, 15),
+    ("chunhui", "楼顶防水修缮", Category.PROPERTY, "38000.00", False, S.COMPLETION_NOTICE, 60),
+    ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, S.UNDER_REVIEW, 8),
+]
+
+
+def _person(role, community):
+    scope = {"community": community} if Role.scope_of(role) == "community" else {"subdistrict": community.subdistrict}
+    return Post.objects.filter(role=role, end_date__isnull=True, **scope).select_related("user").first().user
+
+
+class Walker:
+    """Moves one proposal forward a step at a time, each step on the first day it is allowed."""
+
+    def __init__(self, proposal, day):
+        self.p, self.day = proposal, day
+        c = proposal.community
+        self.secretary = _person(Role.COMMUNITY_SECRETARY, c)
+        self.sd_secretary = _person(Role.SUBDISTRICT_SECRETARY, c)
+        self.director = _person(Role.CONSTRUCTION_DIRECTOR, c)
+        self.sd_staff = _person(Role.SUBDISTRICT_STAFF, c)
+        self.finance = _person(Role.FINANCE_OFFICER, c)
+
+    def on(self, day, fn, **kwargs):
+        self.day = max(self.day, day)
+        if self.day > clock.today():
+            raise RuntimeError(f"demo step for {self.p.title} would happen in the future ({self.day})")
+        with clock.as_of(self.day):
+            return fn(**kwargs)
+
+    def walk(self, until):
+        p, today = self.p, clock.today()
+        steps = [
+            (S.CONSENT_PENDING, lambda: self.on(self.day, chain.proposal_submit_for_consent, proposal=p,
+                                                by=self.secretary)),
+            (S.CONSENTED, lambda: self.on(self.day, chain.consent_decide, proposal=p, by=self.sd_secretary,
+                                          consented=True, comments="同意提交联席会议讨论")),
+            (S.MEETING_PASSED, lambda: self.on(self.day, chain.meeting_record, proposal=p, by=self.secretary,
+                                               held_on=self.day, place="社区党群服务中心二楼会议室", attendance=23,
+                                               votes_for=19, votes_against=2, votes_abstain=2,
+                                               attendees="社区“两委”成员 9 人，居民代表 14 人",
+                                               minutes="与会人员讨论了项目方案和预算，表决通过。")),
+            (S.NOTICE, lambda: self._notice(min(self.day + D(days=1), today))),
+            (S.UNDER_REVIEW, lambda: self.on(p.notices.get().next_step_day, chain.proposal_submit_for_review,
+                                             proposal=p, by=self.secretary)),
+            (S.APPROVED, self._approve),
+            (S.IN_PROGRESS, self._start),
+            (S.ACCEPTED, lambda: self.on(self.day + D(days=7), chain.acceptance_record, proposal=p, by=self.sd_staff,
+                                         inspected_on=self.day + D(days=7), quality="按方案完成，质量良好",
+                                         satisfaction_method="入户问卷", asked_count=40, satisfied_count=37,
+                                         passed=True)),
+            (S.SETTLED, self._settle),
+            (S.COMPLETION_NOTICE, lambda: self.on(self.day, chain.completion_notice_post, proposal=p,
+                                                  by=self.secretary, posted_on=self.day)),
+            (S.COMPLETED, lambda: self.on(p.notices.filter(kind="completion").get().next_step_day,
+                                          chain.proposal_complete, proposal=p, by=self.secretary)),
+        ]
+        for state, step in steps:
+            if p.state == until:
+                return
+            step()
+            p.refresh_from_db()
+
+    def _notice(self, day):
+        self.on(day, chain.notice_post, proposal=self.p, by=self.secretary, posted_on=day, working_days=3,
+                text="公示期内如有异议，请向社区党委书面或网上反映。")
+
+    def _approve(self):
+        self.on(self.day + D(days=1), chain.review_decide, proposal=self.p, by=self.sd_secretary, decision="approve")
+        self.on(self.day, chain.review_decide, proposal=self.p, by=self.director, decision="approve")
+
+    def _start(self):
+        self.on(self.day + D(days=1), chain.proposal_start, proposal=self.p, by=self.secretary)
+        self.on(self.day + D(days=3), chain.follow_up_record, proposal=self.p, by=self.sd_staff,
+                visited_on=self.day + D(days=3), notes="已按计划实施，进度正常")
+
+    def _settle(self):
+        p, day = self.p, self.day + D(days=1)
+        invoice = self.on(day, chain.invoice_register, proposal=p, by=self.secretary, contractor=p.contractor,
+                          number=f"{p.pk:04d}-01", amount=p.budget, issued_on=day)
+        for signer in (self.secretary, self.director, self.sd_secretary):
+            self.on(day, chain.invoice_sign, invoice=invoice, by=signer)
+        self.on(day, chain.invoice_settle, invoice=invoice, by=self.finance, paid_on=day, method="transfer",
+                reference=f"ZZ{p.pk:06d}")
+        self.on(day, chain.settlement_finish, proposal=p, by=self.secretary)
+
+
+def _end_in(walker, state):
+    p, w = walker.p, walker
+    if state == S.ON_HOLD:
+        w.walk(S.NOTICE)
+        w.on(w.day + D(days=1), chain.proposal_hold, proposal=p, by=w.secretary, reason="居民对选址意见分歧较大")
+    elif state == S.REJECTED:
+        w.walk(S.UNDER_REVIEW)
+        w.on(w.day + D(days=1), chain.review_decide, proposal=p, by=w.director, decision="reject",
+             reason="属于应由物业单位承担的费用（第四条）")
+    elif state == S.WITHDRAWN:
+        w.walk(S.CONSENTED)
+        w.on(w.day + D(days=2), chain.proposal_withdraw, proposal=p, by=w.secretary, reason="已由驻区单位捐助")
+    else:
+        w.walk(state)
+
+
+@transaction.atomic
+def seed_chain_examples():
+    today = clock.today()
+    created = 0
+    for code, title, category, budget, small, state, days_ago in EXAMPLES:
+        community = Community.objects.get(code=code)
+        if Proposal.objects.filter(community=community, title=title).exists():
+            continue
+        start = today - D(days=days_ago)
+        staff = _person(Role.COMMUNITY_STAFF, community)
+        with clock.as_of(start):
+            need = chain.need_record(community=community, by=staff, channel="door",
+                                     description=f"居民反映：希望开展“{title}”", resident_name="王秀兰",
+                                     resident_contact="13800000000")
+            proposal = chain.proposal_create(
+                community=community, by=staff, year=today.year, title=title, category=category,
+                content=f"{title}：由社区党委组织实施，服务本社区居民。",
+                beneficiaries="small_group" if small else "broad", beneficiary_count=30 if small else 600,
+                planned_start=start + D(days=30), planned_end=start + D(days=60), contractor="本市惠民服务中心",
+                art4_declaration=True, lines=[("服务及材料费", budget)], needs=[need],
+            )
+        _end_in(Walker(proposal, start), state)
+        created += 1
+    return created
