@@ -13,4 +13,4 @@ class FundAdminConfig(admin_apps.AdminConfig):
     default = False
     """The Django admin, served by our site class that admits only city administrators in office."""
 
-    default_site = "fundapp.admin.FundAdminSite"
+    default_site = "fundapp.admin_site.FundAdminSite"

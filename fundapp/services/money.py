@@ -8,7 +8,7 @@ from .. import rights
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
 from ..models import FundYear, LedgerEntry
-from ..money import parse_amount
+from ..money import format_yuan, parse_amount
 
 
 def fund_year_for_update(*, community, year):
@@ -83,3 +83,40 @@ def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
     fund_year.settled += amount
     fund_year.save(update_fields=["reserved", "settled"])
     return entry
+
+
+@transaction.atomic
+def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
+    """Correct a wrong allocation by a reversing entry; the original stays in the ledger, reversed once."""
+    if not str(reason).strip():
+        raise DomainError(_("请填写冲销理由。"))
+    entry = LedgerEntry.objects.select_related("fund_year__community").get(pk=entry.pk)
+    community = entry.fund_year.community
+    post = None
+    if by is not None:
+        decision = rights.check(by, "manage_fund", community)
+        if not decision:
+            raise NotAllowed(decision.reason)
+        post = decision.post
+    if entry.kind != LedgerEntry.Kind.ALLOCATION:
+        raise DomainError(_("只有拨款分录可以在此冲销；支出的更正请通过结算办理。"))
+    fund_year = fund_year_for_update(community=community, year=entry.fund_year.year)
+    if fund_year.is_closed:
+        raise DomainError(fund_year_closed_error(community, fund_year.year))
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise DomainError(_("该分录已经冲销过。"))
+    if entry.amount > fund_year.available:
+        raise DomainError(_("冲销后可用经费将为负数（可用 %(available)s），请先处理已预留或已结算的项目。")
+                          % {"available": format_yuan(fund_year.available)})
+    with record_language():
+        description = _("冲销：%(description)s（%(reason)s）") % {"description": entry.description, "reason": reason}
+    reversal = LedgerEntry.objects.create(
+        fund_year=fund_year, kind=LedgerEntry.Kind.REVERSAL, amount=entry.amount, entry_date=entry_date,
+        description=description[:200], reverses=entry, created_by=by,
+    )
+    before = {"allocated": fund_year.allocated}
+    fund_year.allocated -= entry.amount
+    fund_year.save(update_fields=["allocated"])
+    audit_record(actor=by, post=post, action="ledger.reverse", target=reversal, community_id=community.pk,
+                 before=before, after={"allocated": fund_year.allocated, "reverses": entry.pk}, note=reason)
+    return reversal

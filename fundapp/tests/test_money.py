@@ -51,3 +51,47 @@ def test_closed_year_refuses_allocations(org):
         money_services.fund_year_allocate(community=community, year=2025, amount="1.00",
                                           entry_date=datetime.date(2025, 1, 10))
     assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_wrong_allocation_is_corrected_by_a_reversal_once(org):
+    community = org.community("a1")
+    wrong = money_services.fund_year_allocate(community=community, year=2026, amount="20000.00",
+                                              entry_date=datetime.date(2026, 1, 10), by=org.city_admin)
+    money_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
+                                      entry_date=datetime.date(2026, 1, 11), by=org.city_admin)
+    with pytest.raises(DomainError):
+        money_services.ledger_entry_reverse(entry=wrong, reason="", entry_date=datetime.date(2026, 1, 12),
+                                            by=org.city_admin)
+    reversal = money_services.ledger_entry_reverse(entry=wrong, reason="重复拨款", by=org.city_admin,
+                                                   entry_date=datetime.date(2026, 1, 12))
+    assert reversal.kind == LedgerEntry.Kind.REVERSAL and reversal.reverses == wrong
+    assert FundYear.objects.get(community=community).allocated == Decimal("200000.00")
+    with pytest.raises(DomainError):
+        money_services.ledger_entry_reverse(entry=wrong, reason="再次", by=org.city_admin,
+                                            entry_date=datetime.date(2026, 1, 12))
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REVERSAL).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reversal_cannot_make_the_balance_negative(org):
+    community = org.community("a1")
+    entry = money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+                                              entry_date=datetime.date(2026, 1, 10))
+    FundYear.objects.filter(community=community).update(reserved=Decimal("600.00"))
+    with pytest.raises(DomainError):
+        money_services.ledger_entry_reverse(entry=entry, reason="错误", entry_date=datetime.date(2026, 1, 12))
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REVERSAL).exists()
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_negative_balance_even_without_the_services(org):
+    from django.db import IntegrityError, transaction
+
+    community = org.community("a1")
+    money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+                                      entry_date=datetime.date(2026, 1, 10))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FundYear.objects.filter(community=community).update(reserved=Decimal("1000.01"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FundYear.objects.filter(community=community).update(small_group_committed=Decimal("200.01"))
