@@ -237,6 +237,8 @@ class Notice(Act):
             models.CheckConstraint(name="notice_last_day_after_posting", condition=Q(last_day__gte=F("posted_on"))),
         ]
 
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.posted_on:%Y-%m-%d}"
 
 class Objection(models.Model):
     """A resident's objection to a running notice, online or on paper; open ones block the chain."""
@@ -266,6 +268,10 @@ class Objection(models.Model):
     def is_open(self):
         return self.answered_at is None
 
+    def __str__(self):
+        from fundapp.templatetags.fund import mask_name
+
+        return f"{mask_name(self.resident_name)} {self.received_at:%Y-%m-%d}"
 
 class ReviewDecision(Act):
     """One leader's decision in a review round (Art. 11): the 党工委 secretary's or the 建管委 director's."""
@@ -316,6 +322,8 @@ class Change(Act):
         verbose_name = _("项目变更")
         verbose_name_plural = _("项目变更")
 
+    def __str__(self):
+        return self.description[:30]
 
 class FollowUp(Act):
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups")
@@ -450,6 +458,11 @@ class Payment(Act):
     def is_voucher(self):
         return self.invoice_id is None
 
+    def __str__(self):
+        from fundapp.templatetags.fund import mask_name, yuan
+
+        who = self.invoice.number if self.invoice_id else mask_name(self.recipient_name)
+        return f"{who} {yuan(self.amount)}"
 
 class SupervisionOpinion(Act):
     """The supervision committee's opinion on any step (Art. 14)."""
@@ -461,3 +474,37 @@ class SupervisionOpinion(Act):
         ordering = ["at"]
         verbose_name = _("监督意见")
         verbose_name_plural = _("监督意见")
+
+
+class Document(models.Model):
+    """A stored file (minutes, invoice scan, receipt, photo) with its checksum; served only to people with the
+    right to see the proposal (approvals.views.document_download)."""
+
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("会议纪要")
+        NOTICE_PHOTO = "notice_photo", _("公示照片")
+        INVOICE = "invoice", _("发票")
+        RECEIPT = "receipt", _("收款人签字凭证")
+        ACCEPTANCE = "acceptance", _("验收材料")
+        PHOTO = "photo", _("照片")
+        OTHER = "other", _("其他材料")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="documents",
+                                 verbose_name=_("项目"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    action = models.CharField(_("所属步骤"), max_length=40, blank=True)
+    file = models.FileField(_("文件"), upload_to="documents/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("材料")
+        verbose_name_plural = _("材料")
+
+    def __str__(self):
+        return self.original_name

@@ -19,6 +19,7 @@ from fundapp.money import parse_amount
 from fundapp.services import money as money_services
 from workdays import calendar
 
+from . import documents as document_store
 from . import guards as guard_functions
 from .models import (
     Acceptance, BudgetLine, Category, Change, ConsentDecision, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
@@ -51,13 +52,15 @@ def _snapshot(p):
             "settled_amount": p.settled_amount, "reserved_amount": p.reserved_amount}
 
 
-def perform(*, proposal, action, by, effect=None, roles=None, load=None, **data):
+def perform(*, proposal, action, by, effect=None, roles=None, load=None, documents=(), **data):
     """Apply transition `action` to `proposal` as `by`; run `effect(ctx)` to write its records.
 
     `load(proposal)` returns more rows for the guards, read (and locked) after the proposal's lock —
     the one lock order everywhere: proposal, then its invoices, then the fund year.
+    `documents` [(kind, uploaded file), …] are checked before anything is written and stored with the step.
     """
     transition = TRANSITIONS[action]
+    uploads = [(kind, f, document_store.inspect_upload(f)) for kind, f in documents]
     with transaction.atomic():
         p = Proposal.objects.select_for_update().select_related("community", "fund_year").get(pk=proposal.pk)
         if p.state not in transition.sources:
@@ -75,12 +78,14 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, **data)
             guard_functions.GUARDS[name](ctx)
         before = _snapshot(p)
         result = effect(ctx) if effect else None
+        stored = document_store.store(proposal=p, by=by, uploads=uploads, action=action)
         if transition.target:
             p.state = transition.target
         p.save()
         audit_record(
             actor=by, post=decision.post, action=f"proposal.{action}", target=p, community_id=p.community_id,
-            before=before, after={**_snapshot(p), **_audit_details(data)}, note=str(data.get("reason") or ""),
+            before=before, note=str(data.get("reason") or ""),
+            after={**_snapshot(p), **_audit_details(data), **({"documents": [d.sha256 for d in stored]} if stored else {})},
         )
     proposal.refresh_from_db()
     return result if result is not None else p
@@ -222,7 +227,7 @@ def consent_decide(*, proposal, by, consented, comments=""):
 
 
 def meeting_record(*, proposal, by, held_on, place, attendance, votes_for, votes_against, votes_abstain,
-                   minutes, attendees=""):
+                   minutes, attendees="", documents=()):
     numbers = {}
     for name, value in [("attendance", attendance), ("votes_for", votes_for), ("votes_against", votes_against),
                         ("votes_abstain", votes_abstain)]:
@@ -246,7 +251,7 @@ def meeting_record(*, proposal, by, held_on, place, attendance, votes_for, votes
                                       attendees=attendees, minutes=minutes, passed=passed, **numbers)
 
     return perform(proposal=proposal, action="meeting_passed" if passed else "meeting_failed", by=by,
-                   effect=effect, held_on=held_on, **numbers)
+                   effect=effect, documents=documents, held_on=held_on, **numbers)
 
 
 def _new_notice(ctx, kind, posted_on, working_days, text=""):
@@ -271,9 +276,9 @@ def _working_days(value):
     return days
 
 
-def notice_post(*, proposal, by, posted_on, working_days=3, text=""):
+def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=()):
     working_days = _working_days(working_days)
-    return perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on,
+    return perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on, documents=documents,
                    working_days=working_days,
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
 
@@ -436,15 +441,16 @@ def change_decide(*, proposal, by, consent, comments=""):
     return perform(proposal=proposal, action=action, by=by, effect=effect, reason=comments or ("ok" if consent else ""))
 
 
-def follow_up_record(*, proposal, by, visited_on, notes):
+def follow_up_record(*, proposal, by, visited_on, notes, documents=()):
     if not str(notes).strip():
         raise DomainError(_("请填写跟进情况。"))
-    return perform(proposal=proposal, action="follow_up", by=by, effect=lambda ctx: FollowUp.objects.create(
+    return perform(proposal=proposal, action="follow_up", by=by, documents=documents,
+                   effect=lambda ctx: FollowUp.objects.create(
         proposal=ctx.proposal, by=by, post=ctx.post, visited_on=visited_on, notes=notes))
 
 
 def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_method, asked_count, satisfied_count,
-                      passed):
+                      passed, documents=()):
     try:
         asked, satisfied = int(asked_count), int(satisfied_count)
     except (TypeError, ValueError):
@@ -459,12 +465,13 @@ def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_metho
                                          quality=quality, satisfaction_method=satisfaction_method,
                                          asked_count=asked, satisfied_count=satisfied, passed=passed)
 
-    return perform(proposal=proposal, action="accept" if passed else "accept_failed", by=by, effect=effect)
+    return perform(proposal=proposal, action="accept" if passed else "accept_failed", by=by, effect=effect,
+                   documents=documents)
 
 
 # ---- invoices and payments ----------------------------------------------------------------------
 
-def invoice_register(*, proposal, by, contractor, number, amount, issued_on):
+def invoice_register(*, proposal, by, contractor, number, amount, issued_on, documents=()):
     amount = parse_amount(amount)
     if not str(number).strip() or not str(contractor).strip():
         raise DomainError(_("请填写开票单位和发票号码。"))
@@ -477,7 +484,8 @@ def invoice_register(*, proposal, by, contractor, number, amount, issued_on):
         except IntegrityError:
             raise DomainError(_("该发票已经登记。")) from None
 
-    return perform(proposal=proposal, action="register_invoice", by=by, effect=effect, amount=amount)
+    return perform(proposal=proposal, action="register_invoice", by=by, effect=effect, amount=amount,
+                   documents=documents)
 
 
 def _next_signer_role(invoice):
@@ -569,7 +577,7 @@ def _pay(ctx, *, amount, paid_on, method, reference, key, description, invoice=N
 
 
 def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amount, paid_on, method, reference,
-                idempotency_key=None):
+                idempotency_key=None, documents=()):
     """Pay without an invoice (individual contractors, aid): prior meeting decision + signed receipt."""
     amount = parse_amount(amount)
     key = idempotency_key or f"voucher-{uuid.uuid4()}"
@@ -587,6 +595,7 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
                     recipient_name=recipient_name, receipt_reference=receipt_reference)
 
     return perform(proposal=proposal, action="pay_voucher", by=by, effect=effect, meeting=meeting, amount=amount,
+                   documents=documents,
                    recipient_name=recipient_name, receipt_reference=receipt_reference, paid_on=paid_on)
 
 

@@ -22,5 +22,5 @@ def home_overview(user, on=None):
     rows = []
     for post in posts:
         fund_years = [fy for fys in years.values() for fy in fys if post.covers(fy.community)]
-        rows.append({"post": post, "fund_years": fund_years, "waiting": []})
+        rows.append({"post": post, "fund_years": fund_years})
     return rows

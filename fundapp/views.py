@@ -16,7 +16,15 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    return render(request, "fundapp/home.html", {"rows": selectors.home_overview(request.user)})
+    from approvals.actions import ACTIONS
+    from approvals.selectors import recent_acts, work_queue
+
+    return render(request, "fundapp/home.html", {
+        "rows": selectors.home_overview(request.user),
+        "queue": work_queue(request.user),
+        "actions": ACTIONS,
+        "recent": recent_acts(request.user),
+    })
 
 
 @login_required

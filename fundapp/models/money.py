@@ -75,6 +75,10 @@ class FundYear(models.Model):
         return (self.total * SMALL_GROUP_SHARE).quantize(Decimal("0.01"))
 
     @property
+    def small_group_room(self):
+        return self.small_group_limit - self.small_group_committed
+
+    @property
     def is_closed(self):
         return self.status == self.Status.CLOSED
 

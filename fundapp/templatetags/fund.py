@@ -11,3 +11,54 @@ def yuan(amount):
     if amount in (None, ""):
         return ""
     return format_yuan(amount)
+
+
+@register.filter
+def mask_name(name):
+    """张三丰 → 张** : names of private persons are never shown whole outside their own record."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+@register.filter
+def step_label(action):
+    """"proposal.submit_for_review" → the transition's label in the reader's language."""
+    from approvals.workflow import TRANSITIONS
+
+    name = str(action).split(".", 1)[-1]
+    transition = TRANSITIONS.get(name)
+    if transition is not None:
+        return transition.label
+    from approvals.labels import OTHER_ACTIONS
+
+    return OTHER_ACTIONS.get(str(action), action)
+
+
+@register.filter
+def state_label(value):
+    from approvals.models import State
+
+    try:
+        return State(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
+
+
+@register.filter
+def abs_value(number):
+    return abs(number)
+
+
+@register.filter
+def is_checkbox(bound_field):
+    """A single yes/no box (not a list of them), rendered with its label beside it."""
+    from django.forms import CheckboxInput
+
+    return isinstance(bound_field.field.widget, CheckboxInput)

@@ -1,0 +1,215 @@
+"""Forms parse what people type; the services decide. Amounts stay text here so that
+fundapp.money.parse_amount gives the same message on every path."""
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Document, Meeting, Need, Payment, Proposal
+
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}),
+        "error_messages": {"invalid": _("请输入有效日期，格式为 年-月-日，例如 2026-09-30。")}}
+WHOLE = {"error_messages": {"invalid": _("请输入整数。")}, "min_value": 0}
+TEXT = forms.Textarea(attrs={"rows": 3})
+
+
+class AmountField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
+        super().__init__(**kwargs)
+
+
+class UploadField(forms.FileField):
+    """One or more PDF/JPEG/PNG files (checked by content in approvals.documents)."""
+
+    widget = forms.ClearableFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("PDF、JPEG 或 PNG，每个文件不超过 10 MB。"))
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = "application/pdf,image/jpeg,image/png"
+
+
+class NeedForm(forms.Form):
+    channel = forms.ChoiceField(label=_("收集渠道"), choices=Need.Channel.choices)
+    description = forms.CharField(label=_("需求内容"), widget=TEXT, max_length=2000)
+    resident_name = forms.CharField(label=_("提出人"), required=False, max_length=50)
+    resident_contact = forms.CharField(label=_("联系方式（不公开）"), required=False, max_length=50)
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label=_("项目名称"), max_length=200)
+    category = forms.TypedChoiceField(label=_("使用范围"), choices=Category.choices, coerce=int,
+                                      error_messages={"invalid_choice": _("未知的使用范围，请从列表中选择。")})
+    content = forms.CharField(label=_("项目内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    beneficiaries = forms.ChoiceField(label=_("受益群体"), choices=Proposal.Beneficiaries.choices,
+                                      widget=forms.RadioSelect)
+    beneficiary_count = forms.IntegerField(label=_("受益人数"), min_value=1, **{
+        "error_messages": {"invalid": _("受益人数须为整数。")}})
+    planned_start = forms.DateField(label=_("计划开始日期"), **DATE)
+    planned_end = forms.DateField(label=_("计划完成日期"), **DATE)
+    contractor = forms.CharField(label=_("承办方（如已确定）"), required=False, max_length=200)
+    needs = forms.ModelMultipleChoiceField(label=_("回应的居民需求"), queryset=Need.objects.none(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    art4_declaration = forms.BooleanField(
+        label=_("本项目不用于社区办公开支、社区工作者工资补贴、政府公共服务支出、市委市政府已有资金安排的服务项目或应由物业单位承担的费用（第四条）。"),
+        required=False,
+    )
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["needs"].queryset = Need.objects.filter(community=community).order_by("-recorded_at")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", _("计划完成日期不能早于开始日期。"))
+        return data
+
+
+class BudgetLineForm(forms.Form):
+    item = forms.CharField(label=_("支出项目"), max_length=200)
+    amount = AmountField(label=_("金额（元）"))
+    in_procurement_catalogue = forms.BooleanField(label=_("属于政府采购目录"), required=False, initial=True)
+
+
+BudgetLineFormSet = forms.formset_factory(BudgetLineForm, extra=1, min_num=1, validate_min=True, max_num=50)
+
+
+class ConfirmForm(forms.Form):
+    """An action with nothing to fill in: a button."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), widget=TEXT, max_length=2000)
+
+
+class CommentsForm(forms.Form):
+    comments = forms.CharField(label=_("意见（可选）"), widget=TEXT, required=False, max_length=2000)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label=_("会议日期"), **DATE)
+    place = forms.CharField(label=_("地点"), max_length=200)
+    attendance = forms.IntegerField(label=_("到会人数"), **WHOLE)
+    attendees = forms.CharField(label=_("参会人员"), widget=TEXT, required=False)
+    votes_for = forms.IntegerField(label=_("赞成"), **WHOLE)
+    votes_against = forms.IntegerField(label=_("反对"), **WHOLE)
+    votes_abstain = forms.IntegerField(label=_("弃权"), **WHOLE)
+    minutes = forms.CharField(label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 4}))
+    minutes_file = UploadField(label=_("会议纪要及签到表扫描件"))
+
+    documents_from = {"minutes_file": Document.Kind.MINUTES}
+
+
+class NoticeForm(forms.Form):
+    posted_on = forms.DateField(label=_("张贴日期"), **DATE)
+    working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
+                                      error_messages={"min_value": _("公示期不得少于3个工作日。"),
+                                                      "invalid": _("请输入整数。")})
+    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False)
+    photo = UploadField(label=_("公示栏照片"))
+
+    documents_from = {"photo": Document.Kind.NOTICE_PHOTO}
+
+
+class ObjectionForm(forms.Form):
+    resident_name = forms.CharField(label=_("姓名"), max_length=50)
+    resident_contact = forms.CharField(label=_("联系方式（不公开）"), required=False, max_length=50)
+    text = forms.CharField(label=_("异议内容"), widget=TEXT, max_length=4000)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("答复"), widget=TEXT, max_length=4000)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("决定"), widget=forms.RadioSelect, choices=[
+        ("approve", _("同意")), ("return", _("退回修改")), ("reject", _("不予批准"))])
+    reason = forms.CharField(label=_("理由（退回或不予批准时必填）"), widget=TEXT, required=False, max_length=2000)
+
+
+class ChangeRequestForm(forms.Form):
+    description = forms.CharField(label=_("变更内容及原因"), widget=TEXT)
+    new_budget = AmountField(label=_("变更后预算（元，不变则留空）"), required=False)
+    new_planned_end = forms.DateField(label=_("变更后完成日期（可选）"), required=False, **DATE)
+    new_contractor = forms.CharField(label=_("变更后承办方（可选）"), required=False, max_length=200)
+
+
+class FollowUpForm(forms.Form):
+    visited_on = forms.DateField(label=_("跟进日期"), **DATE)
+    notes = forms.CharField(label=_("跟进情况"), widget=TEXT)
+    photo = UploadField(label=_("现场照片"))
+
+    documents_from = {"photo": Document.Kind.PHOTO}
+
+
+class AcceptanceForm(forms.Form):
+    inspected_on = forms.DateField(label=_("验收日期"), **DATE)
+    quality = forms.CharField(label=_("项目质量"), widget=TEXT)
+    satisfaction_method = forms.CharField(label=_("满意度调查方式"), max_length=200)
+    asked_count = forms.IntegerField(label=_("调查人数"), **WHOLE)
+    satisfied_count = forms.IntegerField(label=_("满意人数"), **WHOLE)
+    passed = forms.TypedChoiceField(label=_("验收结论"), widget=forms.RadioSelect, coerce=lambda v: v == "1",
+                                    choices=[("1", _("合格")), ("0", _("不合格，整改后复验"))])
+    files = UploadField(label=_("验收材料"))
+
+    documents_from = {"files": Document.Kind.ACCEPTANCE}
+
+
+class InvoiceForm(forms.Form):
+    contractor = forms.CharField(label=_("开票单位"), max_length=200)
+    number = forms.CharField(label=_("发票号码"), max_length=50)
+    amount = AmountField(label=_("金额（元）"))
+    issued_on = forms.DateField(label=_("开票日期"), **DATE)
+    scan = UploadField(label=_("发票扫描件"))
+
+    documents_from = {"scan": Document.Kind.INVOICE}
+
+
+class IdempotentForm(forms.Form):
+    # A fresh key on every form shown: a double-click or a retried POST carries the same key and pays once.
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("request_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+
+
+class SettleForm(IdempotentForm):
+    paid_on = forms.DateField(label=_("支付日期"), **DATE)
+    method = forms.ChoiceField(label=_("支付方式"), choices=Payment.Method.choices)
+    reference = forms.CharField(label=_("支付凭证号"), max_length=100)
+
+
+class VoucherForm(IdempotentForm):
+    meeting = forms.ModelChoiceField(label=_("事前集体讨论决定"), queryset=Meeting.objects.none(),
+                                     empty_label=_("请选择会议"))
+    recipient_name = forms.CharField(label=_("收款人"), max_length=50)
+    receipt_reference = forms.CharField(label=_("收款人签字凭证编号"), max_length=200)
+    amount = AmountField(label=_("金额（元）"))
+    paid_on = forms.DateField(label=_("支付日期"), **DATE)
+    method = forms.ChoiceField(label=_("支付方式"), choices=Payment.Method.choices)
+    reference = forms.CharField(label=_("支付凭证号"), max_length=100)
+    receipt = UploadField(label=_("收款人签字凭证扫描件"))
+
+    documents_from = {"receipt": Document.Kind.RECEIPT}
+
+    def __init__(self, *args, proposal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = proposal.meetings.filter(passed=True)
+
+
+class CompletionNoticeForm(forms.Form):
+    posted_on = forms.DateField(label=_("张贴日期"), **DATE)
+    working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
+                                      error_messages={"min_value": _("公示期不得少于3个工作日。"),
+                                                      "invalid": _("请输入整数。")})
+    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False)
+
+
+class OpinionForm(forms.Form):
+    text = forms.CharField(label=_("监督意见"), widget=TEXT, max_length=4000)

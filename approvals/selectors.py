@@ -1,0 +1,97 @@
+"""Reads for the staff pages, each in a fixed number of queries."""
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from audit.models import AuditRecord
+from fundapp import clock, rights
+from workdays.calendar import WorkCalendar
+
+from .actions import applicable
+from .models import Invoice, Notice, Objection, Proposal
+from .models import State as S
+from .workflow import TERMINAL
+
+
+def proposals_for(user, *, state=None, community=None):
+    qs = (Proposal.objects.filter(community__in=rights.communities_for(user, "view_fund"))
+          .select_related("community", "community__subdistrict", "fund_year").order_by("-updated_at"))
+    if state:
+        qs = qs.filter(state=state)
+    if community:
+        qs = qs.filter(community=community)
+    return qs
+
+
+def get_proposal_or_404(user, pk):
+    """The proposal if the user may see its community; 404 for both missing and not yours."""
+    from django.http import Http404
+
+    proposal = (Proposal.objects.select_related("community", "community__subdistrict", "fund_year", "created_by")
+                .filter(pk=pk).first())
+    if proposal is None or not rights.check(user, "view_fund", proposal.community):
+        raise Http404
+    return proposal
+
+
+def proposal_detail(proposal):
+    """Everything the proposal page shows, fetched once."""
+    p = Proposal.objects.prefetch_related(
+        "lines", "needs", "consents__by", "meetings__by", "reviews__by", "changes__by", "follow_ups__by",
+        "acceptances__by", "opinions__by", "documents",
+        Prefetch("notices", queryset=Notice.objects.prefetch_related("objections").order_by("posted_on", "pk")),
+        Prefetch("invoices", queryset=Invoice.objects.prefetch_related("signatures__by", "refusals__by")),
+        "payments",
+    ).get(pk=proposal.pk)
+    timeline = list(
+        AuditRecord.objects.filter(target_type="approvals.proposal", target_id=str(p.pk)).order_by("seq")
+    )
+    return p, timeline
+
+
+# Always possible, so not something waiting for the person.
+NOT_WAITING = {"withdraw", "opinion", "request_change", "record_objection", "hold", "replan", "pay_voucher",
+               "register_invoice", "follow_up"}
+
+
+@dataclass
+class QueueItem:
+    proposal: Proposal
+    actions: list
+    deadline: object = None
+    days_left: int | None = None
+    warning: str = ""
+
+    @property
+    def overdue(self):
+        return self.days_left is not None and self.days_left < 0
+
+
+def work_queue(user, limit=50):
+    """Proposals waiting for this person, soonest deadline first."""
+    today = clock.today()
+    cal = WorkCalendar()
+    items, cache = [], {}
+    live = proposals_for(user).exclude(state__in=TERMINAL).prefetch_related("invoices__signatures")
+    for proposal in live[:500]:
+        actions = [a for a in applicable(user, proposal, cache) if a not in NOT_WAITING]
+        if not actions:
+            continue
+        item = QueueItem(proposal=proposal, actions=actions)
+        if proposal.state == S.UNDER_REVIEW and proposal.review_deadline:
+            item.deadline = proposal.review_deadline
+            item.days_left = cal.working_days_between(today, proposal.review_deadline)
+            if not proposal.review_deadline_confirmed:
+                item.warning = "unconfirmed"
+        items.append(item)
+    items.sort(key=lambda i: (i.days_left is None, i.days_left if i.days_left is not None else 0,
+                              -i.proposal.updated_at.timestamp()))
+    return items[:limit]
+
+
+def open_objections(proposal):
+    return Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True)
+
+
+def recent_acts(user, limit=10):
+    return AuditRecord.objects.filter(actor=user).order_by("-recorded_at")[:limit]

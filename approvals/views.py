@@ -1,0 +1,193 @@
+"""Staff pages of the approval chain. Each view parses input, fetches through a rights check (404 for
+"missing" and "not yours" alike) and calls a service; a refused rule comes back as a form error."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from fundapp import clock, rights
+from fundapp.errors import DomainError
+from fundapp.models import Community, FundYear
+from workdays import calendar
+
+from . import pdf, selectors
+from . import services as chain
+from .actions import ACTIONS, applicable, documents_of, target_for
+from .forms import BudgetLineFormSet, NeedForm, ProposalForm
+from .models import Document, Need, State
+from .workflow import EDITABLE
+
+
+@login_required
+def proposal_list(request):
+    state = request.GET.get("state") or None
+    if state not in State.values:
+        state = None
+    proposals = selectors.proposals_for(request.user, state=state)
+    return render(request, "approvals/proposal_list.html", {
+        "proposals": proposals[:200], "state": state, "states": State.choices,
+        "can_draft": rights.communities_for(request.user, "draft_proposal").exists(),
+    })
+
+
+@login_required
+def proposal_detail(request, pk):
+    proposal = selectors.get_proposal_or_404(request.user, pk)
+    proposal, timeline = selectors.proposal_detail(proposal)
+    actions = applicable(request.user, proposal)
+    return render(request, "approvals/proposal_detail.html", {
+        "p": proposal, "timeline": timeline, "fund_year": proposal.fund_year,
+        "actions": [(ACTIONS[name], targets) for name, targets in actions.items()],
+        "can_edit": proposal.state in EDITABLE and rights.check(request.user, "draft_proposal", proposal.community),
+    })
+
+
+def _plan_from(form, formset):
+    lines = [(f.cleaned_data["item"], f.cleaned_data["amount"], f.cleaned_data.get("in_procurement_catalogue"))
+             for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+    data = dict(form.cleaned_data)
+    needs = data.pop("needs")
+    return data, lines, needs
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_create(request):
+    communities = rights.communities_for(request.user, "draft_proposal")
+    code = request.GET.get("community") or request.POST.get("community")
+    community = communities.filter(code=code).first() if code else None
+    if community is None:
+        if communities.count() != 1:
+            if code:
+                raise Http404
+            return render(request, "approvals/choose_community.html", {"communities": communities})
+        community = communities.get()
+    form = ProposalForm(request.POST or None, community=community)
+    formset = BudgetLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data, lines, needs = _plan_from(form, formset)
+        try:
+            proposal = chain.proposal_create(community=community, by=request.user, lines=lines, needs=needs, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("项目草稿已保存。"))
+            return redirect("approvals:proposal", pk=proposal.pk)
+    return render(request, "approvals/proposal_form.html", {
+        "form": form, "formset": formset, "community": community, "fund_year": _fund_year(community),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_edit(request, pk):
+    proposal = selectors.get_proposal_or_404(request.user, pk)
+    if not rights.check(request.user, "draft_proposal", proposal.community) or proposal.state not in EDITABLE:
+        raise Http404
+    initial = {k: getattr(proposal, k) for k in chain.PLAN_FIELDS}
+    initial["needs"] = list(proposal.needs.all())
+    form = ProposalForm(request.POST or None, community=proposal.community, initial=initial)
+    formset = BudgetLineFormSet(request.POST or None, prefix="lines", initial=[
+        {"item": ln.item, "amount": ln.amount, "in_procurement_catalogue": ln.in_procurement_catalogue}
+        for ln in proposal.lines.all()])
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data, lines, needs = _plan_from(form, formset)
+        try:
+            chain.proposal_update(proposal=proposal, by=request.user, lines=lines, needs=needs, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("方案已保存。"))
+            return redirect("approvals:proposal", pk=proposal.pk)
+    return render(request, "approvals/proposal_form.html", {
+        "form": form, "formset": formset, "community": proposal.community, "fund_year": proposal.fund_year,
+        "proposal": proposal,
+    })
+
+
+def _fund_year(community):
+    return FundYear.objects.filter(community=community, year=clock.today().year).first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_action(request, pk, action):
+    proposal = selectors.get_proposal_or_404(request.user, pk)
+    ui = ACTIONS.get(action)
+    allowed = applicable(request.user, proposal)
+    if ui is None or action not in allowed:
+        raise Http404
+    target = None
+    if ui.target is not None:
+        target = target_for(ui, proposal, request.GET.get("target") or request.POST.get("target"))
+        if target is None or target not in allowed[action]:
+            raise Http404
+    form_kwargs = {"proposal": proposal} if action == "pay_voucher" else {}
+    form = ui.form(request.POST or None, request.FILES or None, **form_kwargs)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if action in {"post_notice", "post_completion_notice", "post_voucher_notice"} and "confirm" not in request.POST:
+            # Show the computed last day before the secretary confirms (SPEC §5).
+            try:
+                posted, days = form.cleaned_data["posted_on"], form.cleaned_data["working_days"]
+                preview = {"last": calendar.notice_last_day(posted, days),
+                           "next": calendar.notice_next_step_day(posted, days)}
+            except calendar.CalendarError as exc:
+                form.add_error("posted_on", str(exc))
+        else:
+            try:
+                ui.run(proposal=proposal, by=request.user, data=form.cleaned_data, target=target,
+                       documents=documents_of(form))
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已办理：%(action)s。") % {"action": ui.label})
+                return redirect("approvals:proposal", pk=proposal.pk)
+    return render(request, "approvals/action.html", {
+        "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
+    })
+
+
+@login_required
+def proposal_pdf(request, pk):
+    proposal = selectors.get_proposal_or_404(request.user, pk)
+    content = pdf.application_form(proposal)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="application-{proposal.pk}.pdf"'
+    return response
+
+
+@login_required
+def document_download(request, pk):
+    document = get_object_or_404(Document.objects.select_related("proposal__community"), pk=pk)
+    if not rights.check(request.user, "view_fund", document.proposal.community):
+        raise Http404
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type, as_attachment=True,
+                            filename=document.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def needs(request):
+    communities = rights.communities_for(request.user, "view_fund")
+    writable = rights.communities_for(request.user, "draft_proposal")
+    code = request.GET.get("community") or request.POST.get("community")
+    community = writable.filter(code=code).first() if code else (writable.first() if writable.count() == 1 else None)
+    form = NeedForm(request.POST or None) if community else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            chain.need_record(community=community, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("需求已登记。"))
+            return redirect(f"{request.path}?community={community.code}")
+    register = (Need.objects.filter(community__in=communities).select_related("community")
+                .order_by("-recorded_at")[:200])
+    return render(request, "approvals/needs.html", {
+        "needs": register, "form": form, "community": community, "writable": writable,
+    })
