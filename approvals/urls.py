@@ -12,4 +12,5 @@ urlpatterns = [
     path("proposals/<int:pk>/application-form.pdf", views.proposal_pdf, name="proposal-pdf"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("needs/", views.needs, name="needs"),
+    path("invoices/", views.invoices, name="invoices"),
 ]

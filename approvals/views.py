@@ -16,7 +16,7 @@ from . import pdf, selectors
 from . import services as chain
 from .actions import ACTIONS, applicable, documents_of, target_for
 from .forms import BudgetLineFormSet, NeedForm, ProposalForm
-from .models import Document, Need, State
+from .models import Document, Invoice, Need, State
 from .workflow import EDITABLE
 
 
@@ -191,3 +191,18 @@ def needs(request):
     return render(request, "approvals/needs.html", {
         "needs": register, "form": form, "community": community, "writable": writable,
     })
+
+
+@login_required
+def invoices(request):
+    """Invoices of the communities this person can see, those waiting first (finance: awaiting settlement)."""
+    status = request.GET.get("status") or None
+    if status not in Invoice.Status.values:
+        status = None
+    rows = (Invoice.objects.filter(proposal__community__in=rights.communities_for(request.user, "view_fund"))
+            .select_related("proposal", "proposal__community").prefetch_related("signatures")
+            .order_by("status", "-registered_at"))
+    if status:
+        rows = rows.filter(status=status)
+    return render(request, "approvals/invoices.html", {"invoices": rows[:300], "status": status,
+                                                       "statuses": Invoice.Status.choices})

@@ -24,3 +24,20 @@ def home_overview(user, on=None):
         fund_years = [fy for fys in years.values() for fy in fys if post.covers(fy.community)]
         rows.append({"post": post, "fund_years": fund_years})
     return rows
+
+
+def ledger(fund_year):
+    """The fund year's entries with a running balance, in one query."""
+    from .models import LedgerEntry
+
+    sign = {LedgerEntry.Kind.ALLOCATION: 1, LedgerEntry.Kind.CARRY_IN: 1, LedgerEntry.Kind.EXPENDITURE: -1,
+            LedgerEntry.Kind.CARRY_OUT: -1}
+    rows, balance = [], 0
+    entries = (fund_year.entries.select_related("reverses", "created_by", "payment__invoice", "payment__proposal")
+               .order_by("entry_date", "pk"))
+    for entry in entries:
+        direction = -sign[entry.reverses.kind] if entry.kind == LedgerEntry.Kind.REVERSAL else sign[entry.kind]
+        balance += direction * entry.amount
+        rows.append({"entry": entry, "credit": entry.amount if direction > 0 else None,
+                     "debit": entry.amount if direction < 0 else None, "balance": balance})
+    return rows

@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
 from workdays import calendar
 
-from . import selectors
+from . import rights, selectors
 from .forms import LoginForm, WorkdayForm
+from .models import FundYear
 
 
 class LoginView(auth_views.LoginView):
@@ -42,3 +43,32 @@ def workday_calculator(request):
         except calendar.CalendarError as exc:
             form.add_error("start", str(exc))
     return render(request, "fundapp/workdays.html", {"form": form, "answer": answer})
+
+
+@login_required
+def ledgers(request):
+    """The fund years this person may see, this year first."""
+    fund_years = (FundYear.objects.filter(community__in=rights.communities_for(request.user, "view_fund"))
+                  .select_related("community", "community__subdistrict")
+                  .order_by("-year", "community__subdistrict__name", "community__name"))
+    return render(request, "fundapp/ledgers.html", {"fund_years": fund_years[:500]})
+
+
+@login_required
+def ledger(request, code, year):
+    community = rights.get_community_or_404(request.user, "view_fund", code=code)
+    fund_year = get_object_or_404(FundYear, community=community, year=year)
+    return render(request, "fundapp/ledger.html", {
+        "fund_year": fund_year, "rows": selectors.ledger(fund_year),
+        "years": community.fund_years.order_by("-year").values_list("year", flat=True),
+    })
+
+
+@login_required
+def community_record(request, code):
+    """Everything recorded for a community, newest first: the supervision committee's full view (Art. 14)."""
+    from audit.models import AuditRecord
+
+    community = rights.get_community_or_404(request.user, "view_fund", code=code)
+    records = AuditRecord.objects.filter(community_id=community.pk).order_by("-seq")[:300]
+    return render(request, "fundapp/community_record.html", {"community": community, "records": records})
