@@ -8,4 +8,5 @@ OTHER_ACTIONS = {
     "objection.answer": _("答复异议"),
     "supervision.opinion": _("监督意见"),
     "need.record": _("登记需求"),
+    "review.escalated": _("审批超期，已上报"),
 }

@@ -117,7 +117,9 @@ class Proposal(models.Model):
     review_round = models.PositiveSmallIntegerField(_("报审次数"), default=0)
     review_received_on = models.DateField(_("收到申请日期"), null=True, blank=True)
     review_deadline = models.DateField(_("审批期限"), null=True, blank=True)
-    review_deadline_confirmed = models.BooleanField(default=True)
+    review_deadline_confirmed = models.BooleanField(_("审批期限按已确认的日历计算"), default=True)
+    # The review round already escalated as overdue (so the nightly task flags each round once).
+    review_overdue_round = models.PositiveSmallIntegerField(_("已上报超期的轮次"), default=0)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("起草人"))
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

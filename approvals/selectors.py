@@ -93,5 +93,11 @@ def open_objections(proposal):
     return Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True)
 
 
+def overdue_reviews(user):
+    """Reviews past their deadline in the communities this person oversees (subdistrict and city)."""
+    return (proposals_for(user).filter(state=S.UNDER_REVIEW, review_deadline__lt=clock.today())
+            .order_by("review_deadline"))
+
+
 def recent_acts(user, limit=10):
     return AuditRecord.objects.filter(actor=user).order_by("-recorded_at")[:limit]

@@ -638,3 +638,22 @@ def supervision_opinion_record(*, proposal, by, text):
         audit_record(actor=by, post=post, action="supervision.opinion", target=opinion,
                      community_id=proposal.community_id, after={"proposal": proposal.pk})
     return opinion
+
+
+def overdue_reviews_escalate(*, today=None):
+    """Flag every review past its 5-working-day deadline (Art. 11) once per round, in the audit trail, so it
+    appears on the subdistrict's and the city's dashboards. Safe to run any number of times a day."""
+    today = today or clock.today()
+    escalated = 0
+    overdue = Proposal.objects.filter(state=S.UNDER_REVIEW, review_deadline__lt=today)
+    for proposal in overdue.select_related("community").iterator():
+        with transaction.atomic():
+            p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+            if p.state != S.UNDER_REVIEW or p.review_overdue_round == p.review_round:
+                continue
+            p.review_overdue_round = p.review_round
+            p.save(update_fields=["review_overdue_round"])
+            audit_record(actor=None, action="review.escalated", target=p, community_id=p.community_id,
+                         after={"round": p.review_round, "deadline": p.review_deadline, "today": today})
+            escalated += 1
+    return escalated

@@ -5,6 +5,12 @@ from django.utils import timezone
 
 from . import rights
 from .models import FundYear
+from .models.org import COMMUNITY_ROLES
+
+
+def oversees(user):
+    """Subdistrict and city people watch deadlines across communities."""
+    return rights.current_posts(user).exclude(role__in=COMMUNITY_ROLES).exists()
 
 
 def home_overview(user, on=None):

@@ -160,7 +160,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
+    # Reviews past their 5-working-day deadline (Art. 11) are escalated every morning.
+    "escalate-overdue-reviews": {
+        "task": "approvals.tasks.escalate_overdue_reviews",
+        "schedule": crontab(hour=7, minute=30),
+    },
     # Posts end at midnight; grants are re-derived from posts every night (checks never rely on it alone).
     "sync-post-permissions": {
         "task": "fundapp.tasks.sync_all_post_permissions",

@@ -18,13 +18,14 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     from approvals.actions import ACTIONS
-    from approvals.selectors import recent_acts, work_queue
+    from approvals.selectors import overdue_reviews, recent_acts, work_queue
 
     return render(request, "fundapp/home.html", {
         "rows": selectors.home_overview(request.user),
         "queue": work_queue(request.user),
         "actions": ACTIONS,
         "recent": recent_acts(request.user),
+        "overdue": overdue_reviews(request.user) if selectors.oversees(request.user) else [],
     })
 
 

@@ -191,3 +191,20 @@ def test_application_form_pdf_embeds_a_cjk_font_and_shows_the_approvals(funded, 
     path.write_bytes(response.content)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Application" in text
+
+
+@pytest.mark.django_db
+def test_overdue_reviews_are_escalated_once_and_shown_to_the_city(funded, client):
+    from approvals import services as chain
+    from approvals.tasks import escalate_overdue_reviews
+
+    org = funded
+    proposal = to_review(org, draft(org))  # deadline 2026-10-16
+    with travel(datetime.date(2026, 10, 16)):
+        assert escalate_overdue_reviews.delay().get() == 0
+    with travel(datetime.date(2026, 10, 19)):
+        assert escalate_overdue_reviews.delay().get() == 1
+        assert chain.overdue_reviews_escalate() == 0  # once per round
+        page = login(client, org.city_admin).get(reverse("home")).content.decode()
+    assert AuditRecord.objects.filter(action="review.escalated", target_id=str(proposal.pk)).count() == 1
+    assert "超期未审批" in page and proposal.title in page
