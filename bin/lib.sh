@@ -32,6 +32,15 @@ ensure_debs() {
   fi
 }
 
+pip_quietly() {
+  # The log is shown only when pip fails (a pip config naming absent local mirrors makes it chatty).
+  if ! "$VENV/bin/pip" --disable-pip-version-check "$@" > "$VENV/pip.log" 2>&1; then
+    grep -v "^WARNING: Location" "$VENV/pip.log"
+    say "pip $* failed"
+    exit 1
+  fi
+}
+
 ensure_venv() {
   local requirements="$1" stamp
   stamp="$(sha256sum requirements*.txt | sha256sum | cut -c1-16)-$requirements"
@@ -41,13 +50,15 @@ ensure_venv() {
   fi
   if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
     say "installing $requirements"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    pip_quietly install --upgrade pip
+    pip_quietly install -r "$requirements"
     echo "$stamp" > "$VENV/.installed"
   fi
   export PATH="$PWD/$VENV/bin:$PATH"
 }
 
 compile_messages() {
-  python manage.py compilemessages --ignore "$VENV" -v 0
+  # The English catalogue; Chinese, the source language, needs none.
+  [ -d locale ] && python manage.py compilemessages --ignore "$VENV" -v 0
+  return 0
 }
