@@ -108,7 +108,8 @@ ACTIONS = {a.name: a for a in [
                  documents=documents)),
     UIAction("post_voucher_notice", _("张贴无发票支付公示"), f.CompletionNoticeForm, ("post_voucher_notice",),
              lambda proposal, by, data, target, **kw: chain.voucher_notice_post(
-                 payment=target, by=by, posted_on=data["posted_on"], working_days=data["working_days"]),
+                 payment=target, by=by, posted_on=data["posted_on"], working_days=data["working_days"],
+                 text=data["text"]),
              target=Payment),
     UIAction("finish_settlement", _("结算完毕"), f.ConfirmForm, ("finish_settlement",),
              lambda proposal, by, data, **kw: chain.settlement_finish(proposal=proposal, by=by)),

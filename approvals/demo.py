@@ -8,7 +8,7 @@ from fundapp import clock
 from fundapp.models import Community, Post, Role
 
 from . import services as chain
-from .models import Category, Proposal
+from .models import AnnualReport, Category, Proposal
 from .models import State as S
 
 D = datetime.timedelta
@@ -154,4 +154,22 @@ def seed_chain_examples():
             )
         _end_in(Walker(proposal, start), state)
         created += 1
+    _seed_reports(today)
     return created
+
+
+def _seed_reports(today):
+    """This year's drafts; one community has already reported, one has been evaluated too."""
+    from . import reports
+
+    reports.annual_reports_generate(year=today.year)
+    for code, evaluate in [("xingfu", True), ("youyi", False)]:
+        report = AnnualReport.objects.get(community__code=code, year=today.year)
+        if report.status != AnnualReport.Status.DRAFT:
+            continue
+        community = report.community
+        reports.annual_report_submit(report=report, by=_person(Role.COMMUNITY_SECRETARY, community),
+                                     narrative="本年度围绕居民需求实施了照明改造、助餐等项目，居民满意度较高。")
+        if evaluate:
+            reports.annual_report_evaluate(report=report, by=_person(Role.SUBDISTRICT_STAFF, community),
+                                           grade=AnnualReport.Grade.GOOD, comments="项目规范，公示及时。")

@@ -213,3 +213,14 @@ class CompletionNoticeForm(forms.Form):
 
 class OpinionForm(forms.Form):
     text = forms.CharField(label=_("监督意见"), widget=TEXT, max_length=4000)
+
+
+class ReportSubmitForm(forms.Form):
+    narrative = forms.CharField(label=_("年度经费使用情况和服务效果"), widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class ReportEvaluateForm(forms.Form):
+    from .models import AnnualReport
+
+    grade = forms.ChoiceField(label=_("考核评议结果"), choices=AnnualReport.Grade.choices, widget=forms.RadioSelect)
+    comments = forms.CharField(label=_("评议意见"), widget=TEXT)

@@ -510,3 +510,56 @@ class Document(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class AnnualReport(models.Model):
+    """A community's report on the year's use of the fund (Art. 16), and the subdistrict's evaluation."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待报送")
+        SUBMITTED = "submitted", _("已报送")
+        EVALUATED = "evaluated", _("已评议")
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("优秀")
+        GOOD = "good", _("良好")
+        PASS = "pass", _("合格")
+        FAIL = "fail", _("不合格")
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="annual_reports",
+                                  verbose_name=_("社区"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    figures = models.JSONField(_("经费与项目数据"), default=dict)
+    narrative = models.TextField(_("使用情况与服务效果"), blank=True)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submitted_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    grade = models.CharField(_("考核评议结果"), max_length=10, choices=Grade.choices, blank=True)
+    evaluation = models.TextField(_("评议意见"), blank=True)
+    evaluated_at = models.DateTimeField(_("评议时间"), null=True, blank=True)
+    evaluated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    evaluated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("生成时间"), default=clock.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "community__name"]
+        verbose_name = _("年度报告")
+        verbose_name_plural = _("年度报告")
+        constraints = [models.UniqueConstraint(fields=["community", "year"], name="annual_report_once_a_year")]
+
+    def __str__(self):
+        return f"{self.community} {self.year}"
+
+    @property
+    def due_date(self):
+        import datetime
+
+        return datetime.date(self.year, 11, 30)
+
+    @property
+    def is_late(self):
+        from django.utils import timezone
+
+        return bool(self.submitted_at and timezone.localdate(self.submitted_at) > self.due_date)

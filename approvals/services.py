@@ -599,11 +599,11 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
                    recipient_name=recipient_name, receipt_reference=receipt_reference, paid_on=paid_on)
 
 
-def voucher_notice_post(*, payment, by, posted_on, working_days=3):
+def voucher_notice_post(*, payment, by, posted_on, working_days=3, text=""):
     working_days = _working_days(working_days)
 
     def effect(ctx):
-        notice = _new_notice(ctx, Notice.Kind.VOUCHER, posted_on, working_days)
+        notice = _new_notice(ctx, Notice.Kind.VOUCHER, posted_on, working_days, text)
         Payment.objects.filter(pk=payment.pk).update(after_notice=notice)
         return notice
 

@@ -7,3 +7,18 @@ from . import services
 @shared_task
 def escalate_overdue_reviews():
     return services.overdue_reviews_escalate()
+
+
+@shared_task
+def generate_annual_reports(year):
+    """Draft every community's annual report for `year` (Art. 16); run on 1 November, idempotent."""
+    from .reports import annual_reports_generate
+
+    return annual_reports_generate(year=year)
+
+
+@shared_task
+def generate_this_years_annual_reports():
+    from fundapp import clock
+
+    return generate_annual_reports(clock.today().year)

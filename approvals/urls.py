@@ -13,4 +13,6 @@ urlpatterns = [
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("needs/", views.needs, name="needs"),
     path("invoices/", views.invoices, name="invoices"),
+    path("reports/", views.annual_reports, name="reports"),
+    path("reports/<int:pk>/", views.annual_report, name="report"),
 ]

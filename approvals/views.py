@@ -12,11 +12,11 @@ from fundapp.errors import DomainError
 from fundapp.models import Community, FundYear
 from workdays import calendar
 
-from . import pdf, selectors
+from . import pdf, reports, selectors
 from . import services as chain
 from .actions import ACTIONS, applicable, documents_of, target_for
-from .forms import BudgetLineFormSet, NeedForm, ProposalForm
-from .models import Document, Invoice, Need, State
+from .forms import BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm
+from .models import AnnualReport, Category, Document, Invoice, Need, State
 from .workflow import EDITABLE
 
 
@@ -206,3 +206,51 @@ def invoices(request):
         rows = rows.filter(status=status)
     return render(request, "approvals/invoices.html", {"invoices": rows[:300], "status": status,
                                                        "statuses": Invoice.Status.choices})
+
+
+@login_required
+def annual_reports(request):
+    year = clock.today().year
+    try:
+        year = int(request.GET.get("year", year))
+    except ValueError:
+        pass
+    return render(request, "approvals/reports.html", {
+        "year": year, "reports": reports.reports_for(request.user, year),
+        "flagged": reports.missing_or_late(request.user, year), "due": reports.due_date(year),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def annual_report(request, pk):
+    report = get_object_or_404(AnnualReport.objects.select_related("community"), pk=pk)
+    if not rights.check(request.user, "view_fund", report.community):
+        raise Http404
+    can_submit = report.status == AnnualReport.Status.DRAFT and rights.check(request.user, "file_proposal",
+                                                                             report.community)
+    can_evaluate = report.status == AnnualReport.Status.SUBMITTED and rights.check(
+        request.user, "manage_project", report.community)
+    form = None
+    if can_submit:
+        form = ReportSubmitForm(request.POST or None, initial={"narrative": report.narrative})
+    elif can_evaluate:
+        form = ReportEvaluateForm(request.POST or None)
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            if can_submit:
+                reports.annual_report_submit(report=report, by=request.user, **form.cleaned_data)
+            else:
+                reports.annual_report_evaluate(report=report, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("approvals:report", pk=report.pk)
+    elif request.method == "POST":
+        if form is None:
+            raise Http404
+    return render(request, "approvals/report.html", {
+        "report": report, "form": form, "can_submit": can_submit, "can_evaluate": can_evaluate,
+        "categories": dict(Category.choices), "states": dict(State.choices),
+    })

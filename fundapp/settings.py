@@ -163,6 +163,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
+    # Annual reports (Art. 16) are drafted on 1 November for the secretaries to complete by 30 November.
+    "generate-annual-reports": {
+        "task": "approvals.tasks.generate_this_years_annual_reports",
+        "schedule": crontab(day_of_month=1, month_of_year=11, hour=6, minute=0),
+    },
     # Reviews past their 5-working-day deadline (Art. 11) are escalated every morning.
     "escalate-overdue-reviews": {
         "task": "approvals.tasks.escalate_overdue_reviews",
