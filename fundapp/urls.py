@@ -13,6 +13,9 @@ urlpatterns = [
     path("ledgers/<slug:code>/<int:year>/", views.ledger, name="ledger"),
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),
+    path("finance/", include("fundapp.finance_urls")),
+    path("", include("disclosure.urls")),
+    path("batches/", include("batches.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
