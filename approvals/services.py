@@ -381,7 +381,8 @@ def _reserve(ctx):
 def _release_remaining(ctx):
     p = ctx.proposal
     if p.reserved_amount:
-        money_services.fund_year_release(ctx.fund_year(), p.reserved_amount, small_group=p.is_small_group)
+        money_services.fund_year_release(ctx.fund_year(), p.reserved_amount, small_group=p.is_small_group,
+                                         by=ctx.by)
         p.reserved_amount = Decimal("0.00")
 
 
@@ -428,7 +429,7 @@ def change_decide(*, proposal, by, consent, comments=""):
             if delta > 0:
                 money_services.fund_year_reserve(ctx.fund_year(), delta, small_group=p.is_small_group)
             else:
-                money_services.fund_year_release(ctx.fund_year(), -delta, small_group=p.is_small_group)
+                money_services.fund_year_release(ctx.fund_year(), -delta, small_group=p.is_small_group, by=by)
             p.approved_budget = p.budget = change.new_budget
             p.reserved_amount += delta
         if change.new_planned_end:

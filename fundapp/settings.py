@@ -165,6 +165,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
+    # Year close (Art. 13): unspent, unreserved money carries over into the new year.
+    "close-previous-year": {
+        "task": "fundapp.tasks.close_previous_year",
+        "schedule": crontab(month_of_year=1, day_of_month=1, hour=0, minute=30),
+    },
     # Annual reports (Art. 16) are drafted on 1 November for the secretaries to complete by 30 November.
     "generate-annual-reports": {
         "task": "approvals.tasks.generate_this_years_annual_reports",

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
-from .. import rights
+from .. import clock, rights
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
 from ..models import FundYear, LedgerEntry
@@ -58,23 +58,30 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
 # make the balance negative or breach the small-group cap.
 
 def fund_year_reserve(fund_year, amount, *, small_group):
+    if fund_year.is_closed:
+        raise DomainError(_("%(year)s年度已结转，不能再批准或追加预算。") % {"year": fund_year.year})
     fund_year.reserved += amount
     if small_group:
         fund_year.small_group_committed += amount
     fund_year.save(update_fields=["reserved", "small_group_committed"])
 
 
-def fund_year_release(fund_year, amount, *, small_group):
+def fund_year_release(fund_year, amount, *, small_group, by=None):
     fund_year.reserved -= amount
     if small_group:
         fund_year.small_group_committed -= amount
     fund_year.save(update_fields=["reserved", "small_group_committed"])
+    if fund_year.is_closed:
+        # A closed year keeps nothing available: money released after the close follows the carry-over.
+        _carry_forward(fund_year, amount, by=by, entry_date=clock.today())
 
 
 def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
-    """Turn reserved money into an expenditure entry (a settlement or voucher payment)."""
-    if fund_year.is_closed:
-        raise DomainError(fund_year_closed_error(fund_year.community, fund_year.year))
+    """Turn reserved money into an expenditure entry (a settlement or voucher payment).
+
+    Allowed in a closed year too: it pays a project approved in that year out of its own reservation,
+    so the year's available money (carried over at the close) does not change.
+    """
     entry = LedgerEntry.objects.create(
         fund_year=fund_year, kind=LedgerEntry.Kind.EXPENDITURE, amount=amount, entry_date=entry_date,
         description=description, source=source, created_by=by,
@@ -120,3 +127,80 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     audit_record(actor=by, post=post, action="ledger.reverse", target=reversal, community_id=community.pk,
                  before=before, after={"allocated": fund_year.allocated, "reverses": entry.pk}, note=reason)
     return reversal
+
+
+def _carry_forward(fund_year, amount, *, by, entry_date):
+    """Move `amount` of a closing (or closed) year's available money into the next year, on both sides."""
+    if amount <= 0:
+        return None
+    next_year = fund_year_for_update(community=fund_year.community, year=fund_year.year + 1)
+    if next_year.is_closed:
+        raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": next_year.year})
+    source = f"close:{fund_year.year}"
+    with record_language():
+        out_text = _("结转至%(year)s年度") % {"year": next_year.year}
+        in_text = _("%(year)s年度结余结转") % {"year": fund_year.year}
+    LedgerEntry.objects.create(fund_year=fund_year, kind=LedgerEntry.Kind.CARRY_OUT, amount=amount,
+                               entry_date=entry_date, description=out_text, source=source, created_by=by)
+    carry_in = LedgerEntry.objects.create(fund_year=next_year, kind=LedgerEntry.Kind.CARRY_IN, amount=amount,
+                                          entry_date=entry_date, description=in_text, source=source,
+                                          created_by=by)
+    fund_year.carried_out += amount
+    fund_year.save(update_fields=["carried_out"])
+    next_year.carried_in += amount
+    next_year.save(update_fields=["carried_in"])
+    return carry_in
+
+
+@transaction.atomic
+def fund_year_close(*, community, year, by=None):
+    """Close a community's year (Art. 13): carry what is unspent and unreserved into the next year, move
+    proposals not yet approved to the next year, and lock the year against new allocations and
+    commitments. Closing a closed year does nothing, so a re-run (or a run after a crash) never carries
+    twice. Returns the carried amount, or None if the year was already closed."""
+    from approvals.models import Proposal
+    from approvals.workflow import RESERVING, TERMINAL
+
+    post = None
+    if by is not None:
+        decision = rights.check(by, "manage_fund", community)
+        if not decision:
+            raise NotAllowed(decision.reason)
+        post = decision.post
+    fund_year = fund_year_for_update(community=community, year=year)
+    if fund_year.is_closed:
+        return None
+    if year >= clock.today().year:
+        raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
+    # Proposals still on their way to approval go on in the next year; their money was never committed.
+    pending = Proposal.objects.select_for_update().filter(fund_year=fund_year).exclude(
+        state__in=[*RESERVING, *TERMINAL, "settled", "completion_notice"])
+    moved = list(pending.values_list("pk", flat=True))
+    amount = fund_year.available
+    entry_date = clock.today()
+    _carry_forward(fund_year, amount, by=by, entry_date=entry_date)
+    if moved:
+        next_year = fund_year_for_update(community=community, year=year + 1)
+        Proposal.objects.filter(pk__in=moved).update(fund_year=next_year)
+    fund_year.status = FundYear.Status.CLOSED
+    fund_year.closed_at = clock.now()
+    fund_year.save(update_fields=["status", "closed_at"])
+    audit_record(actor=by, post=post, action="fund.close_year", target=fund_year, community_id=community.pk,
+                 after={"year": year, "carried": amount, "moved_proposals": moved,
+                        "reserved_stays": fund_year.reserved})
+    return amount
+
+
+def fund_years_close(*, year, by=None):
+    """Close `year` for every community, each in its own transaction; re-runnable after a failure."""
+    from ..models import Community
+
+    results = {"closed": 0, "already": 0, "failed": []}
+    for community in Community.objects.order_by("pk").iterator():
+        try:
+            carried = fund_year_close(community=community, year=year, by=by)
+        except DomainError as exc:
+            results["failed"].append((community.code, str(exc)))
+            continue
+        results["closed" if carried is not None else "already"] += 1
+    return results
