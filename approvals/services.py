@@ -644,6 +644,9 @@ def supervision_opinion_record(*, proposal, by, text):
 def overdue_reviews_escalate(*, today=None):
     """Flag every review past its 5-working-day deadline (Art. 11) once per round, in the audit trail, so it
     appears on the subdistrict's and the city's dashboards. Safe to run any number of times a day."""
+    from fundapp.services.notify import notify
+    from fundapp.services.reminders import subdistrict_secretaries_of
+
     today = today or clock.today()
     escalated = 0
     overdue = Proposal.objects.filter(state=S.UNDER_REVIEW, review_deadline__lt=today)
@@ -656,5 +659,32 @@ def overdue_reviews_escalate(*, today=None):
             p.save(update_fields=["review_overdue_round"])
             audit_record(actor=None, action="review.escalated", target=p, community_id=p.community_id,
                          after={"round": p.review_round, "deadline": p.review_deadline, "today": today})
+            with record_language():
+                text = _("“%(title)s”（%(community)s）审批已超过期限 %(deadline)s，请督办。") % {
+                    "title": p.title, "community": p.community, "deadline": p.review_deadline.isoformat()}
+            notify(users=subdistrict_secretaries_of(p.community, today), kind="review_overdue",
+                   key=f"review-overdue:{p.pk}:{p.review_round}", text=text, link=f"/proposals/{p.pk}/")
             escalated += 1
     return escalated
+
+
+def review_deadlines_remind(*, today=None):
+    """One working day before a review falls due, remind the leaders who have not decided yet."""
+    from fundapp.services.notify import notify
+    from fundapp.services.reminders import leaders_of
+    from workdays.calendar import WorkCalendar
+
+    today = today or clock.today()
+    cal = WorkCalendar()
+    sent = 0
+    for p in Proposal.objects.filter(state=S.UNDER_REVIEW, review_deadline__gte=today).select_related("community"):
+        if cal.working_days_between(today, p.review_deadline) != 1:
+            continue
+        decided = set(p.reviews.filter(round=p.review_round).values_list("by_id", flat=True))
+        with record_language():
+            text = _("“%(title)s”（%(community)s）的审批期限为 %(deadline)s，请及时审批。") % {
+                "title": p.title, "community": p.community, "deadline": p.review_deadline.isoformat()}
+        sent += len(notify(users=[u for u in leaders_of(p.community, today) if u.pk not in decided],
+                           kind="review_due", key=f"review-due:{p.pk}:{p.review_round}", text=text,
+                           link=f"/proposals/{p.pk}/"))
+    return sent

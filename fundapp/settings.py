@@ -175,6 +175,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.generate_this_years_annual_reports",
         "schedule": crontab(day_of_month=1, month_of_year=11, hour=6, minute=0),
     },
+    # Art. 6: at the start of each quarter, secretaries are reminded to collect residents' needs.
+    "remind-needs-collection": {
+        "task": "fundapp.tasks.remind_needs_collection",
+        "schedule": crontab(month_of_year="1,4,7,10", day_of_month=1, hour=8, minute=0),
+    },
+    "remind-review-deadlines": {
+        "task": "approvals.tasks.remind_review_deadlines",
+        "schedule": crontab(hour=7, minute=45),
+    },
     # Reviews past their 5-working-day deadline (Art. 11) are escalated every morning.
     "escalate-overdue-reviews": {
         "task": "approvals.tasks.escalate_overdue_reviews",

@@ -22,3 +22,29 @@ def close_previous_year():
 
     result = fund_years_close(year=clock.today().year - 1)
     return {"closed": result["closed"], "already": result["already"], "failed": result["failed"]}
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_notification_email(notification_id):
+    """Email one notification; a retry after a mail-server failure sends it once."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from .models import Notification
+
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or notification.emailed_at or not notification.user.email:
+        return False
+    link = f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL
+    send_mail(subject=notification.text[:70], message=f"{notification.text}\n\n{link}",
+              from_email=None, recipient_list=[notification.user.email])
+    Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=clock.now())
+    return True
+
+
+@shared_task
+def remind_needs_collection():
+    """At the start of each quarter: secretaries collect residents' needs (Art. 6)."""
+    from .services.reminders import needs_collection_remind
+
+    return needs_collection_remind()

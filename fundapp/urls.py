@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workdays/", views.workday_calculator, name="workday-calculator"),
     path("ledgers/", views.ledgers, name="ledgers"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
     path("ledgers/<slug:code>/<int:year>/", views.ledger, name="ledger"),
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),

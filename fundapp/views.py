@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from workdays import calendar
 
@@ -25,6 +26,7 @@ def home(request):
         "queue": work_queue(request.user),
         "actions": ACTIONS,
         "recent": recent_acts(request.user),
+        "notifications": request.user.notifications.filter(read_at__isnull=True)[:20],
         "overdue": overdue_reviews(request.user) if selectors.oversees(request.user) else [],
     })
 
@@ -73,3 +75,15 @@ def community_record(request, code):
     community = rights.get_community_or_404(request.user, "view_fund", code=code)
     records = AuditRecord.objects.filter(community_id=community.pk).order_by("-seq")[:300]
     return render(request, "fundapp/community_record.html", {"community": community, "records": records})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk):
+    """Mark one of the person's own notifications read and go where it points."""
+    from .models import Notification
+    from .services.notify import notification_read
+
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    notification_read(notification_id=notification.pk, user=request.user)
+    return redirect(notification.link or "home")

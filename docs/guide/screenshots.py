@@ -45,9 +45,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "fund-demo-2026"
 LANGS = {"zh": "zh-hans", "en": "en"}
+# The people using it are in China: the browser's clock says so too (else the admin's date widgets
+# warn "you are 8 hours behind server time").
 PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 1, "is_mobile": True,
-         "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+         "has_touch": True, "timezone_id": "Asia/Shanghai"}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "timezone_id": "Asia/Shanghai"}
 TODAY = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 problems = []  # what looked wrong while shooting (sideways overflow, server errors), printed at the end
@@ -172,6 +174,8 @@ class Person:
                     problems.append(f"{path} answered {response and response.status} to {self.username}")
                 if prepare:
                     prepare(page)
+                    # No caret or highlighted field in the picture, and the page seen from its top.
+                    page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
                 if focus:
                     block, selector = ("end", focus[4:]) if focus.startswith("end:") else ("start", focus)
                     page.locator(selector).first.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
@@ -239,9 +243,12 @@ def then_submit(prepare=None):
 # --- what each role is shown doing -------------------------------------------------------------------
 
 def demo_objects(env):
+    """{"<community>:<state>": proposal pk, "report:<community>": annual report pk} of the demo city."""
     return query(env, """
-from approvals.models import Proposal
-print("@@" + json.dumps({f"{p.community.code}:{p.state}": p.pk for p in Proposal.objects.select_related("community")}))
+from approvals.models import AnnualReport, Proposal
+found = {f"{p.community.code}:{p.state}": p.pk for p in Proposal.objects.select_related("community")}
+found.update({f"report:{r.community.code}": r.pk for r in AnnualReport.objects.select_related("community")})
+print("@@" + json.dumps(found))
 """)
 
 
@@ -279,6 +286,8 @@ def run(browser, base, env):
     sec.shot("meeting", f"/proposals/{consented}/do/meeting/", prepare=fill(
         held_on=today, place="社区党群服务中心二楼会议室", attendance=21, votes_for=18, votes_against=1,
         votes_abstain=2))
+    sec.shot("reports", "/reports/")
+    sec.shot("annual_report", f"/reports/{p['report:guangming']}/")
     sec.close()
     sec = Person(browser, base, "community_secretary", "tuanjie-secretary")
     sec.shot("refused-notice-2-days", f"/proposals/{meeting_passed}/do/post_notice/",
@@ -322,7 +331,7 @@ def run(browser, base, env):
     director.shot("refused-reject-without-reason", f"/proposals/{under_review}/do/review/",
                   prepare=then_submit(fill(decision=("check", "reject"))))
     director.submit(f"/proposals/{under_review}/do/review/", approve)
-    director.shot("approved-proposal", f"/proposals/{under_review}/")
+    director.shot("approved-proposal", f"/proposals/{under_review}/", focus="end:.timeline li:last-child")
     director.close()
 
     # 党工委财务管理人员: settles signed invoices with the contractor; keeps the ledger.
@@ -344,6 +353,11 @@ def run(browser, base, env):
     staff.shot("acceptance", f"/proposals/{in_progress}/do/acceptance/", prepare=fill(
         inspected_on=today, quality="按方案完成，质量良好", satisfaction_method="入户问卷", asked_count=30,
         satisfied_count=28, passed=("check", "1")))
+    staff.shot("reports", "/reports/")
+    staff.close()
+    staff = Person(browser, base, "subdistrict_staff", "xicheng-staff")  # 友谊社区 has reported: evaluate it
+    staff.shot("evaluate_report", f"/reports/{p['report:youyi']}/", focus="form",
+               prepare=lambda page: page.locator("[name=grade]").first.check())
     staff.close()
 
     # 社区工作者: needs register and drafts; signs nothing.
