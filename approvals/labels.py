@@ -9,4 +9,5 @@ OTHER_ACTIONS = {
     "supervision.opinion": _("监督意见"),
     "need.record": _("登记需求"),
     "review.escalated": _("审批超期，已上报"),
+    "feedback.record": _("居民满意度反馈"),
 }

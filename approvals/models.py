@@ -271,7 +271,7 @@ class Objection(models.Model):
         return self.answered_at is None
 
     def __str__(self):
-        from fundapp.templatetags.fund import mask_name
+        from fundapp.privacy import mask_name
 
         return f"{mask_name(self.resident_name)} {self.received_at:%Y-%m-%d}"
 
@@ -461,10 +461,11 @@ class Payment(Act):
         return self.invoice_id is None
 
     def __str__(self):
-        from fundapp.templatetags.fund import mask_name, yuan
+        from fundapp.money import format_yuan
+        from fundapp.privacy import mask_name
 
         who = self.invoice.number if self.invoice_id else mask_name(self.recipient_name)
-        return f"{who} {yuan(self.amount)}"
+        return f"{who} {format_yuan(self.amount)}"
 
 class SupervisionOpinion(Act):
     """The supervision committee's opinion on any step (Art. 14)."""
@@ -563,3 +564,19 @@ class AnnualReport(models.Model):
         from django.utils import timezone
 
         return bool(self.submitted_at and timezone.localdate(self.submitted_at) > self.due_date)
+
+
+class Feedback(models.Model):
+    """A resident's satisfaction with a project being delivered or done; the acceptance inspection (Art. 12)
+    sees the tally."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="feedback",
+                                 verbose_name=_("项目"))
+    satisfied = models.BooleanField(_("满意"))
+    comment = models.TextField(_("意见"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        verbose_name = _("居民满意度反馈")
+        verbose_name_plural = _("居民满意度反馈")

@@ -22,7 +22,7 @@ from workdays import calendar
 from . import documents as document_store
 from . import guards as guard_functions
 from .models import (
-    Acceptance, BudgetLine, Category, Change, ConsentDecision, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
+    Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
     Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
 )
 from .models import State as S
@@ -688,3 +688,22 @@ def review_deadlines_remind(*, today=None):
                            kind="review_due", key=f"review-due:{p.pk}:{p.review_round}", text=text,
                            link=f"/proposals/{p.pk}/"))
     return sent
+
+
+FEEDBACK_STATES = {S.IN_PROGRESS, S.ACCEPTED, S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED}
+
+
+def feedback_record(*, proposal, satisfied, comment=""):
+    """A resident's satisfaction feedback, online and anonymous, on a project being delivered or done."""
+    if proposal.state not in FEEDBACK_STATES:
+        raise DomainError(_("该项目尚未实施，暂不能评价。"))
+    with transaction.atomic():
+        feedback = Feedback.objects.create(proposal=proposal, satisfied=bool(satisfied), comment=comment)
+        audit_record(actor=None, action="feedback.record", target=feedback, community_id=proposal.community_id,
+                     after={"proposal": proposal.pk, "satisfied": bool(satisfied)})
+    return feedback
+
+
+def feedback_tally(proposal):
+    rows = list(proposal.feedback.values_list("satisfied", flat=True))
+    return {"asked": len(rows), "satisfied": sum(rows)}

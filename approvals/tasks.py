@@ -6,19 +6,13 @@ from . import services
 
 @shared_task
 def escalate_overdue_reviews():
-    """Overdue reviews are recorded and escalated to the subdistrict secretary (Art. 11)."""
     return services.overdue_reviews_escalate()
 
 
 @shared_task
-def remind_review_deadlines():
-    """Leaders are reminded one working day before a review falls due."""
-    return services.review_deadlines_remind()
-
-
-@shared_task
 def generate_annual_reports(year):
-    """Draft every community's annual report for `year` (Art. 16); run on 1 November, idempotent."""
+    """Draft every community's annual report for `year` (Art. 16) in one task, idempotent. The scheduled run
+    and the management command go through the batches instead (one task per community, with progress)."""
     from .reports import annual_reports_generate
 
     return annual_reports_generate(year=year)
@@ -26,6 +20,22 @@ def generate_annual_reports(year):
 
 @shared_task
 def generate_this_years_annual_reports():
+    """Beat, 1 November: start the annual-report batch for every community; returns the run's id."""
+    from batches.services import batch_start
     from fundapp import clock
 
-    return generate_annual_reports(clock.today().year)
+    return batch_start("annual_reports", clock.today().year).pk
+
+
+def annual_report_batch_item(community_id, year):
+    """The batches' handler for kind "annual_reports": draft (or refresh) one community's report.
+
+    Idempotent: `annual_report_draft` locks the (community, year) row and the unique constraint
+    `annual_report_once_a_year` backs it, so a re-run or a redelivered task never makes a second report.
+    """
+    from fundapp.models import Community
+
+    from .reports import annual_report_draft
+
+    report, _created = annual_report_draft(community=Community.objects.get(pk=community_id), year=year)
+    return report.pk

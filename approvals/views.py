@@ -147,6 +147,7 @@ def proposal_action(request, pk, action):
                 return redirect("approvals:proposal", pk=proposal.pk)
     return render(request, "approvals/action.html", {
         "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
+        "feedback": chain.feedback_tally(proposal) if action == "acceptance" else None,
     })
 
 

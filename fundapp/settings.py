@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "approvals",
     "batches",
     "disclosure",
+    "public",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,12 @@ CELERY_BEAT_SCHEDULE = {
     "generate-annual-reports": {
         "task": "approvals.tasks.generate_this_years_annual_reports",
         "schedule": crontab(day_of_month=1, month_of_year=11, hour=6, minute=0),
+    },
+    # Year-end disclosures (Art. 15): generated and posted on 10 December, so that the 5 working days of
+    # the notice fall before 20 December; communities not posted by then are flagged on /batches/.
+    "generate-year-end-disclosures": {
+        "task": "disclosure.tasks.generate_this_years_disclosures",
+        "schedule": crontab(day_of_month=10, month_of_year=12, hour=6, minute=0),
     },
     # Art. 6: at the start of each quarter, secretaries are reminded to collect residents' needs.
     "remind-needs-collection": {

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("finance/", include("fundapp.finance_urls")),
     path("", include("disclosure.urls")),
+    path("public/", include("public.urls")),
     path("batches/", include("batches.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -287,7 +287,7 @@ def run(browser, base, env):
         held_on=today, place="社区党群服务中心二楼会议室", attendance=21, votes_for=18, votes_against=1,
         votes_abstain=2))
     sec.shot("reports", "/reports/")
-    sec.shot("annual_report", f"/reports/{p['report:guangming']}/")
+    sec.shot("annual_report", f"/reports/{p['report:guangming']}/", focus="main form")
     sec.close()
     sec = Person(browser, base, "community_secretary", "tuanjie-secretary")
     sec.shot("refused-notice-2-days", f"/proposals/{meeting_passed}/do/post_notice/",
@@ -342,6 +342,8 @@ def run(browser, base, env):
     finance.shot("settle_invoice", f"/proposals/{accepted}/do/settle_invoice/?target={first}", prepare=settle)
     finance.submit(f"/proposals/{accepted}/do/settle_invoice/?target={first}", settle)
     finance.shot("ledger", f"/ledgers/guangming/{TODAY.year}/", widths=(375, 1280))
+    finance.shot("summary", "/finance/summary/", widths=(375, 1280))
+    finance.shot("reconcile", "/finance/reconcile/", widths=(1280,))
     finance.close()
 
     # 党工委工作人员: follow-ups during execution, acceptance.
@@ -356,7 +358,7 @@ def run(browser, base, env):
     staff.shot("reports", "/reports/")
     staff.close()
     staff = Person(browser, base, "subdistrict_staff", "xicheng-staff")  # 友谊社区 has reported: evaluate it
-    staff.shot("evaluate_report", f"/reports/{p['report:youyi']}/", focus="form",
+    staff.shot("evaluate_report", f"/reports/{p['report:youyi']}/", focus="main form",
                prepare=lambda page: page.locator("[name=grade]").first.check())
     staff.close()
 
@@ -384,6 +386,7 @@ def run(browser, base, env):
     admin.shot("posts", "/admin/fundapp/post/", widths=(1280,))
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
     admin.shot("workday-overrides", "/admin/workdays/workdayoverride/add/", widths=(1280,))
+    admin.shot("batches", "/batches/", widths=(1280,))
     admin.close()
 
 

@@ -1,5 +1,6 @@
 from django import template
 
+from .. import privacy
 from ..money import format_yuan
 
 register = template.Library()
@@ -13,13 +14,8 @@ def yuan(amount):
     return format_yuan(amount)
 
 
-@register.filter
-def mask_name(name):
-    """张三丰 → 张** : names of private persons are never shown whole outside their own record."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
+register.filter("mask_name", privacy.mask_name)
+register.filter("redact", privacy.redact)
 
 
 @register.filter

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PublicConfig(AppConfig):
+    name = "public"
+    verbose_name = _("居民公开页面")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,140 @@
+"""What the public may read, built once per community and year, in a fixed number of queries.
+
+The page, the JSON and the CSV all come from `community_year(...)`, so they cannot disagree. Only what is
+meant for the public is in it: projects that have been put to a public notice, their money and notices;
+objections with the objector's name masked and any phone or ID number removed; never contact details.
+"""
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import Category, Notice, Objection, Payment, Proposal
+from approvals.services import FEEDBACK_STATES
+from fundapp import clock
+from fundapp.models import Community, FundYear, Subdistrict
+from fundapp.privacy import mask_name, redact
+
+SCHEMA = "fund-community-year/1"
+CACHE_SECONDS = 600
+
+
+def _money(value):
+    return str(Decimal(value or 0).quantize(Decimal("0.01")))
+
+
+def version(community_id):
+    """Bumped whenever anything is recorded for the community (public.signals), so cached pages of it
+    are never served stale."""
+    return cache.get_or_set(f"public:v:{community_id}", 1, None)
+
+
+def bump(community_id):
+    try:
+        cache.incr(f"public:v:{community_id}")
+    except ValueError:
+        cache.set(f"public:v:{community_id}", 2, None)
+
+
+def city_overview(year, query=""):
+    """Subdistricts with their communities and this year's totals: two queries."""
+    communities = Community.objects.select_related("subdistrict").order_by("subdistrict__name", "name")
+    if query:
+        communities = communities.filter(name__icontains=query)
+    fund_years = {fy.community_id: fy for fy in FundYear.objects.filter(year=year, community__in=communities)}
+    grouped = defaultdict(list)
+    for community in communities:
+        grouped[community.subdistrict].append((community, fund_years.get(community.pk)))
+    return [(subdistrict, rows) for subdistrict, rows in grouped.items()]
+
+
+def public_proposals(fund_year):
+    """Projects of the year that have been put before residents (a plan notice was posted)."""
+    return Proposal.objects.filter(fund_year=fund_year).filter(
+        Exists(Notice.objects.filter(proposal=OuterRef("pk"), kind=Notice.Kind.PLAN)))
+
+
+def community_year(community, year):
+    """The public record of one community's fund for one year, as plain data (see docs/open-data.md)."""
+    key = f"public:data:{community.pk}:{year}:{version(community.pk)}"
+    data = cache.get(key)
+    if data is None:
+        data = _build(community, year)
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+def _build(community, year):
+    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    years = list(FundYear.objects.filter(community=community).order_by("-year").values_list("year", flat=True))
+    data = {
+        "schema": SCHEMA,
+        "community": {"code": community.code, "name": community.name,
+                      "subdistrict": community.subdistrict.name},
+        "year": year,
+        "years": years,
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "totals": None, "by_category": [], "projects": [], "running_notices": [], "completion_notices": [],
+    }
+    if fund_year is None:
+        return data
+    data["totals"] = {
+        "allocated": _money(fund_year.allocated), "carried_in": _money(fund_year.carried_in),
+        "total": _money(fund_year.total), "settled": _money(fund_year.settled),
+        "reserved": _money(fund_year.reserved), "available": _money(fund_year.available),
+        "carried_out": _money(fund_year.carried_out),
+    }
+    notices = Notice.objects.filter(status__in=[Notice.Status.RUNNING, Notice.Status.ENDED]).order_by("posted_on", "pk")
+    objections = Objection.objects.order_by("received_at", "pk")
+    proposals = list(
+        public_proposals(fund_year).order_by("created_at", "pk").prefetch_related(
+            Prefetch("notices", queryset=notices.prefetch_related(Prefetch("objections", queryset=objections)))
+        )
+    )
+    spent = dict(Payment.objects.filter(proposal__in=[p.pk for p in proposals]).values_list("proposal__category")
+                 .annotate(total=Sum("amount")))
+    today = clock.today()
+    by_category = defaultdict(lambda: {"projects": 0, "approved": Decimal(0)})
+    for p in proposals:
+        by_category[p.category]["projects"] += 1
+        by_category[p.category]["approved"] += p.approved_budget
+        project = {
+            "id": p.pk, "title": p.title, "category": p.category, "category_name": str(Category(p.category).label),
+            "state": p.state, "state_name": str(p.get_state_display()), "budget": _money(p.budget),
+            "approved_budget": _money(p.approved_budget), "settled": _money(p.settled_amount),
+            "beneficiaries": p.beneficiary_count, "planned_start": p.planned_start.isoformat(),
+            "planned_end": p.planned_end.isoformat(), "contractor": p.contractor,
+            "feedback_open": p.state in FEEDBACK_STATES,
+            "notices": [],
+        }
+        for n in p.notices.all():
+            notice = {
+                "id": n.pk, "kind": n.kind, "kind_name": str(n.get_kind_display()), "posted_on": n.posted_on.isoformat(),
+                "last_day": n.last_day.isoformat(), "working_days": n.working_days,
+                "running": n.status == Notice.Status.RUNNING and n.posted_on <= today <= n.last_day,
+                "calendar_confirmed": n.calendar_confirmed,
+                "objections": [
+                    {"name": mask_name(o.resident_name), "text": redact(o.text),
+                     "received_on": timezone.localdate(o.received_at).isoformat(),
+                     "answer": redact(o.answer) if o.answered_at else None,
+                     "answered_on": timezone.localdate(o.answered_at).isoformat() if o.answered_at else None}
+                    for o in n.objections.all()
+                ],
+            }
+            project["notices"].append(notice)
+            if notice["running"]:
+                data["running_notices"].append({**notice, "project_id": p.pk, "project_title": p.title})
+            if n.kind == Notice.Kind.COMPLETION:
+                data["completion_notices"].append({**notice, "project_id": p.pk, "project_title": p.title,
+                                                   "settled": project["settled"]})
+        data["projects"].append(project)
+    data["by_category"] = [
+        {"category": value, "name": str(label), "projects": by_category[value]["projects"] if value in by_category else 0,
+         "approved": _money(by_category[value]["approved"] if value in by_category else 0),
+         "settled": _money(spent.get(value))}
+        for value, label in Category.choices
+    ]
+    return data

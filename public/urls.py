@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "public"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("language/", views.switch_language, name="language"),
+    path("<slug:code>/<int:year>/", views.community_year, name="community-year"),
+    path("<slug:code>/<int:year>.json", views.community_year_json, name="community-year-json"),
+    path("<slug:code>/<int:year>.csv", views.community_year_csv, name="community-year-csv"),
+    path("<slug:code>/notices/<int:notice_id>/object/", views.object_to_notice, name="object"),
+    path("<slug:code>/needs/new/", views.submit_need, name="need"),
+    path("<slug:code>/projects/<int:pk>/feedback/", views.project_feedback, name="feedback"),
+]

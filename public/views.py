@@ -1,0 +1,183 @@
+"""Pages for residents: no login. Reads come from public.selectors (cached, invalidated on every change);
+writes go through the same services as the staff's."""
+import csv
+import io
+import json
+
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from approvals import services as chain
+from approvals.models import Notice, Objection, Proposal
+from disclosure.charts import bar_chart
+from fundapp import clock
+from fundapp.errors import DomainError
+from fundapp.models import Community
+
+from . import selectors
+from .forms import FeedbackForm, NeedForm, ObjectionForm
+
+# Drawn for a phone's width: readable at 375 px, capped by CSS on a desktop.
+CHART = {"width": 420, "label_width": 118, "value_width": 118, "bar_height": 22, "gap": 10}
+RATE_LIMIT = 3  # submissions per address and notice (or community, for needs) per hour
+
+
+def _community(code):
+    return get_object_or_404(Community.objects.select_related("subdistrict"), code=code)
+
+
+def index(request):
+    year = clock.today().year
+    query = request.GET.get("q", "").strip()[:50]
+    return render(request, "public/index.html", {
+        "year": year, "query": query, "groups": selectors.city_overview(year, query),
+    })
+
+
+def community_year(request, code, year):
+    community = _community(code)
+    key = f"public:page:{community.pk}:{year}:{selectors.version(community.pk)}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        data = selectors.community_year(community, year)
+        context = {"c": community, "d": data, "year": year, **_charts(data)}
+        html = render(request, "public/community_year.html", context).content
+        cache.set(key, html, selectors.CACHE_SECONDS)
+    response = HttpResponse(html)
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _charts(data):
+    if not data["totals"]:
+        return {}
+    t = data["totals"]
+    return {
+        "money_chart": bar_chart([(_("已支出"), t["settled"]), (_("已批准待支出"), t["reserved"]),
+                                  (_("尚可使用"), t["available"])], title=_("经费使用情况"), **CHART),
+        "category_chart": bar_chart([(row["name"], row["settled"]) for row in data["by_category"]],
+                                    title=_("按使用范围的支出"), **CHART),
+    }
+
+
+def community_year_json(request, code, year):
+    data = selectors.community_year(_community(code), year)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+CSV_COLUMNS = ["id", "title", "category", "category_name", "state", "state_name", "budget", "approved_budget",
+               "settled", "beneficiaries", "planned_start", "planned_end", "contractor"]
+
+
+def community_year_csv(request, code, year):
+    community = _community(code)
+    data = selectors.community_year(community, year)
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel opens the Chinese correctly
+    writer = csv.writer(out)
+    writer.writerow(["# " + json.dumps({"schema": data["schema"], "community": data["community"], "year": year,
+                                        "totals": data["totals"]}, ensure_ascii=False)])
+    writer.writerow(CSV_COLUMNS)
+    for project in data["projects"]:
+        writer.writerow([project[c] for c in CSV_COLUMNS])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{community.code}-{year}.csv"'
+    return response
+
+
+def _rate_limited(request, scope):
+    address = request.META.get("REMOTE_ADDR", "")
+    key = f"public:rate:{scope}:{address}"
+    count = cache.get_or_set(key, 0, 3600)
+    if count >= RATE_LIMIT:
+        return True
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, 3600)
+    return False
+
+
+@require_http_methods(["GET", "POST"])
+def object_to_notice(request, code, notice_id):
+    community = _community(code)
+    notice = get_object_or_404(Notice.objects.select_related("proposal"), pk=notice_id,
+                               proposal__community=community, kind=Notice.Kind.PLAN)
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _rate_limited(request, f"objection:{notice.pk}"):
+            form.add_error(None, _("提交次数过多，请一小时后再试，或到社区当面反映。"))
+        else:
+            try:
+                chain.objection_record(notice=notice, channel=Objection.Channel.ONLINE,
+                                       resident_name=form.cleaned_data["resident_name"],
+                                       resident_contact=form.cleaned_data["resident_contact"],
+                                       text=form.cleaned_data["text"])
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                url = reverse("public:community-year", args=[code, notice.proposal.fund_year.year])
+                return redirect(f"{url}?objected=1#notice-{notice.pk}")
+    return render(request, "public/object.html", {"c": community, "notice": notice, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def submit_need(request, code):
+    community = _community(code)
+    form = NeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _rate_limited(request, f"need:{community.pk}"):
+            form.add_error(None, _("提交次数过多，请一小时后再试，或到社区当面反映。"))
+        else:
+            try:
+                chain.need_record(community=community, by=None, channel=NeedForm.channel,
+                                  description=form.cleaned_data["description"],
+                                  resident_name=form.cleaned_data["resident_name"],
+                                  resident_contact=form.cleaned_data["resident_contact"])
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(request, "public/thanks.html", {"c": community})
+    return render(request, "public/need.html", {"c": community, "form": form})
+
+
+def switch_language(request):
+    """Residents' language link (a GET: it only sets the reader's preference cookie, so cached pages
+    need no CSRF token)."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    language = request.GET.get("to")
+    target = request.GET.get("next") or reverse("public:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("public:index")
+    response = redirect(target)
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def project_feedback(request, code, pk):
+    community = _community(code)
+    proposal = get_object_or_404(Proposal, pk=pk, community=community)
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _rate_limited(request, f"feedback:{proposal.pk}"):
+            form.add_error(None, _("提交次数过多，请一小时后再试，或到社区当面反映。"))
+        else:
+            try:
+                chain.feedback_record(proposal=proposal, satisfied=form.cleaned_data["satisfied"],
+                                      comment=form.cleaned_data["comment"])
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(request, "public/thanks.html", {"c": community, "feedback": True})
+    return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form})
