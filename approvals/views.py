@@ -58,10 +58,10 @@ def proposal_create(request):
     communities = rights.communities_for(request.user, "draft_proposal")
     code = request.GET.get("community") or request.POST.get("community")
     community = communities.filter(code=code).first() if code else None
+    if code and community is None:
+        raise Http404
     if community is None:
         if communities.count() != 1:
-            if code:
-                raise Http404
             return render(request, "approvals/choose_community.html", {"communities": communities})
         community = communities.get()
     form = ProposalForm(request.POST or None, community=community)
@@ -111,6 +111,11 @@ def _fund_year(community):
     return FundYear.objects.filter(community=community, year=clock.today().year).first()
 
 
+# Notices show their computed last day before the secretary confirms (SPEC §5); files are chosen on
+# the confirmation step, since a browser cannot carry a chosen file across to a second page.
+PREVIEWED = {"post_notice", "post_completion_notice", "post_voucher_notice"}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_action(request, pk, action):
@@ -128,7 +133,7 @@ def proposal_action(request, pk, action):
     form = ui.form(request.POST or None, request.FILES or None, **form_kwargs)
     preview = None
     if request.method == "POST" and form.is_valid():
-        if action in {"post_notice", "post_completion_notice", "post_voucher_notice"} and "confirm" not in request.POST:
+        if action in PREVIEWED and "confirm" not in request.POST:
             # Show the computed last day before the secretary confirms (SPEC §5).
             try:
                 posted, days = form.cleaned_data["posted_on"], form.cleaned_data["working_days"]
@@ -148,6 +153,7 @@ def proposal_action(request, pk, action):
     return render(request, "approvals/action.html", {
         "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
         "feedback": chain.feedback_tally(proposal) if action == "acceptance" else None,
+        "needs_preview": action in PREVIEWED,
     })
 
 
