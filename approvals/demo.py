@@ -169,7 +169,8 @@ def _seed_reports(today):
             continue
         community = report.community
         reports.annual_report_submit(report=report, by=_person(Role.COMMUNITY_SECRETARY, community),
-                                     narrative="本年度围绕居民需求实施了照明改造、助餐等项目，居民满意度较高。")
+                                     narrative=f"本年度{community.name}围绕入户走访收集的居民需求实施服务项目，"
+                                               "项目均经联席会议讨论并公示，居民满意度较高。")
         if evaluate:
             reports.annual_report_evaluate(report=report, by=_person(Role.SUBDISTRICT_STAFF, community),
                                            grade=AnnualReport.Grade.GOOD, comments="项目规范，公示及时。")

@@ -6,7 +6,14 @@ from . import services
 
 @shared_task
 def escalate_overdue_reviews():
+    """Overdue reviews are recorded and escalated to the subdistrict secretary (Art. 11)."""
     return services.overdue_reviews_escalate()
+
+
+@shared_task
+def remind_review_deadlines():
+    """Leaders are reminded one working day before a review falls due."""
+    return services.review_deadlines_remind()
 
 
 @shared_task

@@ -1,6 +1,7 @@
 """Staff pages of the approval chain. Each view parses input, fetches through a rights check (404 for
 "missing" and "not yours" alike) and calls a service; a refused rule comes back as a form error."""
 from django.contrib import messages
+from django.db.models import Case, When
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -154,6 +155,7 @@ def proposal_action(request, pk, action):
         "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
         "feedback": chain.feedback_tally(proposal) if action == "acceptance" else None,
         "needs_preview": action in PREVIEWED,
+        "target_kind": ui.target.__name__.lower() if ui.target else "",
     })
 
 
@@ -200,6 +202,10 @@ def needs(request):
     })
 
 
+# Waiting invoices first: being signed, then awaiting settlement.
+INVOICE_ORDER = [Invoice.Status.SIGNING, Invoice.Status.SIGNED, Invoice.Status.SETTLED, Invoice.Status.RETURNED]
+
+
 @login_required
 def invoices(request):
     """Invoices of the communities this person can see, those waiting first (finance: awaiting settlement)."""
@@ -208,7 +214,7 @@ def invoices(request):
         status = None
     rows = (Invoice.objects.filter(proposal__community__in=rights.communities_for(request.user, "view_fund"))
             .select_related("proposal", "proposal__community").prefetch_related("signatures")
-            .order_by("status", "-registered_at"))
+            .order_by(Case(*[When(status=s, then=i) for i, s in enumerate(INVOICE_ORDER)]), "-registered_at"))
     if status:
         rows = rows.filter(status=status)
     return render(request, "approvals/invoices.html", {"invoices": rows[:300], "status": status,
