@@ -382,7 +382,7 @@ def run(browser, base, env):
     # 市委组织部管理员: the back office.
     admin = Person(browser, base, "city_admin", "city-admin")
     admin.shot("home", "/", widths=(375, 1280))
-    admin.shot("admin", "/admin/", widths=(375, 1280))
+    admin.shot("admin", "/admin/", widths=(1280,))
     admin.shot("posts", "/admin/fundapp/post/", widths=(1280,))
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
     admin.shot("workday-overrides", "/admin/workdays/workdayoverride/add/", widths=(1280,))
