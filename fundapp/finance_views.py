@@ -20,7 +20,6 @@ def _download(content, content_type, filenames, disposition="attachment"):
     name, fallback = filenames
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

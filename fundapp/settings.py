@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "guardian",
+    "axes",
+    "csp",
     "workdays",
     "audit",
     "fundapp",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fundapp.urls"
@@ -109,10 +113,18 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    # Lets an inactive user with the right password be told the account is disabled.
-    "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    # Counts failed logins and locks out after repeated failures (django-axes); must come first.
+    "axes.backends.AxesStandaloneBackend",
+    # Tells an inactive user with the right password that the account is disabled; ends their sessions.
+    "fundapp.auth.LoginBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 # No guardian "anonymous user" row: residents never log in.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
@@ -214,6 +226,23 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fund@localhost")
 # The address printed on posters and in notifications (QR codes point here).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# Content-Security-Policy: scripts only from this site (no inline script anywhere); inline style attributes
+# are allowed for server-drawn charts and progress bars.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -236,5 +265,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every step at INFO; only its warnings (missing fonts, bad CSS) matter here.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }

@@ -1,0 +1,80 @@
+"""Logins, sessions and headers."""
+import pytest
+from django.urls import reverse
+
+from fundapp.demo import DEMO_PASSWORD
+from fundapp.models import Role
+
+
+def login(client, username, password=DEMO_PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_repeated_failures_lock_the_account_out(org, client):
+    for _ in range(4):
+        assert "用户名或密码不正确" in login(client, "a1-community_secretary", "wrong").content.decode()
+    assert login(client, "a1-community_secretary", "wrong").status_code == 429  # the fifth failure locks
+    response = login(client, "a1-community_secretary")  # even the right password now
+    assert response.status_code == 429 and "账号暂时锁定" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # other accounts are unaffected
+    assert login(client, "a2-community_secretary").status_code == 302
+
+
+@pytest.mark.django_db
+def test_deactivating_a_user_ends_their_sessions(org, client):
+    user = org.person(Role.FINANCE_OFFICER)
+    assert login(client, user.username).status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_login_rotates_the_session_key(org, client):
+    client.get(reverse("login"))
+    client.session.save()
+    before = client.session.session_key
+    login(client, org.person(Role.SUPERVISOR).username)
+    assert client.session.session_key != before
+
+
+@pytest.mark.django_db
+def test_every_page_sends_a_csp_without_inline_scripts(org, client):
+    client.force_login(org.person(Role.COMMUNITY_SECRETARY))
+    for url in [reverse("home"), reverse("approvals:proposals"), reverse("public:index"), reverse("login")]:
+        policy = client.get(url)["Content-Security-Policy"]
+        script = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+        assert "'unsafe-inline'" not in script and "'self'" in script, url
+        assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.django_db
+def test_state_changing_requests_without_csrf_token_are_refused(org):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.person(Role.COMMUNITY_STAFF))
+    response = client.post(reverse("approvals:needs") + "?community=a1",
+                           {"channel": "door", "description": "x", "community": "a1"})
+    assert response.status_code == 403
+    from approvals.models import Need
+
+    assert not Need.objects.exists()
+
+
+def test_no_template_has_inline_script():
+    """Everything runs under script-src 'self': no <script> body and no on* handler in any template."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = []
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
