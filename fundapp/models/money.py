@@ -2,7 +2,7 @@
 
 FundYear keeps running totals that the services update in the same transaction as each ledger entry,
 under a row lock; CheckConstraints make the database itself refuse a negative balance or a breach of the
-small-group cap. The ledger stays the source of truth: `fundapp.selectors.fund_year_reconcile` recomputes
+small-group cap. The ledger stays the source of truth: `fundapp.finance_selectors.reconcile` recomputes
 the totals from it.
 """
 from decimal import Decimal

@@ -95,3 +95,22 @@ def test_the_database_refuses_a_negative_balance_even_without_the_services(org):
         FundYear.objects.filter(community=community).update(reserved=Decimal("1000.01"))
     with pytest.raises(IntegrityError), transaction.atomic():
         FundYear.objects.filter(community=community).update(small_group_committed=Decimal("200.01"))
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_the_ledger_append_only_and_closed_years_closed(org):
+    from django.db import DatabaseError, connection, transaction
+
+    community = org.community("a1")
+    entry = money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+                                              entry_date=datetime.date(2026, 1, 10))
+    table = LedgerEntry._meta.db_table
+    for sql in (f"UPDATE {table} SET amount = 1 WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql, [entry.pk])
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == Decimal("1000.00")
+    closed = FundYear.objects.create(community=community, year=2025, status=FundYear.Status.CLOSED)
+    with pytest.raises(DatabaseError, match="closed"), transaction.atomic():
+        LedgerEntry.objects.create(fund_year=closed, kind="allocation", amount=Decimal("5.00"),
+                                   entry_date=datetime.date(2025, 5, 1), description="raw")
+    assert not LedgerEntry.objects.filter(fund_year=closed).exists()

@@ -1,26 +1,30 @@
-"""Django's flush, taught to empty the append-only audit table for the test framework only."""
+"""Django's flush, taught to empty the append-only tables (settings.APPEND_ONLY_MODELS: the audit trail,
+the ledger) for the test framework only."""
 from contextlib import contextmanager
 
+from django.apps import apps
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
-from audit.models import AuditRecord
-
-
 @contextmanager
 def _append_only_guard_lifted(connection):
     # Both backends roll DDL back with the transaction, so a failed flush leaves the guard in place.
-    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    names = [apps.get_model(label)._meta.db_table for label in settings.APPEND_ONLY_MODELS]
+    tables = [connection.ops.quote_name(name) for name in names]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             yield
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         elif connection.vendor == "sqlite":
+            placeholders = ", ".join(["%s"] * len(names))
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [AuditRecord._meta.db_table],
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})",
+                names,
             )
             triggers = cursor.fetchall()
             for name, _sql in triggers:
