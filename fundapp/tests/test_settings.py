@@ -30,3 +30,13 @@ def test_production_starts_with_a_secret_key_and_debug_off():
 def test_debug_is_off_unless_asked_for():
     assert _load_settings().stdout.split()[0] == "False"
     assert _load_settings(DEBUG="1").stdout.split()[0] == "True"
+
+
+def test_deploy_check_with_production_settings_reports_nothing():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    env.update(FUND_ENV="production", SECRET_KEY="p" * 20 + "roduction-secret-key-with-enough-variety-0123456789",
+               ALLOWED_HOSTS="fund.example.gov.cn")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
