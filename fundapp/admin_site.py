@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,8 @@ class FundAdminSite(admin.AdminSite):
         # (the server operator's own account) keeps access for setting up the first administrator.
         user = request.user
         if not (user.is_active and user.is_staff):
+            return False
+        if settings.TWO_FACTOR_REQUIRED and not user.is_verified():
             return False
         if Post.objects.filter(user=user).exists():
             return rights.is_city_admin(user)

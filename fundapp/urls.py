@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import twofactor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/verify/", twofactor.verify, name="two-factor-verify"),
+    path("login/setup/", twofactor.setup, name="two-factor-setup"),
     path("workdays/", views.workday_calculator, name="workday-calculator"),
     path("ledgers/", views.ledgers, name="ledgers"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),

@@ -78,3 +78,59 @@ def test_no_template_has_inline_script():
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=", text):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def _code(device):
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+@pytest.mark.django_db
+def test_signers_and_payers_must_set_up_and_use_two_factor_login(org, client, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.TWO_FACTOR_REQUIRED = True
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
+    assert login(client, secretary.username).status_code == 302
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("two-factor-setup") in response["Location"]
+    setup = client.get(reverse("two-factor-setup")).content.decode()
+    assert "<svg" in setup  # the QR code, drawn on the server
+    device = TOTPDevice.objects.get(user=secretary, confirmed=False)
+    page = client.post(reverse("two-factor-setup"), {"token": "000000"}).content.decode()
+    assert "验证码不正确" in page
+    device.refresh_from_db()
+    assert not device.confirmed and device.throttling_failure_count == 1  # wrong codes slow the next try
+    device.throttle_reset()
+    assert client.post(reverse("two-factor-setup"), {"token": _code(device)}).status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    # next time: password, then the code
+    client.logout()
+    login(client, secretary.username)
+    assert reverse("two-factor-verify") in client.get(reverse("approvals:proposals"))["Location"]
+    device.refresh_from_db()
+    device.last_t = -1  # allow this test to reuse the current time step
+    device.save()
+    response = client.post(reverse("two-factor-verify"), {"token": _code(device), "next": "/proposals/"})
+    assert response.status_code == 302 and response["Location"] == "/proposals/"
+
+
+@pytest.mark.django_db
+def test_roles_that_neither_sign_nor_pay_need_no_second_factor(org, client, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    for role in (Role.COMMUNITY_STAFF, Role.SUPERVISOR, Role.SUBDISTRICT_STAFF):
+        client.logout()
+        login(client, org.person(role).username)
+        assert client.get(reverse("home")).status_code == 200, role
+    for role in (Role.FINANCE_OFFICER, Role.CONSTRUCTION_DIRECTOR, Role.SUBDISTRICT_SECRETARY, Role.CITY_ADMIN):
+        client.logout()
+        login(client, org.person(role).username)
+        assert client.get(reverse("home")).status_code == 302, role
+
+
+@pytest.mark.django_db
+def test_admin_needs_the_second_factor_too(org, client, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    client.force_login(org.city_admin)
+    assert client.get("/admin/").status_code == 302
