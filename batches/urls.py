@@ -1,4 +1,11 @@
 from django.urls import path
 
+from . import views
+
 app_name = "batches"
-urlpatterns = []
+urlpatterns = [
+    path("", views.runs, name="runs"),
+    path("start/", views.run_start, name="start"),
+    path("<int:pk>/", views.run_detail, name="run"),
+    path("<int:pk>/rerun/", views.run_rerun, name="rerun"),
+]

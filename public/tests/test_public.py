@@ -63,7 +63,8 @@ def public_urls(org, year=2026):
     for code in org.communities:
         urls += [reverse("public:community-year", args=[code, year]),
                  reverse("public:community-year-json", args=[code, year]),
-                 reverse("public:community-year-csv", args=[code, year])]
+                 reverse("public:community-year-csv", args=[code, year]),
+                 reverse("disclosure:summary", args=[code, year])]
     return urls
 
 
@@ -93,8 +94,14 @@ def test_json_totals_equal_the_ledger_and_the_page_equals_the_json(org, year_wit
 
 @pytest.mark.django_db
 def test_names_only_masked_and_phone_numbers_never_on_any_public_url(org, year_with_everything, client):
+    from disclosure.services import disclosure_generate
+
     with travel(D(2026, 11, 17)):
-        bodies = {url: client.get(url) for url in public_urls(org)}
+        bodies = {url: client.get(url) for url in public_urls(org) if "summary" not in url}
+    with travel(D(2026, 12, 10)):
+        for community in org.communities.values():
+            disclosure_generate(community.pk, 2026)
+        bodies.update({url: client.get(url) for url in public_urls(org) if "summary" in url})
     for url, response in bodies.items():
         assert response.status_code == 200, url
         text = response.content.decode("utf-8-sig")
@@ -103,6 +110,20 @@ def test_names_only_masked_and_phone_numbers_never_on_any_public_url(org, year_w
             assert secret not in text, (url, secret)
     page = bodies[reverse("public:community-year", args=["a1", 2026])].content.decode()
     assert "欧***" in page and "选址太吵" in page
+    # and the text of the public PDF poster
+    import subprocess
+    import tempfile
+
+    with travel(D(2026, 12, 10)):
+        pdf = client.get(reverse("disclosure:summary-pdf", args=["a1", 2026]))
+    assert pdf.status_code == 200
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content)
+        handle.flush()
+        text = subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
+    assert "路灯维修" in text
+    for secret in (OBJECTOR, RECIPIENT, OBJECTOR_PHONE, RECIPIENT_PHONE):
+        assert secret not in text, secret
 
 
 @pytest.mark.django_db

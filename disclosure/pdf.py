@@ -1,0 +1,63 @@
+"""PDF rendering that fetches nothing from the network or the file system beyond the app's static files.
+
+WeasyPrint's default fetcher follows any URL a template (or data inside it) names: http(s), ftp, file://
+anywhere. `LocalOnlyFetcher` refuses all of those except data: URLs and files under the project's and the
+installed apps' static directories. Fonts are not fetched: Pango finds the installed CJK font through
+fontconfig and WeasyPrint embeds the glyphs it used (the poster names "Noto Serif CJK SC").
+"""
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from django.apps import apps
+from django.conf import settings
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def static_roots():
+    roots = [Path(entry[1] if isinstance(entry, (list, tuple)) else entry) for entry in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    roots += [Path(config.path) / "static" for config in apps.get_app_configs()]
+    return tuple(root.resolve() for root in roots)
+
+
+def allowed(url):
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "data":
+        return True
+    if scheme != "file":
+        return False
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(url2pathname(parts.path)).resolve()
+    return path.is_file() and any(path.is_relative_to(root) for root in static_roots())
+
+
+class LocalOnlyFetcher(URLFetcher):
+    def __init__(self, **kwargs):
+        super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False, **kwargs)
+
+    def fetch(self, url, headers=None):
+        if not allowed(url):
+            raise FetchRefused(f"refused to fetch {url[:200]!r}: only data: URLs and the app's static files")
+        return super().fetch(url, headers)
+
+
+def static_base_url():
+    base = Path(settings.STATICFILES_DIRS[0]) if settings.STATICFILES_DIRS else Path(settings.BASE_DIR) / "static"
+    return base.resolve().as_uri() + "/"
+
+
+def render_pdf(template, context):
+    html = render_to_string(template, context)
+    return HTML(string=html, base_url=static_base_url(), url_fetcher=LocalOnlyFetcher()).write_pdf()

@@ -1,0 +1,160 @@
+"""Building the year-end disclosure (Art. 15) of one community: figures, the posting period, the poster.
+
+`disclosure_generate` is the batches' handler for kind "disclosures" and is idempotent: it creates the
+(community, year) row once (a unique constraint backs the row lock), keeps its posting date, replaces the
+figures when the records changed since, and renders the poster when the figures changed or the poster is
+missing. It works in two steps, each committed on its own: the row and its figures, then the poster. A run
+interrupted between them (a worker killed while rendering) leaves a row without a poster, which the next
+run completes; it never leaves a second row or a second file.
+"""
+import hashlib
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import translation
+
+from approvals.models import Acceptance, Category, Proposal
+from approvals.models import State as S
+from audit.services import audit_record
+from fundapp import clock
+from fundapp.models import Community, FundYear
+from workdays.calendar import notice_last_day
+
+from .models import WORKING_DAYS, YearEndDisclosure, deadline
+
+
+# Projects the public has already seen on a notice: from the plan notice on, except those turned down or
+# withdrawn (drafts and proposals still awaiting consent are the community's working papers).
+PUBLIC_STATES = [S.NOTICE, S.ON_HOLD, S.UNDER_REVIEW, S.APPROVED, S.IN_PROGRESS, S.ACCEPTED, S.SETTLED,
+                 S.COMPLETION_NOTICE, S.COMPLETED]
+MONEY_FIELDS = ("allocated", "carried_in", "settled", "reserved", "carried_out")
+ZERO = Decimal("0.00")
+
+
+def disclosure_figures(community, year):
+    """The year's figures as plain JSON (amounts as strings with two decimals, lists rather than dicts
+    keyed by numbers, so that what is stored compares equal to what is computed)."""
+    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    money = {name: str(getattr(fund_year, name) if fund_year else ZERO) for name in MONEY_FIELDS}
+    money["total"] = str(fund_year.total if fund_year else ZERO)
+    money["available"] = str(fund_year.available if fund_year else ZERO)
+    proposals = list(
+        Proposal.objects.filter(community=community, fund_year__year=year, state__in=PUBLIC_STATES)
+        .order_by("created_at", "pk")
+        .prefetch_related(Prefetch("acceptances", queryset=Acceptance.objects.order_by("inspected_on", "pk")))
+    )
+    by_category = []
+    for value in Category.values:
+        mine = [p for p in proposals if p.category == value]
+        by_category.append({
+            "category": value,
+            "count": len(mine),
+            "approved": str(sum((p.approved_budget for p in mine), ZERO)),
+            "settled": str(sum((p.settled_amount for p in mine), ZERO)),
+        })
+    projects = []
+    for p in proposals:
+        acceptance = p.acceptances.all()[len(p.acceptances.all()) - 1] if p.acceptances.all() else None
+        projects.append({
+            "id": p.pk,
+            "title": p.title,
+            "category": p.category,
+            "state": p.state,
+            "budget": str(p.budget),
+            "approved": str(p.approved_budget),
+            "settled": str(p.settled_amount),
+            "beneficiaries": p.beneficiary_count,
+            "accepted": None if acceptance is None else acceptance.passed,
+            "asked": acceptance.asked_count if acceptance else 0,
+            "satisfied": acceptance.satisfied_count if acceptance else 0,
+        })
+    projects_total = {
+        "count": len(proposals),
+        "approved": str(sum((p.approved_budget for p in proposals), ZERO)),
+        "settled": str(sum((p.settled_amount for p in proposals), ZERO)),
+    }
+    return {"money": money, "by_category": by_category, "projects": projects, "projects_total": projects_total}
+
+
+def _as_stored(data):
+    return json.loads(json.dumps(data, ensure_ascii=False))
+
+
+def disclosure_generate(community_id, year):
+    """Create or bring up to date one community's disclosure for `year`; returns it. Idempotent."""
+    community = Community.objects.select_related("subdistrict").get(pk=community_id)
+    figures = _as_stored(disclosure_figures(community, year))
+    with transaction.atomic():
+        disclosure, created = _locked_or_created(community, year, figures)
+        changed = created or disclosure.figures != figures
+        if changed and not created:
+            before = disclosure.figures.get("money", {})
+            disclosure.figures = figures
+            disclosure.save(update_fields=["figures"])
+            audit_record(actor=None, action="disclosure.refresh", target=disclosure, community_id=community.pk,
+                         before={"money": before}, after={"year": year, "money": figures["money"]})
+    if changed or not _poster_present(disclosure):
+        # Rendering takes a moment and holds no lock; what it renders is this run's figures.
+        pdf = poster_pdf(disclosure)
+        with transaction.atomic():
+            disclosure = YearEndDisclosure.objects.select_for_update().get(pk=disclosure.pk)
+            disclosure.pdf.save(_poster_name(disclosure), ContentFile(pdf), save=False)
+            disclosure.sha256 = hashlib.sha256(pdf).hexdigest()
+            disclosure.generated_at = clock.now()
+            disclosure.save(update_fields=["pdf", "sha256", "generated_at"])
+    return disclosure
+
+
+def _locked_or_created(community, year, figures):
+    existing = YearEndDisclosure.objects.select_for_update().filter(community=community, year=year).first()
+    if existing is not None:
+        return existing, False
+    posted_on = clock.today()
+    last = notice_last_day(posted_on, WORKING_DAYS)
+    # get_or_create: a concurrent first run that inserted in the meantime is found, not duplicated.
+    disclosure, created = YearEndDisclosure.objects.get_or_create(
+        community=community, year=year,
+        defaults=dict(posted_on=posted_on, working_days=WORKING_DAYS, last_day=last.day,
+                      calendar_confirmed=last.confirmed, late=posted_on > deadline(year), figures=figures),
+    )
+    if created:
+        audit_record(actor=None, action="disclosure.post", target=disclosure, community_id=community.pk,
+                     after={"year": year, "posted_on": posted_on, "last_day": last.day,
+                            "late": disclosure.late, "money": figures["money"]})
+    else:
+        disclosure = YearEndDisclosure.objects.select_for_update().get(pk=disclosure.pk)
+    return disclosure, created
+
+
+def _poster_name(disclosure):
+    return f"{disclosure.community.code}-{disclosure.year}.pdf"
+
+
+def _poster_present(disclosure):
+    if not disclosure.pdf or not disclosure.sha256:
+        return False
+    try:
+        with disclosure.pdf.open("rb") as f:
+            return hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
+    except (FileNotFoundError, OSError):
+        return False
+
+
+def public_url(disclosure):
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "disclosure:summary", args=[disclosure.community.code, disclosure.year])
+
+
+def poster_pdf(disclosure):
+    """The A4 poster for the notice board, always in the site's language (Chinese)."""
+    from .pdf import render_pdf
+    from .presentation import poster_context
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_pdf("disclosure/poster.html", poster_context(disclosure, public_url(disclosure)))
+
