@@ -258,7 +258,7 @@ def annual_report(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("已保存。"))
+            messages.success(request, _("已报送街道党工委。") if can_submit else _("评议已保存。"))
             return redirect("approvals:report", pk=report.pk)
     elif request.method == "POST":
         if form is None:

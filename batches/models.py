@@ -14,7 +14,7 @@ from fundapp.models import Community
 
 class BatchRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", _("进行中")
+        RUNNING = "running", _("运行中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("有失败项")
 

@@ -6,6 +6,7 @@ app_name = "public"
 urlpatterns = [
     path("", views.index, name="index"),
     path("language/", views.switch_language, name="language"),
+    path("open-data/", views.open_data_doc, name="open-data"),
     path("<slug:code>/<int:year>/", views.community_year, name="community-year"),
     path("<slug:code>/<int:year>.json", views.community_year_json, name="community-year-json"),
     path("<slug:code>/<int:year>.csv", views.community_year_csv, name="community-year-csv"),

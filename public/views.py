@@ -181,3 +181,11 @@ def project_feedback(request, code, pk):
             else:
                 return render(request, "public/thanks.html", {"c": community, "feedback": True})
     return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form})
+
+
+def open_data_doc(request):
+    """docs/open-data.md itself, so that the fields' meanings are published with the data."""
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / "docs" / "open-data.md").read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
