@@ -57,6 +57,11 @@ ensure_venv() {
   export PATH="$PWD/$VENV/bin:$PATH"
 }
 
+prepare_var() {
+  # SQLite file, uploads and collected static files live under var/ (never committed).
+  mkdir -p var/media var/staticfiles
+}
+
 compile_messages() {
   # The English catalogue; Chinese, the source language, needs none.
   [ -d locale ] && python manage.py compilemessages --ignore "$VENV" -v 0
