@@ -1,10 +1,8 @@
-"""PDFs rendered from HTML with WeasyPrint. Rendering is a pure function: template + context → bytes."""
+"""The application form (申请审批表) and its helpers; rendered by fundapp.pdf like every PDF."""
 from decimal import Decimal
 
-from django.template.loader import render_to_string
-from weasyprint import HTML
-
 from fundapp.models import Role
+from fundapp.pdf import render_pdf
 
 from .models import Invoice, Notice, Proposal, ReviewDecision
 
@@ -43,11 +41,6 @@ def yuan_in_words(amount):
     if fen:
         words += DIGITS[fen] + "分"
     return words if fen else words + "整"
-
-
-def render_pdf(template, context, base_url=None):
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=base_url).write_pdf()
 
 
 def application_form(proposal):

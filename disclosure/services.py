@@ -152,7 +152,7 @@ def public_url(disclosure):
 
 def poster_pdf(disclosure):
     """The A4 poster for the notice board, always in the site's language (Chinese)."""
-    from .pdf import render_pdf
+    from fundapp.pdf import render_pdf
     from .presentation import poster_context
 
     with translation.override(settings.LANGUAGE_CODE):

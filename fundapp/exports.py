@@ -235,7 +235,7 @@ def summary_xlsx(summary, scope):
 
 def summary_pdf(summary, scope):
     """The summary as an A4 PDF (WeasyPrint, CJK font embedded, nothing fetched from the network)."""
-    from approvals.pdf import render_pdf
+    from .pdf import render_pdf
 
     return render_pdf("fundapp/finance/summary_pdf.html", {
         "s": summary, "scope": scope, "title": summary_title(scope, summary.year), "generated": _exported_at(),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from approvals import services as chain
 from audit.models import AuditRecord
 from batches.models import BatchRun
-from disclosure import pdf as disclosure_pdf
+from fundapp import pdf as disclosure_pdf
 from disclosure.charts import bar_chart
 from disclosure.models import YearEndDisclosure
 from disclosure.selectors import not_posted_in_time

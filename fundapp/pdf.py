@@ -1,4 +1,5 @@
-"""PDF rendering that fetches nothing from the network or the file system beyond the app's static files.
+"""Every PDF is rendered here: template + context → bytes, fetching nothing from the network or the file
+system beyond the app's static files.
 
 WeasyPrint's default fetcher follows any URL a template (or data inside it) names: http(s), ftp, file://
 anywhere. `LocalOnlyFetcher` refuses all of those except data: URLs and files under the project's and the
