@@ -553,8 +553,9 @@ def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=N
     try:
         return perform(proposal=inv.proposal, action="settle_invoice", by=by, effect=effect,
                        load=_lock_invoice(inv.pk), amount=inv.amount)
-    except IntegrityError:
-        # A concurrent request with the same key (or for the same invoice) won the race.
+    except (Conflict, IntegrityError):
+        # Requests carrying the same key wait on the row lock while the first one pays; when they get
+        # the lock the invoice is settled — by their own request, so they answer with its payment.
         existing = Payment.objects.filter(idempotency_key=key).first()
         if existing is not None and existing.invoice_id == invoice.pk:
             return existing
