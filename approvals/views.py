@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from fundapp import clock, rights
 from fundapp.errors import DomainError
-from fundapp.models import Community, FundYear
+from fundapp.models import FundYear
 from workdays import calendar
 
 from . import pdf, reports, selectors

@@ -10,12 +10,11 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from approvals.models import Category, Notice, Objection, Payment, Proposal
 from approvals.services import FEEDBACK_STATES
 from fundapp import clock
-from fundapp.models import Community, FundYear, Subdistrict
+from fundapp.models import Community, FundYear
 from fundapp.privacy import mask_name, redact
 
 SCHEMA = "fund-community-year/1"

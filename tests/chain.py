@@ -37,14 +37,21 @@ def draft(org, code="a1", *, budget="30000.00", small_group=False, title="老旧
     )
 
 
+def meeting_passed(org, proposal, code="a1", day=datetime.date(2026, 9, 28)):
+    """Filed, preliminary consent given and the joint meeting passed, all on `day`."""
+    secretary = org.person(Role.COMMUNITY_SECRETARY, code)
+    with travel(day):
+        chain.proposal_submit_for_consent(proposal=proposal, by=secretary)
+        chain.consent_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY, code), consented=True)
+        chain.meeting_record(proposal=proposal, by=secretary, held_on=day, place="社区会议室",
+                             attendance=25, votes_for=20, votes_against=3, votes_abstain=2, minutes="同意实施")
+    return proposal
+
+
 def to_review(org, proposal, code="a1"):
     """From draft to under review, starting on Wed 2026-09-30 (the SPEC's example notice)."""
     secretary = org.person(Role.COMMUNITY_SECRETARY, code)
-    with travel(datetime.date(2026, 9, 28)):
-        chain.proposal_submit_for_consent(proposal=proposal, by=secretary)
-        chain.consent_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY, code), consented=True)
-        chain.meeting_record(proposal=proposal, by=secretary, held_on=datetime.date(2026, 9, 28), place="社区会议室",
-                             attendance=25, votes_for=20, votes_against=3, votes_abstain=2, minutes="同意实施")
+    meeting_passed(org, proposal, code)
     with travel(datetime.date(2026, 9, 30)):
         chain.notice_post(proposal=proposal, by=secretary, posted_on=datetime.date(2026, 9, 30), working_days=3)
     with travel(datetime.date(2026, 10, 10)):

@@ -11,7 +11,7 @@ from audit.models import AuditRecord
 from fundapp.errors import Conflict, DomainError, NotAllowed
 from fundapp.models import FundYear, LedgerEntry, Post, Role
 
-from .chain import allocate, approve, draft, reload, signed_invoice, to_accepted, to_review, travel
+from .chain import allocate, approve, draft, meeting_passed, reload, signed_invoice, to_accepted, to_review, travel
 
 D = datetime.date
 
@@ -145,11 +145,8 @@ def test_notice_of_fewer_than_3_working_days_is_refused(funded):
     org = funded
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     proposal = draft(org)
+    meeting_passed(org, proposal)
     with travel(D(2026, 9, 28)):
-        chain.proposal_submit_for_consent(proposal=proposal, by=secretary)
-        chain.consent_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY), consented=True)
-        chain.meeting_record(proposal=proposal, by=secretary, held_on=D(2026, 9, 28), place="室", attendance=5,
-                             votes_for=5, votes_against=0, votes_abstain=0, minutes="通过")
         refused(proposal, lambda: chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 28),
                                                     working_days=2), match="3个工作日")
         refused(proposal, lambda: chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 27)),
@@ -163,11 +160,7 @@ def test_open_objection_blocks_submission_until_answered(funded):
     org = funded
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     proposal = draft(org)
-    with travel(D(2026, 9, 28)):
-        chain.proposal_submit_for_consent(proposal=proposal, by=secretary)
-        chain.consent_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY), consented=True)
-        chain.meeting_record(proposal=proposal, by=secretary, held_on=D(2026, 9, 28), place="室", attendance=5,
-                             votes_for=5, votes_against=0, votes_abstain=0, minutes="通过")
+    meeting_passed(org, proposal)
     with travel(D(2026, 9, 30)):
         notice = chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30))
     with travel(D(2026, 10, 8)):

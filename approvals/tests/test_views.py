@@ -1,6 +1,5 @@
 """The staff pages: thin views over the services, fetched through rights checks."""
 import datetime
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -120,11 +119,9 @@ def test_meeting_with_minutes_upload_checked_by_content(funded, client):
     assert client.get(download).status_code == 404
 
 
-@pytest.mark.django_db
-def test_oversized_upload_is_refused(funded, client, settings):
+def test_oversized_upload_is_refused():
     from approvals import documents
 
-    org = funded
     big = SimpleUploadedFile("big.png", PNG + b"\0" * (documents.MAX_BYTES), content_type="image/png")
     with pytest.raises(documents.DomainError):
         documents.inspect_upload(big)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from approvals import services as chain
 from approvals.models import Objection, Proposal, State
 from fundapp.models import Role
-from tests.chain import allocate, draft, travel
+from tests.chain import allocate, draft, meeting_passed, travel
 
 from .test_full_chain import on, open_action, session, submit
 
@@ -20,11 +20,7 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
     allocate(org)
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     proposal = draft(org, title="社区广场音响更新")
-    with travel(D(2026, 9, 28)):
-        chain.proposal_submit_for_consent(proposal=proposal, by=secretary)
-        chain.consent_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY), consented=True)
-        chain.meeting_record(proposal=proposal, by=secretary, held_on=D(2026, 9, 28), place="社区会议室",
-                             attendance=20, votes_for=18, votes_against=1, votes_abstain=1, minutes="通过")
+    meeting_passed(org, proposal)
     with travel(D(2026, 9, 30)):
         chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30))
 
