@@ -504,6 +504,10 @@ class Document(models.Model):
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), default=clock.now)
 
+    # Made to be seen by residents: the photo of the notice board itself. Everything else (minutes with
+    # signatures, invoices, receipts) stays with the people who have rights on the community.
+    PUBLIC_KINDS = frozenset({Kind.NOTICE_PHOTO})
+
     class Meta:
         ordering = ["uploaded_at", "pk"]
         verbose_name = _("材料")

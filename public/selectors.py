@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, Sum
 from django.utils import timezone
 
-from approvals.models import Category, Notice, Objection, Payment, Proposal
+from approvals.models import Category, Document, Notice, Objection, Payment, Proposal
 from approvals.services import FEEDBACK_STATES
 from fundapp import clock
 from fundapp.models import Community, FundYear
@@ -88,9 +88,11 @@ def _build(community, year):
     }
     notices = Notice.objects.filter(status__in=[Notice.Status.RUNNING, Notice.Status.ENDED]).order_by("posted_on", "pk")
     objections = Objection.objects.order_by("received_at", "pk")
+    public_documents = Document.objects.filter(kind__in=Document.PUBLIC_KINDS).order_by("uploaded_at", "pk")
     proposals = list(
         public_proposals(fund_year).order_by("created_at", "pk").prefetch_related(
-            Prefetch("notices", queryset=notices.prefetch_related(Prefetch("objections", queryset=objections)))
+            Prefetch("notices", queryset=notices.prefetch_related(Prefetch("objections", queryset=objections))),
+            Prefetch("documents", queryset=public_documents, to_attr="public_documents"),
         )
     )
     spent = dict(Payment.objects.filter(proposal__in=[p.pk for p in proposals]).values_list("proposal__category")
@@ -107,6 +109,9 @@ def _build(community, year):
             "beneficiaries": p.beneficiary_count, "planned_start": p.planned_start.isoformat(),
             "planned_end": p.planned_end.isoformat(), "contractor": p.contractor,
             "feedback_open": p.state in FEEDBACK_STATES,
+            "documents": [{"id": d.pk, "kind": d.kind, "kind_name": str(d.get_kind_display()),
+                           "sha256": d.sha256, "uploaded_on": timezone.localdate(d.uploaded_at).isoformat()}
+                          for d in p.public_documents],
             "notices": [],
         }
         for n in p.notices.all():

@@ -5,7 +5,7 @@ import io
 import json
 
 from django.core.cache import cache
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import services as chain
-from approvals.models import Notice, Objection, Proposal
+from approvals.models import Document, Notice, Objection, Proposal
 from disclosure.charts import bar_chart
 from fundapp import clock
 from fundapp.errors import DomainError
@@ -146,6 +146,20 @@ def submit_need(request, code):
             else:
                 return render(request, "public/thanks.html", {"c": community})
     return render(request, "public/need.html", {"c": community, "form": form})
+
+
+def public_document(request, code, pk):
+    """A document meant for residents (Document.PUBLIC_KINDS) of a published project; nothing else."""
+    from django.http import FileResponse
+
+    document = get_object_or_404(Document.objects.select_related("proposal"), pk=pk, proposal__community__code=code,
+                                 kind__in=Document.PUBLIC_KINDS)
+    if not selectors.public_proposals(document.proposal.fund_year).filter(pk=document.proposal_id).exists():
+        raise Http404
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def switch_language(request):

@@ -247,3 +247,30 @@ def test_satisfaction_feedback_feeds_the_acceptance_inspection(org, client):
     client.force_login(staff)
     page = client.get(reverse("approvals:proposal-action", args=[proposal.pk, "acceptance"])).content.decode()
     assert "2 人参与，其中 1 人满意" in page
+
+
+@pytest.mark.django_db
+def test_only_documents_meant_for_the_public_are_published(org, client, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from approvals.models import Document
+    from tests.chain import meeting_passed
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    allocate(org)
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+           b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+    proposal = meeting_passed(org, draft(org, title="公示照片项目"))
+    with travel(D(2026, 9, 30)):
+        chain.notice_post(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30),
+                          documents=[("notice_photo", SimpleUploadedFile("board.png", png))])
+        data = client.get(reverse("public:community-year-json", args=["a1", 2026])).json()
+    photo = Document.objects.get(kind="notice_photo")
+    minutes = Document.objects.create(proposal=proposal, kind="minutes", file=photo.file.name, original_name="m.pdf",
+                                      content_type="application/pdf", size=1, sha256="x", uploaded_by=photo.uploaded_by)
+    [project] = data["projects"]
+    assert [d["id"] for d in project["documents"]] == [photo.pk]
+    response = client.get(reverse("public:document", args=["a1", photo.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == png
+    assert client.get(reverse("public:document", args=["a1", minutes.pk])).status_code == 404
+    assert client.get(reverse("public:document", args=["b1", photo.pk])).status_code == 404
