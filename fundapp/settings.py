@@ -173,6 +173,16 @@ STORAGES = {
 }
 
 REDIS_URL = env_str("REDIS_URL")
+# One cache shared by every web process (public pages are invalidated across all of them); it degrades to
+# "uncached" when Redis is down. Without Redis (development), an in-process cache.
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "fundapp.cache.ResilientRedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "fund",
+         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+        if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -209,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
     "remind-needs-collection": {
         "task": "fundapp.tasks.remind_needs_collection",
         "schedule": crontab(month_of_year="1,4,7,10", day_of_month=1, hour=8, minute=0),
+    },
+    "send-pending-notification-emails": {
+        "task": "fundapp.tasks.send_pending_notification_emails",
+        "schedule": 10 * 60,
     },
     "remind-review-deadlines": {
         "task": "approvals.tasks.remind_review_deadlines",

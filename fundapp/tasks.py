@@ -43,6 +43,18 @@ def send_notification_email(notification_id):
 
 
 @shared_task
+def send_pending_notification_emails():
+    """Emails not sent yet (the broker was down when they were queued, or the mail server failed)."""
+    from .models import Notification
+
+    pending = list(Notification.objects.filter(emailed_at__isnull=True, user__email__gt="")
+                   .values_list("pk", flat=True)[:500])
+    for pk in pending:
+        send_notification_email.delay(pk)
+    return len(pending)
+
+
+@shared_task
 def remind_needs_collection():
     """At the start of each quarter: secretaries collect residents' needs (Art. 6)."""
     from .services.reminders import needs_collection_remind

@@ -20,7 +20,9 @@ def notify(*, users, kind, key, text, link=""):
         except IntegrityError:
             continue  # already reminded
         created.append(notification)
-        transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk))
+        # robust: with the broker down the act still completes (the failure is logged); the row keeps
+        # emailed_at empty and send_pending_notification_emails sends it when the broker is back.
+        transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk), robust=True)
     return created
 
 

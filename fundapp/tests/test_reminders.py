@@ -61,3 +61,24 @@ def test_leaders_are_reminded_the_working_day_before_and_overdue_escalates(email
     # someone else's notification is not theirs to open
     client.force_login(org.person(Role.CONSTRUCTION_DIRECTOR))
     assert client.post(reverse("notification-open", args=[overdue.pk])).status_code == 404
+
+
+def test_the_shared_cache_answers_as_a_miss_when_redis_is_down():
+    from fundapp.cache import ResilientRedisCache
+
+    cache = ResilientRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    assert cache.get("k", "default") == "default"
+    cache.set("k", 1)
+    assert cache.get_or_set("v", 3) == 3
+    assert cache.incr("v") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emails_not_sent_are_sent_later(emails):
+    from fundapp.tasks import send_pending_notification_emails
+
+    org = emails
+    Notification.objects.create(user=org.person(Role.COMMUNITY_SECRETARY), kind="x", key="k", text="提醒")
+    assert send_pending_notification_emails.delay().get() == 1
+    assert Notification.objects.get(key="k").emailed_at is not None
+    assert send_pending_notification_emails.delay().get() == 0
