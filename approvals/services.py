@@ -445,9 +445,11 @@ def change_decide(*, proposal, by, consent, comments=""):
 def follow_up_record(*, proposal, by, visited_on, notes, documents=()):
     if not str(notes).strip():
         raise DomainError(_("请填写跟进情况。"))
-    return perform(proposal=proposal, action="follow_up", by=by, documents=documents,
-                   effect=lambda ctx: FollowUp.objects.create(
-        proposal=ctx.proposal, by=by, post=ctx.post, visited_on=visited_on, notes=notes))
+    def effect(ctx):
+        return FollowUp.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, visited_on=visited_on,
+                                       notes=notes)
+
+    return perform(proposal=proposal, action="follow_up", by=by, documents=documents, effect=effect)
 
 
 def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_method, asked_count, satisfied_count,
