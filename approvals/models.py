@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from fundapp import clock
@@ -135,8 +137,10 @@ class Proposal(models.Model):
                                                reserved_amount__gte=0)),
             models.CheckConstraint(name="proposal_settled_within_approved",
                                    condition=Q(settled_amount__lte=F("approved_budget"))),
+            # Rounded to the fen: SQLite computes the difference in binary floating point.
             models.CheckConstraint(name="proposal_reserved_within_approved",
-                                   condition=Q(reserved_amount__lte=F("approved_budget") - F("settled_amount"))),
+                                   condition=LessThanOrEqual(Round(F("reserved_amount"), 2),
+                                                             Round(F("approved_budget") - F("settled_amount"), 2))),
             models.CheckConstraint(name="proposal_category_known", condition=Q(category__gte=1, category__lte=6)),
             models.CheckConstraint(name="proposal_state_known", condition=Q(state__in=State.values)),
         ]

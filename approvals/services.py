@@ -534,6 +534,7 @@ def _invoice_action(invoice, action, by, effect, **data):
 def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=None):
     """Pay the contractor directly after the third signature; posts the expenditure. Pays once."""
     key = idempotency_key or f"invoice-{invoice.pk}"
+    _require(by, "settle_invoice", invoice.proposal.community)
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.invoice_id != invoice.pk:
@@ -561,7 +562,9 @@ def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=N
         existing = Payment.objects.filter(idempotency_key=key).first()
         if existing is not None and existing.invoice_id == invoice.pk:
             return existing
-        raise Conflict(_("该发票已结算，不能重复结算。")) from None
+        if Payment.objects.filter(invoice=invoice).exists():
+            raise Conflict(_("该发票已结算，不能重复结算。")) from None
+        raise
 
 
 def _pay(ctx, *, amount, paid_on, method, reference, key, description, invoice=None, **voucher):
@@ -585,8 +588,11 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
     """Pay without an invoice (individual contractors, aid): prior meeting decision + signed receipt."""
     amount = parse_amount(amount)
     key = idempotency_key or f"voucher-{uuid.uuid4()}"
+    _require(by, "settle_invoice", proposal.community)
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
+        if existing.proposal_id != proposal.pk or existing.invoice_id is not None:
+            raise Conflict(_("该请求编号已用于另一笔支付。"))
         return existing
     if method not in Payment.Method.values:
         raise DomainError(_("请选择支付方式。"))

@@ -19,7 +19,15 @@ from audit.services import verify_chain
 from fundapp.errors import Conflict, DomainError
 from fundapp.models import FundYear, LedgerEntry, Role
 
-from .chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
+from .chain import (
+    allocate,
+    approve,
+    draft,
+    signed_invoice,
+    to_accepted,
+    to_review,
+    travel,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -113,7 +121,7 @@ def test_twenty_simultaneous_settlements_pay_once(org, settleable):
 
 
 def test_same_settlement_retried_in_parallel_with_one_key_returns_one_payment(org, settleable):
-    proposal, invoice = settleable
+    _, invoice = settleable
     finance = org.person(Role.FINANCE_OFFICER)
     key = f"retry-{invoice.pk}"
 

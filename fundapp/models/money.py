@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from .org import Community
@@ -49,13 +51,17 @@ class FundYear(models.Model):
                 condition=Q(allocated__gte=0, carried_in__gte=0, settled__gte=0, reserved__gte=0,
                             carried_out__gte=0, small_group_committed__gte=0),
             ),
+            # Sums are rounded to the fen: SQLite evaluates decimals as binary floating point, where
+            # 1.15 - 0.39 < 0.76; PostgreSQL's numeric is exact either way.
             models.CheckConstraint(
                 name="fund_year_available_non_negative",
-                condition=Q(allocated__gte=F("settled") + F("reserved") + F("carried_out") - F("carried_in")),
+                condition=GreaterThanOrEqual(
+                    Round(F("allocated") + F("carried_in") - F("settled") - F("reserved") - F("carried_out"), 2), 0),
             ),
             models.CheckConstraint(
                 name="fund_year_small_group_cap",
-                condition=Q(small_group_committed__lte=(F("allocated") + F("carried_in")) * SMALL_GROUP_SHARE),
+                condition=LessThanOrEqual(Round(F("small_group_committed"), 2),
+                                          Round((F("allocated") + F("carried_in")) * SMALL_GROUP_SHARE, 2)),
             ),
         ]
 
