@@ -72,6 +72,7 @@ def worker(settings, tmp_path):
     import batches.tasks  # noqa: F401
     import celery.contrib.testing.tasks  # noqa: F401 - the ping start_worker waits for
     import disclosure.tasks  # noqa: F401
+    import fundapp.tasks  # noqa: F401
 
     redis_client = _redis()
     redis_client.flushdb()
@@ -219,3 +220,29 @@ def test_an_interrupted_item_is_rerun_to_completion_without_duplicates(org, work
     assert YearEndDisclosure.objects.count() == 4
     assert BatchItem.objects.get(pk=item.pk).attempts == 2
     assert proposals  # the seeded projects are what the posters show
+
+
+def test_close_year_twice_on_a_real_worker_carries_over_once(org, worker):
+    import datetime
+
+    import time_machine
+    from django.db.models import Sum
+
+    from fundapp.models import FundYear, LedgerEntry
+    from fundapp.tasks import close_previous_year
+
+    seed_year(org)
+    available = {fy.community.code: fy.available
+                 for fy in FundYear.objects.filter(year=YEAR).select_related("community")}
+    new_year = datetime.datetime(YEAR + 1, 1, 1, 0, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    with time_machine.travel(new_year, tick=True):
+        first = close_previous_year.delay().get(timeout=60)
+        second = close_previous_year.delay().get(timeout=60)
+    assert first["closed"] == 4 and first["failed"] == []
+    assert second == {"closed": 0, "already": 4, "failed": []}
+    ran = [thread for name, thread, _ in worker if name == "fundapp.tasks.close_previous_year"]
+    assert len(ran) == 2 and threading.main_thread().name not in ran
+    carried = dict(LedgerEntry.objects.filter(kind="carry_in", fund_year__year=YEAR + 1)
+                   .values_list("fund_year__community__code").annotate(total=Sum("amount")))
+    assert carried == {code: amount for code, amount in available.items() if amount > 0}
+    assert LedgerEntry.objects.filter(kind="carry_out").count() == len(carried)
