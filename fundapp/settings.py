@@ -8,6 +8,8 @@ Environment variables:
   REDIS_URL      e.g. redis://127.0.0.1:6379/0; absent: Celery runs tasks eagerly in-process.
   ALLOWED_HOSTS  comma-separated; default "localhost,127.0.0.1" (plus "*" when DEBUG).
   MEDIA_ROOT     where uploaded documents live; default var/media.
+  CELERY_VISIBILITY_TIMEOUT  seconds before a task held by a worker that died is delivered again; default 3600.
+  EMAIL_TIMEOUT  seconds before a stalled mail server fails a send (the task retries); default 30.
 """
 import os
 from pathlib import Path
@@ -112,6 +114,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'fund.sqlite3'}"),
         conn_max_age=int(env_str("DB_CONN_MAX_AGE", "0")),
+        # A kept-alive connection (DB_CONN_MAX_AGE > 0) is checked before a request reuses it, so after
+        # PostgreSQL restarts the first request reconnects instead of failing on the dead connection.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -196,6 +201,24 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis away (restarted, failed over, unplugged): a request that queues work must not hang on it. Sending a
+# task then fails within about two seconds (each caller logs it and the work is sent again later:
+# send_pending_notification_emails, the batches' 重新运行失败项), instead of the ~20 s Celery's defaults wait.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    # A task taken by a worker that then died (killed, machine lost) is delivered again after this many
+    # seconds (acks_late). It must stay above the longest retry countdown (batch items: 300 s, emails:
+    # 600 s), or a task waiting for its retry would be delivered twice.
+    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+}
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
@@ -247,6 +270,9 @@ EMAIL_BACKEND = env_str(
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+# A mail server that accepts the connection and then stalls must not hold a worker (and the notification
+# row it has locked) forever: the send fails after this many seconds and the task retries later.
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fund@localhost")
 # The address printed on posters and in notifications (QR codes point here).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

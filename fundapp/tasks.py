@@ -1,7 +1,7 @@
 """Celery tasks: thin callers of services, taking ids, safe to run twice."""
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from . import clock, rights
 
@@ -24,25 +24,31 @@ def close_previous_year():
     return {"closed": result["closed"], "already": result["already"], "failed": result["failed"]}
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8, ignore_result=True)
 def send_notification_email(notification_id):
-    """Email one notification; a retry after a mail-server failure sends it once."""
+    """Email one notification, once. A retry after a mail-server failure, a redelivered message, or the
+    same notification queued twice (by notify() and again by send_pending_notification_emails after the
+    broker was away) sends it once: the row stays locked while its email goes out and is marked sent in
+    the same transaction, so a second task waits for the first and then finds it sent."""
     from django.conf import settings
     from django.core.mail import send_mail
 
     from .models import Notification
 
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None or notification.emailed_at or not notification.user.email:
-        return False
-    link = f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL
-    send_mail(subject=notification.text[:70], message=f"{notification.text}\n\n{link}",
-              from_email=None, recipient_list=[notification.user.email])
-    Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=clock.now())
+    with transaction.atomic():
+        notification = (Notification.objects.select_for_update(of=("self",)).select_related("user")
+                        .filter(pk=notification_id).first())
+        if notification is None or notification.emailed_at or not notification.user.email:
+            return False
+        link = f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL
+        send_mail(subject=notification.text[:70], message=f"{notification.text}\n\n{link}",
+                  from_email=None, recipient_list=[notification.user.email])
+        notification.emailed_at = clock.now()
+        notification.save(update_fields=["emailed_at"])
     return True
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def send_pending_notification_emails():
     """Emails not sent yet (the broker was down when they were queued, or the mail server failed)."""
     from .models import Notification

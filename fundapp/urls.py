@@ -23,3 +23,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# The database unreachable (PostgreSQL restarting) → a 503 "try again in a moment" page; anything else → 500.html.
+handler500 = "fundapp.unavailable.server_error"
