@@ -186,6 +186,8 @@ def needs(request):
     writable = rights.communities_for(request.user, "draft_proposal")
     code = request.GET.get("community") or request.POST.get("community")
     community = writable.filter(code=code).first() if code else (writable.first() if writable.count() == 1 else None)
+    if (code and community is None) or (request.method == "POST" and community is None):
+        raise Http404  # not a community this person records needs for: the same answer as a missing one
     form = NeedForm(request.POST or None) if community else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
