@@ -8,6 +8,12 @@ class FundappConfig(AppConfig):
     name = "fundapp"
     verbose_name = _("专项经费")
 
+    def ready(self):
+        from . import security_log
+
+        security_log.connect_signals()
+        security_log.install()
+
 
 class FundAdminConfig(admin_apps.AdminConfig):
     default = False

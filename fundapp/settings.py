@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the redaction filter knows the request being served; refusals are logged as events.
+    "fundapp.security_log.SecurityLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -310,12 +312,28 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Security events (logins, failures, lockouts, refusals: fundapp/security_log.py) go to SECURITY_LOG_FILE
+# when set (reopened after logrotate moves it), else to the console.
+SECURITY_LOG_FILE = env_str("SECURITY_LOG_FILE")
+CSRF_FAILURE_VIEW = "fundapp.security_log.csrf_failure"
+LOGGING_CONFIG = "fundapp.security_log.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On every handler: no password, session id, CSRF token, phone/ID number or resident's name in any log
+    # (handlers that Django or Celery add themselves get it at start-up: security_log.install).
+    "filters": {"redact": {"()": "fundapp.security_log.RedactingFilter"}},
+    "formatters": {"security": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "security": (
+            {"class": "logging.handlers.WatchedFileHandler", "filename": SECURITY_LOG_FILE, "encoding": "utf-8"}
+            if SECURITY_LOG_FILE else {"class": "logging.StreamHandler"}
+        ) | {"filters": ["redact"], "formatter": "security"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every step at INFO; only its warnings (missing fonts, bad CSS) matter here.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
-                "axes": {"level": "WARNING"}},
+                "axes": {"level": "WARNING"},
+                "security": {"handlers": ["security"], "level": "INFO", "propagate": False}},
 }

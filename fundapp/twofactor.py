@@ -15,7 +15,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import rights
+from . import rights, security_log
 from .models import Role
 
 SIGNING_AND_PAYING = {Role.CITY_ADMIN, Role.SUBDISTRICT_SECRETARY, Role.CONSTRUCTION_DIRECTOR,
@@ -61,7 +61,9 @@ def _next(request):
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next") or request.GET.get("next") or reverse("home")
-    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else reverse("home")
+    # A path on this site only: redirect() would take anything else for a view name (and fail on it).
+    ok = target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if ok else reverse("home")
 
 
 @login_required
@@ -72,6 +74,7 @@ def verify(request):
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
                 return redirect(_next(request))
+        security_log.two_factor_failed(request)
         form.add_error("token", _("验证码不正确或已过期，请输入认证器上最新的 6 位数字。"))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next(request)})
 
@@ -89,6 +92,7 @@ def setup(request):
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             return redirect(_next(request))
+        security_log.two_factor_failed(request)
         form.add_error("token", _("验证码不正确，请确认认证器已添加本账号，并输入最新的 6 位数字。"))
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#1f1f1f")
     return render(request, "registration/two_factor_setup.html", {
