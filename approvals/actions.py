@@ -147,7 +147,10 @@ def offered(user, proposal, cache=None):
     def may(permission, roles=None):
         key = (proposal.community_id, permission, roles)
         if key not in cache:
-            cache[key] = bool(rights.check(user, permission, proposal.community, roles=roles))
+            # The person's posts and grants once per page, not a query per community and permission.
+            if "rights" not in cache:
+                cache["rights"] = rights.RightsSnapshot(user)
+            cache[key] = cache["rights"].allowed(permission, proposal.community, roles=roles)
         return cache[key]
 
     names = []
@@ -169,6 +172,7 @@ def applicable(user, proposal, cache=None):
     """
     result = {}
     roles = None
+    cache = {} if cache is None else cache
     for name in offered(user, proposal, cache):
         action = ACTIONS[name]
         if action.target is None:
@@ -180,20 +184,39 @@ def applicable(user, proposal, cache=None):
                 found = [i for i in invoices if i.status == Invoice.Status.SIGNED]
             else:
                 if roles is None:
-                    roles = {p.role for p in rights.current_posts(user)}
+                    snapshot = cache.get("rights")
+                    roles = {p.role for p in (snapshot.posts if snapshot else rights.current_posts(user))}
                 found = [i for i in invoices if i.status == Invoice.Status.SIGNING
                          and _next_signer(i) in roles and all(s.by_id != user.pk for s in i.signatures.all())]
         elif action.target is Objection:
-            found = list(Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True))
+            if _prefetched(proposal, "notices") and all(_prefetched(n, "objections") for n in proposal.notices.all()):
+                found = sorted((o for n in proposal.notices.all() for o in n.objections.all() if o.answered_at is None),
+                               key=lambda o: (o.received_at, o.pk))
+            else:
+                found = list(Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True))
         elif action.target is Change:
-            found = list(proposal.changes.filter(status=Change.Status.REQUESTED))
+            if _prefetched(proposal, "changes"):
+                found = [c for c in proposal.changes.all() if c.status == Change.Status.REQUESTED]
+            else:
+                found = list(proposal.changes.filter(status=Change.Status.REQUESTED))
         elif action.target is Notice:
-            found = list(proposal.notices.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN))
+            if _prefetched(proposal, "notices"):
+                found = [n for n in proposal.notices.all()
+                         if n.status == Notice.Status.RUNNING and n.kind == Notice.Kind.PLAN]
+            else:
+                found = list(proposal.notices.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN))
+        elif _prefetched(proposal, "payments"):
+            found = [p for p in proposal.payments.all() if p.invoice_id is None and p.after_notice_id is None]
         else:
             found = list(proposal.payments.filter(invoice__isnull=True, after_notice__isnull=True))
         if found:
             result[name] = found
     return result
+
+
+def _prefetched(obj, name):
+    """Was `name` prefetched on `obj` (a work queue prefetches; a single proposal's page asks the database)?"""
+    return name in getattr(obj, "_prefetched_objects_cache", {})
 
 
 def _next_signer(invoice):

@@ -72,8 +72,14 @@ def work_queue(user, limit=50):
     today = clock.today()
     cal = WorkCalendar()
     items, cache = [], {}
-    live = proposals_for(user).exclude(state__in=TERMINAL).prefetch_related("invoices__signatures")
-    for proposal in live[:500]:
+    # Everything `applicable` looks at, prefetched: a fixed number of queries for the whole queue.
+    live = proposals_for(user).exclude(state__in=TERMINAL).prefetch_related(
+        "invoices__signatures", "changes", "payments", "notices__objections")
+    live = list(live[:500])
+    deadlines = [p.review_deadline for p in live if p.state == S.UNDER_REVIEW and p.review_deadline]
+    if deadlines:
+        cal.preload(min(*deadlines, today), max(*deadlines, today))
+    for proposal in live:
         actions = [a for a in applicable(user, proposal, cache) if a not in NOT_WAITING]
         if not actions:
             continue

@@ -86,6 +86,38 @@ def check(user, codename, community, *, roles=None):
     return Decision(True, post=post)
 
 
+class RightsSnapshot:
+    """`check` for one page that asks about many communities (a work queue of hundreds of proposals).
+
+    The user's posts in force and guardian grants are loaded once (two queries) and the questions are
+    answered from memory with the same rule as `check`: a post in force covering the community that grants
+    the permission (or is one of `roles`) *and* the guardian grant. Where the posts say yes but the grant
+    is missing (a post begun since the last sync), it asks `check` itself, which syncs.
+    """
+
+    def __init__(self, user):
+        self.user = user
+        self.posts = []
+        self.grants = frozenset()
+        if getattr(user, "is_authenticated", False) and user.is_active:
+            self.posts = list(current_posts(user).order_by("start_date", "pk"))
+            if self.posts and not user.is_superuser:
+                ct = ContentType.objects.get_for_model(Community)
+                self.grants = frozenset(UserObjectPermission.objects.filter(user=user, content_type=ct)
+                                        .values_list("permission__codename", "object_pk"))
+
+    def allowed(self, codename, community, roles=None):
+        if codename not in ALL_PERMISSIONS:
+            return False
+        post = next((p for p in self.posts if p.covers(community)
+                     and (roles is None or p.role in roles) and codename in ROLE_PERMISSIONS[p.role]), None)
+        if post is None:
+            return False
+        if self.user.is_superuser or (codename, str(community.pk)) in self.grants:
+            return True
+        return bool(check(self.user, codename, community, roles=roles))
+
+
 def communities_for(user, codename, on=None):
     """Communities on which `user` may do `codename` today (for list pages)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -40,14 +40,21 @@ def index(request):
 
 
 def community_year(request, code, year):
-    community = _community(code)
-    key = f"public:page:{community.pk}:{year}:{selectors.version(community.pk)}:{get_language()}"
-    html = cache.get(key)
-    if html is None:
+    # Found by the code in the address, so a hit costs two cache reads and no query: the entry carries the
+    # community's id and the data version it was rendered at, and is served only while that is still the
+    # version — any recorded act of the community, or a change to the community itself, bumps it
+    # (public/signals.py).
+    key = f"public:page:{code}:{year}:{get_language()}"
+    entry = cache.get(key)
+    if entry is not None and selectors.version(entry[0]) == entry[1]:
+        html = entry[2]
+    else:
+        community = _community(code)
+        at_version = selectors.version(community.pk)
         data = selectors.community_year(community, year)
         context = {"c": community, "d": data, "year": year, **_charts(data)}
         html = render(request, "public/community_year.html", context).content
-        cache.set(key, html, selectors.CACHE_SECONDS)
+        cache.set(key, (community.pk, at_version, html), selectors.CACHE_SECONDS)
     response = HttpResponse(html)
     response["Cache-Control"] = "public, max-age=60"
     return response

@@ -122,6 +122,13 @@ class WorkCalendar:
         )
         self._loaded = (start, end)
 
+    def preload(self, start: date, end: date) -> None:
+        """Load the overrides from `start` to `end` in one query now (a work queue's whole span of
+        deadlines), so the questions that follow need no more."""
+        start, end = _check_date(start), _check_date(end)
+        if not (self._loaded and self._loaded[0] <= start and end <= self._loaded[1]):
+            self._load(start, end)
+
     @cached_property
     def _confirmed_years(self) -> frozenset[int]:
         return frozenset(ConfirmedYear.objects.values_list("year", flat=True))
@@ -183,7 +190,8 @@ class WorkCalendar:
             return -self.working_days_between(end, start)
         if end == start:
             return 0
-        self._load(start + ONE_DAY, end)
+        if not (self._loaded and self._loaded[0] <= start + ONE_DAY and end <= self._loaded[1]):
+            self._load(start + ONE_DAY, end)  # once for a whole work queue, not once per question
         days = (start + timedelta(days=i) for i in range(1, (end - start).days + 1))
         return sum(self._info(day).is_workday for day in days)
 
