@@ -22,7 +22,7 @@ def due_date(year):
 
 def figures(community, year):
     """What the year's record says, as plain JSON for the report (recomputed while it is a draft)."""
-    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    fund_year = FundYear.objects.filter(community=community, year=year).order_by().first()
     proposals = Proposal.objects.filter(community=community, fund_year__year=year)
     by_category = {
         row["category"]: row for row in proposals.exclude(state__in=[S.REJECTED, S.WITHDRAWN])

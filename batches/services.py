@@ -136,7 +136,10 @@ def item_give_up(item_id, exc):
 
 def _item_claim(item_id):
     with transaction.atomic():
-        item = BatchItem.objects.select_for_update().select_related("run").filter(pk=item_id).first()
+        # Locks the item's row only: of=("self",) leaves the run's row (which every finishing item locks) and
+        # order_by() keeps the model's ordering from joining — and locking — the community and its subdistrict.
+        item = (BatchItem.objects.select_for_update(of=("self",)).select_related("run").filter(pk=item_id)
+                .order_by().first())
         if item is None:
             log.warning("batch item %s no longer exists", item_id)
             return None
@@ -155,7 +158,7 @@ def _item_set(item_id, status, *, error):
 
 
 def _item_finish(item_id, status, *, error):
-    run_id = BatchItem.objects.filter(pk=item_id).values_list("run_id", flat=True).first()
+    run_id = BatchItem.objects.filter(pk=item_id).order_by().values_list("run_id", flat=True).first()
     if run_id is None:
         return
     with transaction.atomic():

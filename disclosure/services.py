@@ -39,7 +39,7 @@ ZERO = Decimal("0.00")
 def disclosure_figures(community, year):
     """The year's figures as plain JSON (amounts as strings with two decimals, lists rather than dicts
     keyed by numbers, so that what is stored compares equal to what is computed)."""
-    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    fund_year = FundYear.objects.filter(community=community, year=year).order_by().first()
     money = {name: str(getattr(fund_year, name) if fund_year else ZERO) for name in MONEY_FIELDS}
     money["total"] = str(fund_year.total if fund_year else ZERO)
     money["available"] = str(fund_year.available if fund_year else ZERO)
@@ -102,7 +102,8 @@ def disclosure_generate(community_id, year):
         # Rendering takes a moment and holds no lock; what it renders is this run's figures.
         pdf = poster_pdf(disclosure)
         with transaction.atomic():
-            disclosure = YearEndDisclosure.objects.select_for_update().get(pk=disclosure.pk)
+            disclosure = (YearEndDisclosure.objects.select_for_update(of=("self",)).select_related("community")
+                          .get(pk=disclosure.pk))  # the poster's file name needs the community's code
             disclosure.pdf.save(_poster_name(disclosure), ContentFile(pdf), save=False)
             disclosure.sha256 = hashlib.sha256(pdf).hexdigest()
             disclosure.generated_at = clock.now()
@@ -111,7 +112,10 @@ def disclosure_generate(community_id, year):
 
 
 def _locked_or_created(community, year, figures):
-    existing = YearEndDisclosure.objects.select_for_update().filter(community=community, year=year).first()
+    # order_by(): the model's ordering would join the community and its subdistrict and lock their rows too,
+    # making the batch's workers wait on each other for every community of the same subdistrict.
+    existing = (YearEndDisclosure.objects.select_for_update().filter(community=community, year=year)
+                .order_by().first())
     if existing is not None:
         return existing, False
     posted_on = clock.today()

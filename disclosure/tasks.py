@@ -1,6 +1,10 @@
 """Scheduled work of the year-end disclosure (Art. 15)."""
 from celery import shared_task
 
+# Imported with the tasks, so a prefork worker loads WeasyPrint (about a second) once in its main process,
+# before it forks the pool, instead of in each pool process on its first poster.
+import fundapp.pdf  # noqa: F401
+
 
 @shared_task
 def generate_this_years_disclosures():
