@@ -1,7 +1,8 @@
-"""Uploaded documents: PDF, JPEG or PNG only — judged by their content, not their name — size-limited,
-stored under a name of our choosing with a SHA-256 checksum."""
+"""Uploaded documents: PDF, JPEG or PNG only — judged by their content, and a name whose extension says
+otherwise is refused — size-limited, stored under a name of our choosing with a SHA-256 checksum."""
 import hashlib
 import uuid
+from pathlib import PurePath
 
 import filetype
 from django.core.files.base import ContentFile
@@ -13,6 +14,8 @@ from .models import Document
 
 MAX_BYTES = 10 * 1024 * 1024
 ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+# The extensions a name may carry for each content type (a name without one is judged by content alone).
+SUFFIXES = {"application/pdf": {"pdf"}, "image/jpeg": {"jpg", "jpeg", "jpe", "jfif"}, "image/png": {"png"}}
 
 
 def inspect_upload(uploaded):
@@ -26,6 +29,11 @@ def inspect_upload(uploaded):
     mime = kind.mime if kind else ""
     if mime not in ALLOWED:
         raise DomainError(_("文件“%(name)s”不是 PDF、JPEG 或 PNG 文件（按文件内容判断）。") % {"name": uploaded.name})
+    suffix = PurePath(uploaded.name or "").suffix.lower().lstrip(".")
+    if suffix and not suffix.isdigit() and suffix not in SUFFIXES[mime]:  # "scan 2026.10.05" has none
+        # A PNG called .pdf is not what its sender thinks it is (nor what a reader would expect to open).
+        raise DomainError(_("文件“%(name)s”的扩展名与内容不符（内容是 %(kind)s 文件），请检查后重新上传。")
+                          % {"name": uploaded.name, "kind": ALLOWED[mime].upper()})
     return data, mime, ALLOWED[mime]
 
 

@@ -1,5 +1,8 @@
 """Forms parse what people type; the services decide. Amounts stay text here so that
-fundapp.money.parse_amount gives the same message on every path."""
+fundapp.money.parse_amount gives the same message on every path.
+
+Every text field has a max_length: what is typed is shown on pages and printed on PDFs, so its size bounds
+the time a page or a PDF takes to render (tests/test_uploads_and_pdf.py checks every field has one)."""
 import uuid
 
 from django import forms
@@ -18,6 +21,32 @@ class AmountField(forms.CharField):
         kwargs.setdefault("max_length", 20)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
         super().__init__(**kwargs)
+
+
+def _plausible_pk(value):
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that refuses a value that cannot be a row id before querying: SQLite raises
+    OverflowError (not caught by Django, a 500) for an integer beyond 64 bits."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _plausible_pk(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """The same for several ids."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not _plausible_pk(pk):
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": pk})
+        return super()._check_values(value)
 
 
 class UploadField(forms.FileField):
@@ -43,7 +72,7 @@ class ProposalForm(forms.Form):
     title = forms.CharField(label=_("项目名称"), max_length=200)
     category = forms.TypedChoiceField(label=_("使用范围"), choices=Category.choices, coerce=int,
                                       error_messages={"invalid_choice": _("未知的使用范围，请从列表中选择。")})
-    content = forms.CharField(label=_("项目内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    content = forms.CharField(label=_("项目内容"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     beneficiaries = forms.ChoiceField(label=_("受益群体"), choices=Proposal.Beneficiaries.choices,
                                       widget=forms.RadioSelect)
     beneficiary_count = forms.IntegerField(label=_("受益人数"), min_value=1, **{
@@ -51,8 +80,8 @@ class ProposalForm(forms.Form):
     planned_start = forms.DateField(label=_("计划开始日期"), **DATE)
     planned_end = forms.DateField(label=_("计划完成日期"), **DATE)
     contractor = forms.CharField(label=_("承办方（如已确定）"), required=False, max_length=200)
-    needs = forms.ModelMultipleChoiceField(label=_("回应的居民需求"), queryset=Need.objects.none(), required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+    needs = RecordsChoiceField(label=_("回应的居民需求"), queryset=Need.objects.none(), required=False,
+                               widget=forms.CheckboxSelectMultiple)
     art4_declaration = forms.BooleanField(
         label=_("本项目不用于社区办公开支、社区工作者工资补贴、政府公共服务支出、市委市政府已有资金安排的服务项目或应由物业单位承担的费用（第四条）。"),
         required=False,
@@ -76,7 +105,10 @@ class BudgetLineForm(forms.Form):
     in_procurement_catalogue = forms.BooleanField(label=_("属于政府采购目录"), required=False, initial=True)
 
 
-BudgetLineFormSet = forms.formset_factory(BudgetLineForm, extra=1, min_num=1, validate_min=True, max_num=50)
+# At most 50 lines, enforced: without validate_max/absolute_max a post claiming 100,000 lines builds and
+# validates 1,050 forms (Django's default absolute_max) before refusing.
+BudgetLineFormSet = forms.formset_factory(BudgetLineForm, extra=1, min_num=1, validate_min=True, max_num=50,
+                                          validate_max=True, absolute_max=50)
 
 
 class ConfirmForm(forms.Form):
@@ -95,11 +127,11 @@ class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("会议日期"), **DATE)
     place = forms.CharField(label=_("地点"), max_length=200)
     attendance = forms.IntegerField(label=_("到会人数"), **WHOLE)
-    attendees = forms.CharField(label=_("参会人员"), widget=TEXT, required=False)
+    attendees = forms.CharField(label=_("参会人员"), widget=TEXT, required=False, max_length=2000)
     votes_for = forms.IntegerField(label=_("赞成"), **WHOLE)
     votes_against = forms.IntegerField(label=_("反对"), **WHOLE)
     votes_abstain = forms.IntegerField(label=_("弃权"), **WHOLE)
-    minutes = forms.CharField(label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 4}))
+    minutes = forms.CharField(label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     minutes_file = UploadField(label=_("会议纪要及签到表扫描件"))
 
     documents_from = {"minutes_file": Document.Kind.MINUTES}
@@ -110,7 +142,7 @@ class NoticeForm(forms.Form):
     working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
                                       error_messages={"min_value": _("公示期不得少于3个工作日。"),
                                                       "invalid": _("请输入整数。")})
-    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False)
+    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False, max_length=4000)
     photo = UploadField(label=_("公示栏照片"))
 
     documents_from = {"photo": Document.Kind.NOTICE_PHOTO}
@@ -133,7 +165,7 @@ class ReviewForm(forms.Form):
 
 
 class ChangeRequestForm(forms.Form):
-    description = forms.CharField(label=_("变更内容及原因"), widget=TEXT)
+    description = forms.CharField(label=_("变更内容及原因"), widget=TEXT, max_length=2000)
     new_budget = AmountField(label=_("变更后预算（元，不变则留空）"), required=False)
     new_planned_end = forms.DateField(label=_("变更后完成日期（可选）"), required=False, **DATE)
     new_contractor = forms.CharField(label=_("变更后承办方（可选）"), required=False, max_length=200)
@@ -141,7 +173,7 @@ class ChangeRequestForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     visited_on = forms.DateField(label=_("跟进日期"), **DATE)
-    notes = forms.CharField(label=_("跟进情况"), widget=TEXT)
+    notes = forms.CharField(label=_("跟进情况"), widget=TEXT, max_length=4000)
     photo = UploadField(label=_("现场照片"))
 
     documents_from = {"photo": Document.Kind.PHOTO}
@@ -149,7 +181,7 @@ class FollowUpForm(forms.Form):
 
 class AcceptanceForm(forms.Form):
     inspected_on = forms.DateField(label=_("验收日期"), **DATE)
-    quality = forms.CharField(label=_("项目质量"), widget=TEXT)
+    quality = forms.CharField(label=_("项目质量"), widget=TEXT, max_length=2000)
     satisfaction_method = forms.CharField(label=_("满意度调查方式"), max_length=200)
     asked_count = forms.IntegerField(label=_("调查人数"), **WHOLE)
     satisfied_count = forms.IntegerField(label=_("满意人数"), **WHOLE)
@@ -186,8 +218,8 @@ class SettleForm(IdempotentForm):
 
 
 class VoucherForm(IdempotentForm):
-    meeting = forms.ModelChoiceField(label=_("事前集体讨论决定"), queryset=Meeting.objects.none(),
-                                     empty_label=_("请选择会议"))
+    meeting = RecordChoiceField(label=_("事前集体讨论决定"), queryset=Meeting.objects.none(),
+                                empty_label=_("请选择会议"))
     recipient_name = forms.CharField(label=_("收款人"), max_length=50)
     receipt_reference = forms.CharField(label=_("收款人签字凭证编号"), max_length=200)
     amount = AmountField(label=_("金额（元）"))
@@ -208,7 +240,7 @@ class CompletionNoticeForm(forms.Form):
     working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
                                       error_messages={"min_value": _("公示期不得少于3个工作日。"),
                                                       "invalid": _("请输入整数。")})
-    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False)
+    text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False, max_length=4000)
 
 
 class OpinionForm(forms.Form):
@@ -216,11 +248,12 @@ class OpinionForm(forms.Form):
 
 
 class ReportSubmitForm(forms.Form):
-    narrative = forms.CharField(label=_("年度经费使用情况和服务效果"), widget=forms.Textarea(attrs={"rows": 8}))
+    narrative = forms.CharField(label=_("年度经费使用情况和服务效果"), widget=forms.Textarea(attrs={"rows": 8}),
+                                max_length=10000)
 
 
 class ReportEvaluateForm(forms.Form):
     from .models import AnnualReport
 
     grade = forms.ChoiceField(label=_("考核评议结果"), choices=AnnualReport.Grade.choices, widget=forms.RadioSelect)
-    comments = forms.CharField(label=_("评议意见"), widget=TEXT)
+    comments = forms.CharField(label=_("评议意见"), widget=TEXT, max_length=2000)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.db.models import Case, When
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -58,7 +59,7 @@ def _plan_from(form, formset):
 def proposal_create(request):
     communities = rights.communities_for(request.user, "draft_proposal")
     code = request.GET.get("community") or request.POST.get("community")
-    community = communities.filter(code=code).first() if code else None
+    community = communities.filter(code=code).first() if code and slug_re.match(code) else None
     if code and community is None:
         raise Http404
     if community is None:
@@ -127,7 +128,8 @@ def proposal_action(request, pk, action):
         raise Http404
     target = None
     if ui.target is not None:
-        target = target_for(ui, proposal, request.GET.get("target") or request.POST.get("target"))
+        target_id = request.GET.get("target") or request.POST.get("target") or ""
+        target = target_for(ui, proposal, int(target_id)) if target_id.isascii() and target_id.isdigit() else None
         if target is None or target not in allowed[action]:
             raise Http404
     form_kwargs = {"proposal": proposal} if action == "pay_voucher" else {}
@@ -185,6 +187,8 @@ def needs(request):
     communities = rights.communities_for(request.user, "view_fund")
     writable = rights.communities_for(request.user, "draft_proposal")
     code = request.GET.get("community") or request.POST.get("community")
+    if code and not slug_re.match(code):  # not a community code (a NUL byte would even upset PostgreSQL)
+        raise Http404
     community = writable.filter(code=code).first() if code else (writable.first() if writable.count() == 1 else None)
     if (code and community is None) or (request.method == "POST" and community is None):
         raise Http404  # not a community this person records needs for: the same answer as a missing one
@@ -227,9 +231,11 @@ def invoices(request):
 def annual_reports(request):
     year = clock.today().year
     try:
-        year = int(request.GET.get("year", year))
+        asked = int(request.GET.get("year", year))
     except ValueError:
-        pass
+        asked = year
+    if 2000 <= asked <= 2100:  # like the finance pages: anything else is not a plausible year
+        year = asked
     return render(request, "approvals/reports.html", {
         "year": year, "reports": reports.reports_for(request.user, year),
         "flagged": reports.missing_or_late(request.user, year), "due": reports.due_date(year),

@@ -13,9 +13,19 @@ class BatchItemTask(Task):
             services.item_give_up(item_id, exc)
 
 
+# A poster renders in about a second. An item still running after SOFT_TIME_LIMIT seconds is stuck (a
+# pathological input, a hung font lookup): Celery raises SoftTimeLimitExceeded inside it and item_execute
+# records the item as failed (re-runnable from the batches page); TIME_LIMIT kills the pool process if even
+# that does not return. Enforced by the prefork pool (the worker's default), not in eager mode.
+SOFT_TIME_LIMIT = 120
+TIME_LIMIT = 150
+
+
 @shared_task(
     bind=True,
     base=BatchItemTask,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
     autoretry_for=services.TRANSIENT_ERRORS,
     retry_backoff=True,  # 1 s, 2 s, 4 s … with full jitter
     retry_backoff_max=300,

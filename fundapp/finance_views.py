@@ -6,6 +6,7 @@ fundapp.finance_selectors, files from fundapp.exports.
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -59,6 +60,8 @@ def _scope(request):
     communities = rights.communities_for(request.user, "view_fund")
     code = request.GET.get("subdistrict", "")
     subdistrict = None
+    if code and not slug_re.match(code):  # not a subdistrict code (a NUL byte would even upset PostgreSQL)
+        raise Http404
     if code:
         subdistrict = Subdistrict.objects.filter(code=code, communities__in=communities).distinct().first()
         if subdistrict is None:

@@ -1,4 +1,5 @@
 from django import forms
+from django.core import validators
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,10 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("用户名")
+        # AuthenticationForm sets the username's max_length after the field is made, so it is not enforced:
+        # a 10,000-character name reached authenticate() and django-axes' varchar(255) (a 500 on PostgreSQL).
+        username = self.fields["username"]
+        username.validators.append(validators.MaxLengthValidator(username.max_length))
         self.fields["password"].label = _("密码")
 
 

@@ -20,7 +20,11 @@ def parse_amount(value, *, allow_zero=False):
         raise DomainError(_("“%(value)s”不是有效的金额。") % {"value": value}) from None
     if not amount.is_finite():
         raise DomainError(_("“%(value)s”不是有效的金额。") % {"value": value})
-    if amount != amount.quantize(FEN):
+    try:
+        to_the_fen = amount == amount.quantize(FEN)
+    except InvalidOperation:  # more digits than decimal's context holds (e.g. 1e30): judged too large below
+        to_the_fen = True
+    if not to_the_fen:
         raise DomainError(_("金额最多保留两位小数（到分）。"))
     if amount < 0 or (amount == 0 and not allow_zero):
         raise DomainError(_("金额必须大于零。"))

@@ -16,9 +16,9 @@ _LINK = re.compile(r"https?://|www\.", re.I)
 
 
 class ResidentForm(forms.Form):
-    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1",
-                                                                            "autocomplete": "off"}))
-    shown = forms.CharField(widget=forms.HiddenInput)
+    website = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={
+        "tabindex": "-1", "autocomplete": "off"}))
+    shown = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {})["shown"] = signing.dumps(time.time(), salt="public-form")
@@ -32,6 +32,8 @@ class ResidentForm(forms.Form):
             shown = signing.loads(data.get("shown", ""), salt="public-form", max_age=MAX_AGE)
         except signing.BadSignature:
             raise forms.ValidationError(_("页面已过期，请刷新后重新填写。"), code="expired") from None
+        if isinstance(shown, bool) or not isinstance(shown, (int, float)):  # signed, but not our stamp
+            raise forms.ValidationError(_("页面已过期，请刷新后重新填写。"), code="expired")
         if time.time() - shown < MIN_SECONDS:
             raise forms.ValidationError(_("提交太快了，请检查内容后再提交。"), code="spam")
         text = " ".join(str(v) for v in data.values() if isinstance(v, str))

@@ -5,7 +5,7 @@ import io
 import json
 
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -33,7 +33,8 @@ def _community(code):
 
 def index(request):
     year = clock.today().year
-    query = request.GET.get("q", "").strip()[:50]
+    # Printable characters only: a NUL byte in a PostgreSQL query is an error, control characters mean nothing.
+    query = "".join(ch for ch in request.GET.get("q", "")[:200] if ch.isprintable()).strip()[:50]
     return render(request, "public/index.html", {
         "year": year, "query": query, "groups": selectors.city_overview(year, query),
     })
@@ -177,9 +178,10 @@ def switch_language(request):
 
     language = request.GET.get("to")
     target = request.GET.get("next") or reverse("public:index")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path on this site only; redirect() would take anything else for a view name (and fail on it).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("public:index")
-    response = redirect(target)
+    response = HttpResponseRedirect(target)
     if language in dict(settings.LANGUAGES):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
