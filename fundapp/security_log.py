@@ -224,7 +224,8 @@ def _attempted_username(username):
     model = get_user_model()
     if model._default_manager.filter(**{model.USERNAME_FIELD: username}).exists():
         return username
-    return f"unknown:{mask_name(username)}"
+    masked = mask_name(username[:16])  # a 10,000-character "name" is logged as 16 characters and its length
+    return f"unknown:{masked}" if len(username) <= 16 else f"unknown:{masked}…({len(username)})"
 
 
 def _on_login(sender, request, user, **kwargs):
