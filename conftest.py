@@ -34,6 +34,17 @@ def _default_language(settings):
 
 
 @pytest.fixture(autouse=True)
+def _forget_remembered_public_pages():
+    """Each web process remembers the public pages it served (public.views.PAGES); a test starts with none,
+    as a freshly started process does."""
+    from public.views import PAGES
+
+    PAGES.clear()
+    yield
+    PAGES.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for attackers, not for the hundreds of test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,6 +4,7 @@ The page, the JSON and the CSV all come from `community_year(...)`, so they cann
 meant for the public is in it: projects that have been put to a public notice, their money and notices;
 objections with the objector's name masked and any phone or ID number removed; never contact details.
 """
+import secrets
 from collections import defaultdict
 from decimal import Decimal
 
@@ -28,14 +29,21 @@ def _money(value):
 def version(community_id):
     """Bumped whenever anything is recorded for the community (public.signals), so cached pages of it
     are never served stale."""
-    return cache.get_or_set(f"public:v:{community_id}", 1, None)
+    return cache.get_or_set(f"public:v:{community_id}", _first_version, None)
+
+
+def _first_version():
+    # A random start, not 1: when the cache is emptied (Redis restarted without persistence) versions start
+    # again elsewhere, so a page a web process still remembers under an old version can never match; with
+    # Redis away, every call gets a new number, so nothing remembered is served.
+    return secrets.randbits(48)
 
 
 def bump(community_id):
     try:
         cache.incr(f"public:v:{community_id}")
     except ValueError:
-        cache.set(f"public:v:{community_id}", 2, None)
+        cache.set(f"public:v:{community_id}", _first_version(), None)
 
 
 def city_overview(year, query=""):

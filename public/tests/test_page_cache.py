@@ -42,3 +42,20 @@ def test_a_renamed_community_old_address_stops_answering_from_the_cache(org, cli
     community.save()
     assert client.get(old).status_code == 404
     assert client.get(reverse("public:community-year", args=["a1-new", 2026])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_page_the_process_remembers_is_not_served_once_the_cache_was_emptied(org, client):
+    """Redis restarted without persistence forgets every version; the pages a web process still remembers
+    must not match the versions that start again (they start at a random number, not at 1)."""
+    from fundapp.models import FundYear
+
+    allocate(org)
+    url = reverse("public:community-year", args=["a1", 2026])
+    cache.clear()
+    assert "200,000.00" in client.get(url).content.decode()
+    cache.clear()  # Redis restarted...
+    # ...and meanwhile the figures changed in a way this test makes invisible to the signals.
+    FundYear.objects.filter(community=org.community("a1"), year=2026).update(allocated="300000.00")
+    page = client.get(url).content.decode()
+    assert "300,000.00" in page and "200,000.00" not in page
