@@ -42,5 +42,6 @@ def test_every_state_action_pair_not_offered_is_refused_and_changes_nothing(clie
                 assert response.status_code == 404, (username, proposal.state, name, response.status_code)
                 refused += 1
     assert tried == refused and tried > 1000
+    print(f"\nstate x action matrix: {tried} (person, state, action) pairs tried over HTTP, all refused")
     assert {p.pk: p.state for p in Proposal.objects.all()} == before
     assert AuditRecord.objects.count() == records
