@@ -23,7 +23,8 @@ class AmountField(forms.CharField):
         super().__init__(**kwargs)
 
 
-def _plausible_pk(value):
+def plausible_pk(value):
+    """Digits only and short enough to be a row id (int() of 10,000 digits is an error, not a miss)."""
     text = str(value)
     return text.isascii() and text.isdigit() and len(text) <= 18
 
@@ -33,7 +34,7 @@ class RecordChoiceField(forms.ModelChoiceField):
     OverflowError (not caught by Django, a 500) for an integer beyond 64 bits."""
 
     def to_python(self, value):
-        if value not in self.empty_values and not _plausible_pk(value):
+        if value not in self.empty_values and not plausible_pk(value):
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
@@ -43,7 +44,7 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            if not _plausible_pk(pk):
+            if not plausible_pk(pk):
                 raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
                                             params={"pk": pk})
         return super()._check_values(value)

@@ -17,7 +17,7 @@ from workdays import calendar
 from . import pdf, reports, selectors
 from . import services as chain
 from .actions import ACTIONS, applicable, documents_of, target_for
-from .forms import BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm
+from .forms import BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, plausible_pk
 from .models import AnnualReport, Category, Document, Invoice, Need, State
 from .workflow import EDITABLE
 
@@ -129,7 +129,7 @@ def proposal_action(request, pk, action):
     target = None
     if ui.target is not None:
         target_id = request.GET.get("target") or request.POST.get("target") or ""
-        target = target_for(ui, proposal, int(target_id)) if target_id.isascii() and target_id.isdigit() else None
+        target = target_for(ui, proposal, int(target_id)) if plausible_pk(target_id) else None
         if target is None or target not in allowed[action]:
             raise Http404
     form_kwargs = {"proposal": proposal} if action == "pay_voucher" else {}

@@ -821,12 +821,13 @@ def test_a_signed_stamp_that_is_not_a_time_is_an_expired_page(city, client):
 @pytest.mark.django_db
 def test_query_parameters_that_cannot_be_codes_or_ids_answer_404_not_500(city, client):
     """?target=abc raised ValueError (int field lookup), and on PostgreSQL a NUL byte in ?community=,
-    ?subdistrict= or ?q= raised ValueError ("A string literal cannot contain NUL") — 500s."""
+    ?subdistrict= or ?q= raised ValueError ("A string literal cannot contain NUL"), and ?target= of 10,000
+    digits raised ValueError (int() refuses over 4,300 digits) — 500s."""
     change = Change.objects.get(status=Change.Status.REQUESTED)
     client.force_login(_user("dongcheng-secretary"))
     action = reverse("approvals:proposal-action", args=[change.proposal_id, "consent_change"])
     assert client.get(action, {"target": str(change.pk)}).status_code == 200
-    for bad in ("abc", "\x00", "1\x00", "-1", "9" * 40, "١", " 1", "1.0"):
+    for bad in ("abc", "\x00", "1\x00", "-1", "9" * 40, "1" * 10_000, "١", " 1", "1.0"):
         assert client.get(action, {"target": bad}).status_code == 404, bad
         assert post(client, action, {"target": bad}).status_code == 404, bad
         for url, key in ((reverse("finance:summary"), "subdistrict"), (reverse("finance:reconcile"), "subdistrict"),
