@@ -87,5 +87,15 @@ def signed_invoice(org, proposal, code="a1", amount="28000.00", number="No.0001"
     return invoice
 
 
+def settleable(org):
+    """A 30,000 project accepted with one 28,000 invoice carrying all three signatures: (proposal, invoice)."""
+    allocate(org)
+    proposal = draft(org, budget="30000.00")
+    to_review(org, proposal)
+    approve(org, proposal)
+    to_accepted(org, proposal)
+    return proposal, signed_invoice(org, proposal, amount="28000.00")
+
+
 def reload(proposal):
     return Proposal.objects.get(pk=proposal.pk)

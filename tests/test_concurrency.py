@@ -21,15 +21,8 @@ from audit.services import verify_chain
 from fundapp.errors import Conflict, DomainError
 from fundapp.models import FundYear, LedgerEntry, Role
 
-from .chain import (
-    allocate,
-    approve,
-    draft,
-    signed_invoice,
-    to_accepted,
-    to_review,
-    travel,
-)
+from . import chain as chain_helpers
+from .chain import allocate, draft, travel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -79,12 +72,7 @@ def assert_fund_identity(fy):
 @pytest.fixture
 def settleable(org):
     """One accepted project with one invoice carrying all three signatures, committed to the database."""
-    allocate(org)
-    proposal = draft(org, budget="30000.00")
-    to_review(org, proposal)
-    approve(org, proposal)
-    to_accepted(org, proposal)
-    invoice = signed_invoice(org, proposal, amount="28000.00")
+    proposal, invoice = chain_helpers.settleable(org)
     assert invoice.status == Invoice.Status.SIGNED
     return proposal, invoice
 

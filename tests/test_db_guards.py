@@ -10,19 +10,14 @@ from approvals import services as chain
 from approvals.models import Invoice, Payment
 from fundapp.models import LedgerEntry, Role
 
-from .chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
+from .chain import settleable, travel
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def settled(org):
-    allocate(org)
-    proposal = draft(org, budget="30000.00")
-    to_review(org, proposal)
-    approve(org, proposal)
-    to_accepted(org, proposal)
-    invoice = signed_invoice(org, proposal, amount="28000.00")
+    _, invoice = settleable(org)
     with travel(datetime.date(2026, 11, 5)):
         payment = chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER, "a1"),
                                        paid_on=datetime.date(2026, 11, 5), method="transfer", reference="T-1")
