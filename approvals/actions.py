@@ -194,21 +194,14 @@ def applicable(user, proposal, cache=None):
                                key=lambda o: (o.received_at, o.pk))
             else:
                 found = list(Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True))
+        # .all() is prefetched on a work queue and one query on a proposal's page, as a filter() would be.
         elif action.target is Change:
-            if _prefetched(proposal, "changes"):
-                found = [c for c in proposal.changes.all() if c.status == Change.Status.REQUESTED]
-            else:
-                found = list(proposal.changes.filter(status=Change.Status.REQUESTED))
+            found = [c for c in proposal.changes.all() if c.status == Change.Status.REQUESTED]
         elif action.target is Notice:
-            if _prefetched(proposal, "notices"):
-                found = [n for n in proposal.notices.all()
-                         if n.status == Notice.Status.RUNNING and n.kind == Notice.Kind.PLAN]
-            else:
-                found = list(proposal.notices.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN))
-        elif _prefetched(proposal, "payments"):
-            found = [p for p in proposal.payments.all() if p.invoice_id is None and p.after_notice_id is None]
+            found = [n for n in proposal.notices.all()
+                     if n.status == Notice.Status.RUNNING and n.kind == Notice.Kind.PLAN]
         else:
-            found = list(proposal.payments.filter(invoice__isnull=True, after_notice__isnull=True))
+            found = [p for p in proposal.payments.all() if p.invoice_id is None and p.after_notice_id is None]
         if found:
             result[name] = found
     return result

@@ -229,13 +229,7 @@ def invoices(request):
 
 @login_required
 def annual_reports(request):
-    year = clock.today().year
-    try:
-        asked = int(request.GET.get("year", year))
-    except ValueError:
-        asked = year
-    if 2000 <= asked <= 2100:  # like the finance pages: anything else is not a plausible year
-        year = asked
+    year = clock.plausible_year(request.GET.get("year"), clock.today().year)
     return render(request, "approvals/reports.html", {
         "year": year, "reports": reports.reports_for(request.user, year),
         "flagged": reports.missing_or_late(request.user, year), "due": reports.due_date(year),

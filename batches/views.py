@@ -27,19 +27,11 @@ def city_admin_required(view):
     return wrapped
 
 
-def _year(value, default):
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
-
-
 @city_admin_required
 def runs(request):
     from disclosure.selectors import disclosure_status
 
-    year = _year(request.GET.get("year"), clock.today().year)
+    year = clock.plausible_year(request.GET.get("year"), clock.today().year)
     return render(request, "batches/runs.html", {
         "runs": services.recent_runs(),
         "kinds": registry.choices(),
@@ -63,7 +55,7 @@ def run_detail(request, pk):
 @city_admin_required
 def run_start(request):
     kind = request.POST.get("kind", "")
-    year = _year(request.POST.get("year"), None)
+    year = clock.plausible_year(request.POST.get("year"), None)
     if kind not in registry.KINDS or year is None:
         messages.error(request, _("请选择任务类型和年度。"))
         return redirect("batches:runs")

@@ -26,3 +26,12 @@ def as_of(day, hour=10):
         yield
     finally:
         _as_of.reset(token)
+
+
+def plausible_year(value, default):
+    """`value` as a year between 2000 and 2100 (a query string's ?year=), else `default`."""
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default

@@ -48,11 +48,7 @@ def ledger_csv(request, code, year):
 
 def _year(request):
     """?year=, this year when absent or not a plausible year."""
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return clock.today().year
-    return year if 2000 <= year <= 2100 else clock.today().year
+    return clock.plausible_year(request.GET.get("year"), clock.today().year)
 
 
 def _scope(request):

@@ -48,7 +48,7 @@ def community_year(request, code, year):
     # recorded act of the community, or a change to the community itself, bumps it (public/signals.py).
     # Each web process also remembers the pages it served last (PAGES), so a hit is one small cache read
     # (the version) rather than two and a 16 KB transfer.
-    if len(code) > 40 or not 2000 <= year <= 2100:
+    if len(code) > 40 or clock.plausible_year(year, None) is None:
         raise Http404  # no such community or year: not worth a cache key
     key = f"public:page:{code}:{year}:{get_language()}"
     entry = PAGES.get(key)

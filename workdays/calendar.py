@@ -190,8 +190,7 @@ class WorkCalendar:
             return -self.working_days_between(end, start)
         if end == start:
             return 0
-        if not (self._loaded and self._loaded[0] <= start + ONE_DAY and end <= self._loaded[1]):
-            self._load(start + ONE_DAY, end)  # once for a whole work queue, not once per question
+        self.preload(start + ONE_DAY, end)  # once for a whole work queue, not once per question
         days = (start + timedelta(days=i) for i in range(1, (end - start).days + 1))
         return sum(self._info(day).is_workday for day in days)
 
