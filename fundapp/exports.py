@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from . import clock, selectors
 from .models import FundYear, LedgerEntry
+from .money import amount_in_words
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -239,6 +240,7 @@ def summary_pdf(summary, scope):
 
     return render_pdf("fundapp/finance/summary_pdf.html", {
         "s": summary, "scope": scope, "title": summary_title(scope, summary.year), "generated": _exported_at(),
+        "total_words": amount_in_words(summary.totals.total),
     })
 
 
