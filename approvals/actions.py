@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from fundapp import rights
+from fundapp import clock, rights
 
 from . import forms as f
 from . import services as chain
@@ -198,8 +198,8 @@ def applicable(user, proposal, cache=None):
         elif action.target is Change:
             found = [c for c in proposal.changes.all() if c.status == Change.Status.REQUESTED]
         elif action.target is Notice:
-            found = [n for n in proposal.notices.all()
-                     if n.status == Notice.Status.RUNNING and n.kind == Notice.Kind.PLAN]
+            today = clock.today()
+            found = [n for n in proposal.notices.all() if n.is_running(today) and n.kind == Notice.Kind.PLAN]
         else:
             found = [p for p in proposal.payments.all() if p.invoice_id is None and p.after_notice_id is None]
         if found:

@@ -4,6 +4,7 @@ Each guard takes the transition's context and raises DomainError saying, in the 
 missing. Guards read the proposal and the fund year as locked by `approvals.services.perform`.
 """
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundapp.errors import DomainError
@@ -74,7 +75,7 @@ def meeting_after_consent(ctx):
     """The joint meeting is held on or after the preliminary consent, and not in the future (Art. 10)."""
     consent = ctx.proposal.consents.filter(consented=True).order_by("-at").first()
     held_on = ctx.data["held_on"]
-    if consent is None or held_on < consent.at.date():
+    if consent is None or held_on < timezone.localdate(consent.at):
         raise DomainError(_("联席会议必须在街道党工委初步同意之后召开。"))
     if held_on > ctx.today:
         raise DomainError(_("会议日期不能晚于今天。"))

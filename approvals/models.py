@@ -211,8 +211,20 @@ class Meeting(Act):
         ]
 
 
+class NoticeQuerySet(models.QuerySet):
+    def running_on(self, today):
+        """Notices running on `today` (local date): the one definition, as `Notice.is_running`."""
+        return self.filter(status=Notice.Status.RUNNING, posted_on__lte=today, last_day__gte=today)
+
+
 class Notice(Act):
-    """A public notice on the community board and the public page (Art. 10, 13, 15)."""
+    """A public notice on the community board and the public page (Art. 10, 13, 15).
+
+    The stored `status` changes only by acts (running until the next step closes it, or withdrawn); whether a
+    notice *runs now* also depends on the day: it runs until the end of its last day (Asia/Shanghai) and has
+    ended from 00:00 the next day, with no act. Ask `is_running(today)` / `status_on(today)` /
+    `Notice.objects.running_on(today)`, never `status == RUNNING`, for "running now".
+    """
 
     class Kind(models.TextChoices):
         PLAN = "plan", _("项目方案公示")
@@ -234,6 +246,8 @@ class Notice(Act):
     calendar_confirmed = models.BooleanField(_("按已确认的日历计算"), default=True)
     text = models.TextField(_("公示内容"), blank=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         ordering = ["posted_on", "pk"]
         verbose_name = _("公示")
@@ -245,6 +259,30 @@ class Notice(Act):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.posted_on:%Y-%m-%d}"
+
+    def is_running(self, today=None):
+        """Posted, not closed or withdrawn by an act, and `today` (default: clock.today()) within its period."""
+        today = clock.today() if today is None else today
+        return self.status == self.Status.RUNNING and self.posted_on <= today <= self.last_day
+
+    def status_on(self, today=None):
+        """The status as it stands on `today`: a running notice whose last day has passed has ended."""
+        today = clock.today() if today is None else today
+        if self.status == self.Status.RUNNING and today > self.last_day:
+            return self.Status.ENDED
+        return self.Status(self.status)
+
+    @property
+    def status_now(self):
+        return self.status_on()
+
+    @property
+    def status_now_display(self):
+        return self.status_now.label
+
+    @property
+    def running_now(self):
+        return self.is_running()
 
 class Objection(models.Model):
     """A resident's objection to a running notice, online or on paper; open ones block the chain."""
@@ -277,7 +315,9 @@ class Objection(models.Model):
     def __str__(self):
         from fundapp.privacy import mask_name
 
-        return f"{mask_name(self.resident_name)} {self.received_at:%Y-%m-%d}"
+        from django.utils import timezone
+
+        return f"{mask_name(self.resident_name)} {timezone.localdate(self.received_at):%Y-%m-%d}"
 
 class ReviewDecision(Act):
     """One leader's decision in a review round (Art. 11): the 党工委 secretary's or the 建管委 director's."""

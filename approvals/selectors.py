@@ -52,6 +52,19 @@ def proposal_detail(proposal):
 # Always possible, so not something waiting for the person.
 NOT_WAITING = {"withdraw", "opinion", "request_change", "record_objection", "hold", "replan", "pay_voucher",
                "register_invoice", "follow_up"}
+# Steps that open only once a notice has run its period (Art. 10, 15): waiting for the person from its
+# next-step day (00:00 Asia/Shanghai), not before — at midnight they appear in the queue with no act.
+AFTER_NOTICE = {"submit_for_review": Notice.Kind.PLAN, "complete": Notice.Kind.COMPLETION}
+
+
+def _waiting(action, proposal, today):
+    kind = AFTER_NOTICE.get(action)
+    if kind is None:
+        return action not in NOT_WAITING
+    # The current notice of that kind (still open in the record: no act has closed it); .all() is prefetched.
+    current = max((n for n in proposal.notices.all() if n.kind == kind and n.status == Notice.Status.RUNNING),
+                  key=lambda n: n.pk, default=None)
+    return current is None or current.next_step_day <= today
 
 
 @dataclass
@@ -82,7 +95,7 @@ def work_queue(user, limit=50):
     if deadlines:
         cal.preload(min(*deadlines, today), max(*deadlines, today))
     for proposal in live:
-        actions = [a for a in applicable(user, proposal, cache) if a not in NOT_WAITING]
+        actions = [a for a in applicable(user, proposal, cache) if _waiting(a, proposal, today)]
         if not actions:
             continue
         item = QueueItem(proposal=proposal, actions=actions)

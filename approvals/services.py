@@ -292,7 +292,7 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
         today = clock.today()
-        if notice.status != Notice.Status.RUNNING or not (notice.posted_on <= today <= notice.last_day):
+        if not notice.is_running(today):
             raise DomainError(_("该公示不在公示期内，不能提出异议。"))
         objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,
                                              resident_contact=resident_contact, text=text, recorded_by=by)

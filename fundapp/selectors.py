@@ -1,9 +1,7 @@
 """Reads with meaning: what a page shows, fetched in a fixed number of queries."""
 from collections import defaultdict
 
-from django.utils import timezone
-
-from . import rights
+from . import clock, rights
 from .models import FundYear
 from .models.org import COMMUNITY_ROLES
 
@@ -15,7 +13,7 @@ def oversees(user):
 
 def home_overview(user, on=None):
     """The user's posts in force and, per post, the fund years of this year it can see."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     posts = list(rights.current_posts(user, on).order_by("role", "pk"))
     visible = rights.communities_for(user, "view_fund", on)
     years = defaultdict(list)

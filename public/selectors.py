@@ -4,6 +4,7 @@ The page, the JSON and the CSV all come from `community_year(...)`, so they cann
 meant for the public is in it: projects that have been put to a public notice, their money and notices;
 objections with the objector's name masked and any phone or ID number removed; never contact details.
 """
+import datetime
 import secrets
 from collections import defaultdict
 from decimal import Decimal
@@ -64,17 +65,42 @@ def public_proposals(fund_year):
         Exists(Notice.objects.filter(proposal=OuterRef("pk"), kind=Notice.Kind.PLAN)))
 
 
-def community_year(community, year):
-    """The public record of one community's fund for one year, as plain data (see docs/open-data.md)."""
-    key = f"public:data:{community.pk}:{year}:{version(community.pk)}"
+def seconds_to_midnight():
+    """Whole seconds from now until the next 00:00 Asia/Shanghai (0 in the last second of the day)."""
+    now = timezone.localtime(clock.now())
+    midnight = timezone.make_aware(datetime.datetime.combine(now.date() + datetime.timedelta(days=1),
+                                                             datetime.time()))
+    return max(0, int((midnight - now).total_seconds()))
+
+
+def max_age(limit=60):
+    """How long a reader (a browser, a proxy) may keep a public response: at most `limit` seconds and never
+    past local midnight, when notices end and deadlines pass without any act."""
+    return min(limit, seconds_to_midnight())
+
+
+def cache_seconds():
+    """How long a server-side entry of today's data may live: CACHE_SECONDS, never past local midnight. The
+    keys carry the local date as well, so an entry of yesterday is never read today whatever its timeout."""
+    return max(1, min(CACHE_SECONDS, seconds_to_midnight()))
+
+
+def community_year(community, year, today=None):
+    """The public record of one community's fund for one year, as plain data (see docs/open-data.md).
+
+    What it says depends on the day (a notice runs until the end of its last day), so the cache key holds
+    the local date: at 00:00 Asia/Shanghai a new key is used and the data is built again, without any act.
+    """
+    today = clock.today() if today is None else today
+    key = f"public:data:{community.pk}:{year}:{today.isoformat()}:{version(community.pk)}"
     data = cache.get(key)
     if data is None:
-        data = _build(community, year)
-        cache.set(key, data, CACHE_SECONDS)
+        data = _build(community, year, today)
+        cache.set(key, data, cache_seconds())
     return data
 
 
-def _build(community, year):
+def _build(community, year, today):
     fund_year = FundYear.objects.filter(community=community, year=year).first()
     years = list(FundYear.objects.filter(community=community).order_by("-year").values_list("year", flat=True))
     data = {
@@ -83,7 +109,8 @@ def _build(community, year):
                       "subdistrict": community.subdistrict.name},
         "year": year,
         "years": years,
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": timezone.localtime(clock.now()).isoformat(timespec="seconds"),
+        "as_of": today.isoformat(),
         "totals": None, "by_category": [], "projects": [], "running_notices": [], "completion_notices": [],
     }
     if fund_year is None:
@@ -105,7 +132,6 @@ def _build(community, year):
     )
     spent = dict(Payment.objects.filter(proposal__in=[p.pk for p in proposals]).values_list("proposal__category")
                  .annotate(total=Sum("amount")))
-    today = clock.today()
     by_category = defaultdict(lambda: {"projects": 0, "approved": Decimal(0)})
     for p in proposals:
         by_category[p.category]["projects"] += 1
@@ -120,13 +146,14 @@ def _build(community, year):
             "documents": [{"id": d.pk, "kind": d.kind, "kind_name": str(d.get_kind_display()),
                            "sha256": d.sha256, "uploaded_on": timezone.localdate(d.uploaded_at).isoformat()}
                           for d in p.public_documents],
-            "notices": [],
+            "notices": [], "notice_status": "", "notice_last_day": "",
         }
         for n in p.notices.all():
             notice = {
                 "id": n.pk, "kind": n.kind, "kind_name": str(n.get_kind_display()), "posted_on": n.posted_on.isoformat(),
                 "last_day": n.last_day.isoformat(), "working_days": n.working_days,
-                "running": n.status == Notice.Status.RUNNING and n.posted_on <= today <= n.last_day,
+                "running": n.is_running(today), "status": n.status_on(today).value,
+                "status_name": str(n.status_on(today).label),
                 "calendar_confirmed": n.calendar_confirmed,
                 "objections": [
                     {"name": mask_name(o.resident_name), "text": redact(o.text),
@@ -137,6 +164,8 @@ def _build(community, year):
                 ],
             }
             project["notices"].append(notice)
+            # The latest notice, for the CSV's one line per project (notices come in posting order).
+            project["notice_status"], project["notice_last_day"] = notice["status"], notice["last_day"]
             if notice["running"]:
                 data["running_notices"].append({**notice, "project_id": p.pk, "project_title": p.title})
             if n.kind == Notice.Kind.COMPLETION:

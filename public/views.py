@@ -48,22 +48,30 @@ def community_year(request, code, year):
     # recorded act of the community, or a change to the community itself, bumps it (public/signals.py).
     # Each web process also remembers the pages it served last (PAGES), so a hit is one small cache read
     # (the version) rather than two and a 16 KB transfer.
+    # The page also depends on the day (a notice runs until the end of its last day, Asia/Shanghai): the key
+    # holds the local date, so from 00:00 a new key is used, in Redis and in PAGES alike, with no act.
     if len(code) > 40 or clock.plausible_year(year, None) is None:
         raise Http404  # no such community or year: not worth a cache key
-    key = f"public:page:{code}:{year}:{get_language()}"
+    today = clock.today()
+    key = f"public:page:{code}:{year}:{today.isoformat()}:{get_language()}"
     entry = PAGES.get(key)
     if entry is None or selectors.version(entry[0]) != entry[1]:
         entry = cache.get(key)
         if entry is None or selectors.version(entry[0]) != entry[1]:
             community = _community(code)
             at_version = selectors.version(community.pk)
-            data = selectors.community_year(community, year)
+            data = selectors.community_year(community, year, today)
             context = {"c": community, "d": data, "year": year, **_charts(data)}
             entry = (community.pk, at_version, render(request, "public/community_year.html", context).content)
-            cache.set(key, entry, selectors.CACHE_SECONDS)
+            cache.set(key, entry, selectors.cache_seconds())
         PAGES.put(key, entry)
-    response = HttpResponse(entry[2])
-    response["Cache-Control"] = "public, max-age=60"
+    return _fresh_until_midnight(HttpResponse(entry[2]))
+
+
+def _fresh_until_midnight(response):
+    """Readers (browsers, a proxy in front) may keep a public page, JSON or CSV for a minute, never past the
+    next local midnight: what it says about running notices changes then."""
+    response["Cache-Control"] = f"public, max-age={selectors.max_age()}"
     return response
 
 
@@ -113,11 +121,12 @@ def community_year_json(request, code, year):
     data = selectors.community_year(_community(code), year)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _fresh_until_midnight(response)
 
 
 CSV_COLUMNS = ["id", "title", "category", "category_name", "state", "state_name", "budget", "approved_budget",
-               "settled", "beneficiaries", "planned_start", "planned_end", "contractor"]
+               "settled", "beneficiaries", "planned_start", "planned_end", "contractor", "notice_status",
+               "notice_last_day"]
 
 
 def community_year_csv(request, code, year):
@@ -127,13 +136,13 @@ def community_year_csv(request, code, year):
     out.write("\ufeff")  # so that Excel opens the Chinese correctly
     writer = csv.writer(out)
     writer.writerow(["# " + json.dumps({"schema": data["schema"], "community": data["community"], "year": year,
-                                        "totals": data["totals"]}, ensure_ascii=False)])
+                                        "as_of": data["as_of"], "totals": data["totals"]}, ensure_ascii=False)])
     writer.writerow(CSV_COLUMNS)
     for project in data["projects"]:
         writer.writerow([project[c] for c in CSV_COLUMNS])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{community.code}-{year}.csv"'
-    return response
+    return _fresh_until_midnight(response)
 
 
 def _rate_limited(request, scope):
@@ -154,7 +163,12 @@ def object_to_notice(request, code, notice_id):
     community = _community(code)
     notice = get_object_or_404(Notice.objects.select_related("proposal"), pk=notice_id,
                                proposal__community=community, kind=Notice.Kind.PLAN)
+    running = notice.is_running(clock.today())
     form = ObjectionForm(request.POST or None)
+    if not running:
+        # The same rule the service applies (Notice.is_running): no form for a notice that has ended.
+        return render(request, "public/object.html", {"c": community, "notice": notice, "form": None,
+                                                      "closed": _("该公示不在公示期内，不能提出异议。")})
     if request.method == "POST" and form.is_valid():
         if _rate_limited(request, f"objection:{notice.pk}"):
             form.add_error(None, _("提交次数过多，请一小时后再试，或到社区当面反映。"))
@@ -202,6 +216,8 @@ def public_document(request, code, pk):
         raise Http404
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    # A document's content never changes (sha256 published) and whether it is public does not depend on the
+    # day, only on acts: an hour, not bounded by midnight.
     response["Cache-Control"] = "public, max-age=3600"
     return response
 

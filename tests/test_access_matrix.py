@@ -172,8 +172,9 @@ def build_world(org):
             chain.meeting_record(proposal=notice, by=secretary, held_on=D(2026, 9, 28), place="社区会议室",
                                  attendance=25, votes_for=20, votes_against=3, votes_abstain=2, minutes="同意实施",
                                  documents=[("minutes", SimpleUploadedFile(f"{marker(code)}纪要.pdf", PDF))])
-        with travel(D(2026, 9, 30)):
-            place.notice = chain.notice_post(proposal=notice, by=secretary, posted_on=D(2026, 9, 30),
+        # Running on the day of the probes (Fri 2026-11-20 is its last day): a paper objection can be recorded.
+        with travel(D(2026, 11, 18)):
+            place.notice = chain.notice_post(proposal=notice, by=secretary, posted_on=D(2026, 11, 18),
                                              working_days=3)
         place.notice = notice.notices.get()
         place.document = notice.documents.get()
