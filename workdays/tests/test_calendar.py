@@ -70,7 +70,7 @@ def test_override_turns_a_package_holiday_into_a_working_day():
 
 
 @pytest.mark.django_db
-def test_year_the_package_does_not_cover_is_counted_monday_to_friday_with_a_warning():
+def test_year_the_package_does_not_cover_is_counted_on_the_fallback_with_a_warning():
     monday = date(2027, 3, 1)
     assert calendar.year_status(2027) == "unconfirmed"
     assert calendar.day_info(monday).source == "fallback"
@@ -109,11 +109,12 @@ def test_confirmed_year_makes_the_whole_year_confirmed():
 
 @pytest.mark.django_db
 def test_count_across_the_year_end_is_unconfirmed_for_the_new_year_only():
-    # 31 Dec 2026 (package), then 1 Jan 2027 and 4 Jan 2027 on the weekday guess.
+    # 31 Dec 2026 (package), then on the fallback: 1 Jan 2027 is New Year's Day (statutory), 2–3 Jan the
+    # weekend, 4 and 5 Jan working days.
     result = calendar.deadline_after(date(2026, 12, 30), 3)
 
-    assert result.day == date(2027, 1, 4)
-    assert result.unconfirmed_dates == tuple(date(2027, 1, d) for d in (1, 2, 3, 4))
+    assert result.day == date(2027, 1, 5)
+    assert result.unconfirmed_dates == tuple(date(2027, 1, d) for d in (1, 2, 3, 4, 5))
     assert "2027年" in result.warning
     assert "2026" not in result.warning
 
