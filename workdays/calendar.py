@@ -13,7 +13,7 @@ already stored, without writing anything: the preview of which deadlines an edit
 from __future__ import annotations
 
 import calendar as _gregorian
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -23,8 +23,8 @@ from typing import Literal
 import chinese_calendar
 from django.utils.translation import gettext as _
 
-from .models import FIRST_DAY, LAST_DAY, ConfirmedYear, WorkdayOverride
 from . import statutory
+from .models import FIRST_DAY, LAST_DAY, ConfirmedYear, WorkdayOverride
 from .statutory import statutory_holiday_name
 
 MAX_COUNT = 400
@@ -45,8 +45,10 @@ class DayInfo:
     day: date
     is_workday: bool
     source: Source
-    # What the day is: a stored override's reason, else the festival (the package's for its years, the
-    # statutory one for the others), else "". Descriptive only: two DayInfo that differ only in it are equal.
+    # What the day is: a stored override's reason, else the festival (the package's for its years, which
+    # also names a festival's make-up working days; the statutory one for the others), else "". A pending
+    # override (CalendarChanges) has no reason: it shows the festival. Descriptive only: two DayInfo that
+    # differ only in it are equal; not a sign of a rest day (read is_workday).
     holiday_name: str = field(default="", compare=False)
 
     @property
@@ -87,6 +89,8 @@ class CalendarChanges:
             if value is not None and not isinstance(value, bool):
                 raise CalendarError(_("日历调整的值必须是上班、休息或撤销"))
             overrides[_check_date(day)] = value
+        if isinstance(self.confirm_years, (str, bytes)) or not isinstance(self.confirm_years, Iterable):
+            raise CalendarError(_("年份必须是整数"))
         years = frozenset(_check_year(year) for year in self.confirm_years)
         # Frozen means frozen: a copy the caller cannot change afterwards.
         object.__setattr__(self, "overrides", MappingProxyType(overrides))

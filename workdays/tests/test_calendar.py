@@ -270,6 +270,8 @@ def test_pending_changes_cost_no_more_queries(django_assert_max_num_queries):
         lambda: calendar.CalendarChanges(overrides=[(date(2027, 1, 1), False)]),
         lambda: calendar.CalendarChanges(confirm_years=frozenset({"2027"})),
         lambda: calendar.CalendarChanges(confirm_years=frozenset({1800})),
+        lambda: calendar.CalendarChanges(confirm_years=2027),
+        lambda: calendar.CalendarChanges(confirm_years="2027"),
         lambda: calendar.WorkCalendar(changes={date(2027, 1, 1): False}),
     ],
 )
