@@ -33,7 +33,8 @@ _NORMALISE = str.maketrans(
         "~": "至",
     }
 )
-_SPACE = re.compile(r"[^\S\n]+")  # whitespace other than line breaks (incl. U+3000 and NBSP)
+# Whitespace other than line breaks (incl. U+3000 and NBSP), and the zero-width marks web pages carry.
+_SPACE = re.compile(r"[^\S\n]+|[\u200b-\u200d\u2060\ufeff]")
 _NUMERAL = "一二三四五六七八九十"
 _ITEM = re.compile(rf"^([{_NUMERAL}]{{1,2}})、")
 _ITEM_SHAPE = re.compile(rf"^([{_NUMERAL}]{{1,2}})、([^：，。；]{{1,20}})：(.+)$")

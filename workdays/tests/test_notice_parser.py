@@ -201,6 +201,16 @@ def test_a_date_with_its_own_year():
     assert all(chinese_calendar.is_workday(d) == is_workday for d, is_workday in parsed.overrides.items())
 
 
+def test_a_range_across_the_year_end():
+    # The 2023 notice's New Year item.
+    parsed = parse_notice("\ufeff国务院办公厅关于2023年部分节假日安排的通知\u200b\n"
+                          "一、元旦：2022年12月31日至2023年1月2日放假调休，共3天。")
+
+    assert parsed.ok
+    assert parsed.holidays == (date(2022, 12, 31), date(2023, 1, 1), date(2023, 1, 2))
+    assert all(chinese_calendar.is_workday(d) == is_workday for d, is_workday in parsed.overrides.items())
+
+
 def test_without_a_year_dates_are_not_guessed():
     parsed = parse_notice("一、元旦：1月1日放假。")
 
