@@ -1,0 +1,147 @@
+"""The city administrator's calendar pages over the test client: the year, paste → preview → confirm, a
+single day, and nobody else."""
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditRecord
+from fundapp.models import Role
+from workdays.models import ConfirmedYear, WorkdayOverride
+
+from .helpers import NOTICE_2027, records, review_from_new_years_eve, travel
+
+D = datetime.date
+CALENDAR, NOTICE, DAY = reverse("workdays:calendar"), reverse("workdays:notice"), reverse("workdays:day")
+
+
+@pytest.fixture
+def admin(client, org):
+    client.force_login(org.city_admin)
+    return client
+
+
+def fingerprint(response):
+    return response.context["preview"].fingerprint
+
+
+def offers_confirm(response):
+    return 'name="confirm"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_year_shows_twelve_months_the_status_and_the_holidays(admin):
+    page = admin.get(CALENDAR, {"year": 2027})
+    html = page.content.decode()
+
+    assert page.status_code == 200
+    assert len(page.context["months"]) == 12
+    assert "未确认" in html and "元旦" in html and "春节" in html
+    # 1 January 2027 (Friday) rests on the statutory fallback, unconfirmed.
+    january = page.context["months"][0]
+    first = next(d for week in january["weeks"] for d in week if d and d.day == D(2027, 1, 1))
+    assert (first.is_workday, first.source) == (False, "fallback")
+    assert "wd-unconfirmed" in html
+
+    covered = admin.get(CALENDAR, {"year": 2026}).content.decode()
+    assert "日历数据包" in covered and "wd-makeup" in covered  # 2026 has make-up Saturdays
+
+
+@pytest.mark.django_db
+def test_paste_preview_confirm(admin, org):
+    proposal = review_from_new_years_eve(org)
+
+    with travel(D(2027, 1, 5)):
+        admin.force_login(org.city_admin)  # sessions end after 30 idle minutes, travelled ones too
+        preview = admin.post(NOTICE, {"text": NOTICE_2027, "reason": ""})
+        html = preview.content.decode()
+        assert preview.status_code == 200 and offers_confirm(preview)
+        assert "元旦" in html and "01-09" in html  # parsed items, make-up day
+        assert proposal.title in html and "东城街道2号社区" in html
+        assert "2027-01-08" in html and "2027-01-09" in html
+        assert not WorkdayOverride.objects.exists() and not records("calendar.change").exists()
+
+        done = admin.post(NOTICE, {"text": NOTICE_2027, "reason": "", "confirm": "1",
+                                   "fingerprint": fingerprint(preview)})
+    admin.force_login(org.city_admin)
+
+    assert done.status_code == 302 and done["Location"] == f"{CALENDAR}?year=2027"
+    assert ConfirmedYear.objects.get().year == 2027 and WorkdayOverride.objects.count() == 35  # 29 holidays, 6 make-up days
+    [change] = records("calendar.change")
+    assert change.note == "国务院办公厅关于2027年部分节假日安排的通知"
+    assert records("proposal.deadline_recalculated").count() == 1
+    # The proposal page shows the new deadline and no "not confirmed" flag beside it.
+    page = admin.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
+    assert re.search(r"审批期限</dt><dd>2027-01-09</dd>", page)
+    year = admin.get(CALENDAR, {"year": 2027}).content.decode()
+    assert "市委组织部已录入" in year
+
+
+@pytest.mark.django_db
+def test_confirming_recomputes_and_refuses_a_stale_preview(admin, org):
+    preview = admin.post(NOTICE, {"text": NOTICE_2027, "reason": "国办发明电"})
+    WorkdayOverride.objects.create(day=D(2027, 1, 4), is_workday=True, reason="meanwhile")
+
+    again = admin.post(NOTICE, {"text": NOTICE_2027, "reason": "国办发明电", "confirm": "1",
+                                "fingerprint": fingerprint(preview)})
+
+    assert again.status_code == 200 and "重新预览" in again.content.decode()
+    assert not ConfirmedYear.objects.exists() and not records("calendar.change").exists()
+    assert offers_confirm(again) and fingerprint(again) != fingerprint(preview)
+
+
+@pytest.mark.django_db
+def test_unparsed_text_is_shown_and_offers_no_confirmation(admin):
+    # 1 January 2027 is a Friday, not a Thursday: the item cannot be read for certain.
+    broken = NOTICE_2027.replace("1月1日（周五）", "1月1日（周四）")
+
+    page = admin.post(NOTICE, {"text": broken, "reason": ""})
+    html = page.content.decode()
+    assert page.status_code == 200 and not offers_confirm(page)
+    assert "没有读懂" in html and "1月1日（周四）至4日（周一）放假调休，共4天。" in html
+
+    forced = admin.post(NOTICE, {"text": broken, "reason": "", "confirm": "1", "fingerprint": "x"})
+    assert forced.status_code == 200 and not WorkdayOverride.objects.exists() and not ConfirmedYear.objects.exists()
+
+    nothing = admin.post(NOTICE, {"text": "放假通知", "reason": ""})
+    assert nothing.status_code == 200 and "没有读出" in nothing.content.decode() and not offers_confirm(nothing)
+
+
+@pytest.mark.django_db
+def test_a_single_day_set_and_removed(admin, org):
+    preview = admin.post(DAY, {"day": "2027-02-20", "status": "work", "reason": "春节调休上班"})
+    assert preview.status_code == 200 and offers_confirm(preview) and not WorkdayOverride.objects.exists()
+
+    done = admin.post(DAY, {"day": "2027-02-20", "status": "work", "reason": "春节调休上班", "confirm": "1",
+                            "fingerprint": fingerprint(preview)})
+    assert done.status_code == 302
+    assert WorkdayOverride.objects.get().reason == "春节调休上班"
+
+    form = admin.get(DAY, {"day": "2027-02-20", "status": "remove"})
+    assert 'value="2027-02-20"' in form.content.decode()
+    preview = admin.post(DAY, {"day": "2027-02-20", "status": "remove", "reason": "撤销"})
+    admin.post(DAY, {"day": "2027-02-20", "status": "remove", "reason": "撤销", "confirm": "1",
+                     "fingerprint": fingerprint(preview)})
+    assert not WorkdayOverride.objects.exists() and records("calendar.change").count() == 2
+
+    # A reason is required; a change that changes nothing offers nothing to confirm.
+    no_reason = admin.post(DAY, {"day": "2027-02-20", "status": "rest", "reason": ""})
+    assert "请填写调整原因" in no_reason.content.decode() and not offers_confirm(no_reason)
+    same = admin.post(DAY, {"day": "2027-03-01", "status": "remove", "reason": "无"})
+    assert "没有需要记录的变化" in same.content.decode() and not offers_confirm(same)
+    far = admin.post(DAY, {"day": "2201-01-01", "status": "rest", "reason": "远"})
+    assert "日历范围" in far.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_city_administrators_in_office_reach_the_pages(client, org):
+    for url in (CALENDAR, NOTICE, DAY):
+        assert client.get(url).status_code == 302  # to the login page
+    for role in (Role.COMMUNITY_SECRETARY, Role.SUBDISTRICT_SECRETARY, Role.FINANCE_OFFICER):
+        client.force_login(org.person(role))
+        for url in (CALENDAR, NOTICE, DAY):
+            assert client.get(url).status_code == 403
+        assert client.post(NOTICE, {"text": NOTICE_2027, "confirm": "1"}).status_code == 403
+        assert client.post(DAY, {"day": "2027-02-20", "status": "work", "reason": "x", "confirm": "1"}).status_code == 403
+    assert not WorkdayOverride.objects.exists() and not AuditRecord.objects.filter(action="calendar.change").exists()
