@@ -145,3 +145,11 @@ def test_only_city_administrators_in_office_reach_the_pages(client, org):
         assert client.post(NOTICE, {"text": NOTICE_2027, "confirm": "1"}).status_code == 403
         assert client.post(DAY, {"day": "2027-02-20", "status": "work", "reason": "x", "confirm": "1"}).status_code == 403
     assert not WorkdayOverride.objects.exists() and not AuditRecord.objects.filter(action="calendar.change").exists()
+
+
+@pytest.mark.django_db
+def test_the_calculator_links_the_calendar_for_city_administrators_only(client, org):
+    client.force_login(org.city_admin)
+    assert CALENDAR in client.get(reverse("workday-calculator")).content.decode()
+    client.force_login(org.person(Role.COMMUNITY_SECRETARY))
+    assert CALENDAR not in client.get(reverse("workday-calculator")).content.decode()
