@@ -189,7 +189,7 @@ def calendar_preview(changes: CalendarChanges) -> Preview:
 
 
 def _check_reason(reason) -> str:
-    reason = " ".join(str(reason or "").split())
+    reason = " ".join(str(reason or "").replace("\x00", " ").split())  # PostgreSQL text holds no NUL
     if not reason:
         raise DomainError(_("请填写调整原因（例如国务院办公厅通知的名称或文号）。"))
     if len(reason) > REASON_MAX:
@@ -234,8 +234,9 @@ def calendar_change(*, by, changes: CalendarChanges, reason: str, source_text: s
             "days": {d.day.isoformat(): d.as_record("after") for d in preview.days},
             "confirmed_years": [y.year for y in preview.years],
         }
-        if source_text.strip():
-            after["source_text"] = source_text.strip()
+        source_text = str(source_text or "").replace("\x00", "").strip()
+        if source_text:
+            after["source_text"] = source_text
         record = audit_record(
             actor=by, post=post, action="calendar.change", target=("workdays.calendar", ",".join(map(str, years))),
             before={"days": {d.day.isoformat(): d.as_record("before") for d in preview.days},

@@ -207,3 +207,25 @@ def test_an_override_that_breaks_nothing_moves_nothing(org):
     calendar_change(by=org.city_admin, changes=make_changes({D(2027, 3, 6): True}), reason="与期限无关")
     assert not records("proposal.deadline_recalculated").exists()
     assert Proposal.objects.get(pk=proposal.pk).review_deadline == D(2027, 1, 8)
+
+
+@pytest.mark.django_db
+def test_nul_characters_never_reach_the_database(org):
+    calendar_change(by=org.city_admin, changes=make_changes({D(2027, 2, 20): True}), reason="春节\x00调休",
+                    source_text="通知\x00全文")
+    [change] = records("calendar.change")
+    assert change.note == "春节 调休" and change.after["source_text"] == "通知全文"
+    assert WorkdayOverride.objects.get().reason == "春节 调休"
+
+
+@pytest.mark.django_db
+def test_confirming_a_year_clears_the_flag_even_where_the_date_stays(org):
+    proposal = review_from_new_years_eve(org)
+    with travel(D(2027, 1, 4)):
+        result = calendar_change(by=org.city_admin, changes=make_changes({}, {2027}), reason="2027年无调休变化")
+
+    proposal.refresh_from_db()
+    assert (proposal.review_deadline, proposal.review_deadline_confirmed) == (D(2027, 1, 8), True)
+    [move] = result.preview.moves
+    assert not move.day_moved and (move.confirmed_before, move.confirmed_after) == (False, True)
+    assert records("proposal.deadline_recalculated").get().after["review_deadline_confirmed"] is True

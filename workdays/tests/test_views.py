@@ -5,6 +5,8 @@ import re
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.models import AuditRecord
 from fundapp.models import Role
@@ -153,3 +155,59 @@ def test_the_calculator_links_the_calendar_for_city_administrators_only(client, 
     assert CALENDAR in client.get(reverse("workday-calculator")).content.decode()
     client.force_login(org.person(Role.COMMUNITY_SECRETARY))
     assert CALENDAR not in client.get(reverse("workday-calculator")).content.decode()
+
+
+# Bad input: whatever is typed or pasted, a preview writes nothing and an unconfirmed or mangled
+# confirmation records nothing; the pages answer 200 with a message, never a server error.
+NASTY = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["", " ", "\x00", "<script>alert(1)</script>", "2027-02-30", "9999-12-31", "0001-01-01",
+                     "1e5", "２０２７－０２－２０", "2027/02/20", "-1", "a" * 5000]),
+)
+NOTICE_LIKE = st.builds(
+    lambda head, items: head + "\n" + "\n".join(items),
+    st.sampled_from(["国务院办公厅关于2027年部分节假日安排的通知", "关于2201年部分节假日安排", "", "2027年节假日安排"]),
+    st.lists(st.builds(lambda n, m, d, w, k: f"{n}、元旦：{m}月{d}日（{w}）至{d + 2}日放假调休，共{k}天。{m}月{d + 9}日上班。",
+                       st.sampled_from("一二三十"), st.integers(0, 13), st.integers(0, 33),
+                       st.sampled_from(["周五", "星期日", "周八", ""]), st.integers(0, 9)), max_size=3),
+)
+
+
+@pytest.mark.django_db
+def test_generated_input_never_writes_without_a_matching_confirmation(admin):
+    before = (WorkdayOverride.objects.count(), ConfirmedYear.objects.count(), AuditRecord.objects.count())
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                     HealthCheck.too_slow])
+    @given(text=st.one_of(NASTY, NOTICE_LIKE), reason=NASTY, day=NASTY, status=NASTY, confirm=st.booleans(),
+           fp=NASTY)
+    def run(text, reason, day, status, confirm, fp):
+        extra = {"confirm": "1", "fingerprint": fp} if confirm else {}
+        for url, data in ((NOTICE, {"text": text, "reason": reason}),
+                          (DAY, {"day": day, "status": status, "reason": reason})):
+            response = admin.post(url, {**data, **extra})
+            assert response.status_code == 200, (url, data, response.status_code)
+            assert "<script>alert(1)</script>" not in response.content.decode()
+        assert (WorkdayOverride.objects.count(), ConfirmedYear.objects.count(), AuditRecord.objects.count()) == before
+
+    run()
+
+
+@pytest.mark.django_db
+def test_a_moved_notice_is_fresh_on_the_cached_public_json(admin, org):
+    from django.test import Client
+
+    from .helpers import running_notice
+
+    running_notice(org)  # a1, posted Tue 22 Dec 2026 for 3 working days
+    resident = Client()
+    url = reverse("public:community-year-json", args=["a1", 2026])
+    with travel(D(2026, 12, 23)):
+        before = resident.get(url).json()["running_notices"]
+        admin.force_login(org.city_admin)
+        preview = admin.post(DAY, {"day": "2026-12-24", "status": "rest", "reason": "临时放假"})
+        admin.post(DAY, {"day": "2026-12-24", "status": "rest", "reason": "临时放假", "confirm": "1",
+                         "fingerprint": fingerprint(preview)})
+        after = resident.get(url).json()["running_notices"]
+    assert [n["last_day"] for n in before] == ["2026-12-24"]
+    assert [n["last_day"] for n in after] == ["2026-12-25"]
