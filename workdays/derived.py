@@ -19,10 +19,13 @@ A provider is an object with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from .calendar import WorkCalendar
+from .models import FIRST_DAY, LAST_DAY
+
+_AROUND = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ def providers() -> list[Provider]:
 
 def moves(calendar: WorkCalendar, *, today: date, for_update: bool = False) -> list[Move]:
     """Every registered provider's open dates that `calendar` moves, soonest new date first."""
+    # One query for the overrides of the stretch nearly every open date lies in (a notice runs at most 60
+    # working days; a review is received days ago), rather than one per date counted; the rare date
+    # outside it is still answered, the calendar loading more as it walks.
+    calendar.preload(max(FIRST_DAY, today - _AROUND), min(LAST_DAY, today + _AROUND))
     found = []
     for provider in providers():
         found.extend(provider.moves(calendar, today=today, for_update=for_update))

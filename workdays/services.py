@@ -158,6 +158,8 @@ def _preview(changes: CalendarChanges, *, today: date, for_update: bool = False)
 
     candidates: dict[date, tuple[DayInfo, DayInfo]] = {}
     for year in new_years:
+        for cal in (now_cal, next_cal):
+            cal.preload(date(year, 1, 1), date(year, 12, 31))
         for month in range(1, 13):
             for before, after in zip(now_cal.month_days(year, month), next_cal.month_days(year, month), strict=True):
                 candidates[before.day] = (before, after)

@@ -229,3 +229,14 @@ def test_confirming_a_year_clears_the_flag_even_where_the_date_stays(org):
     [move] = result.preview.moves
     assert not move.day_moved and (move.confirmed_before, move.confirmed_after) == (False, True)
     assert records("proposal.deadline_recalculated").get().after["review_deadline_confirmed"] is True
+
+
+@pytest.mark.django_db
+def test_the_preview_reads_in_few_queries(org, django_assert_max_num_queries):
+    for code in ("a1", "b1", "b2"):
+        running_notice(org, code, title=f"{code}公示")
+    review_from_new_years_eve(org)
+    change = make_changes(parse_notice(NOTICE_2027).overrides, {2027})
+    with travel(D(2026, 12, 23)), django_assert_max_num_queries(20):
+        preview = calendar_preview(change)
+    assert len(preview.moves) == 1  # the review's deadline; the notices end in 2026, which nothing changes
