@@ -66,7 +66,7 @@ def _month(cal, year, month, today):
     cells += [None] * (-len(cells) % 7)
     notes = [d for d in days if d.source == "override" or (d.holiday_name and not d.is_workday)
              or (d.is_workday and d.day.weekday() >= 5)]
-    return {"number": month, "weeks": [cells[i:i + 7] for i in range(0, len(cells), 7)], "notes": notes,
+    return {"number": month, "first": days[0].day, "weeks": [cells[i:i + 7] for i in range(0, len(cells), 7)], "notes": notes,
             "today": today}
 
 
