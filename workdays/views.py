@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from audit.models import AuditRecord
 from fundapp import clock
 from fundapp.errors import DomainError
 from fundapp.i18n import record_language
@@ -81,6 +82,7 @@ def year_calendar(request):
         "confirmed": ConfirmedYear.objects.filter(year=year).first(),
         "months": [_month(cal, year, month, today) for month in range(1, 13)],
         "overrides": WorkdayOverride.objects.filter(day__year=year).order_by("day"),
+        "history": AuditRecord.objects.filter(action="calendar.change").order_by("-recorded_at", "-pk")[:10],
         "weekdays": WEEKDAYS, **LABELS,
     })
 
@@ -104,7 +106,7 @@ def _preview_or_error(form, changes):
         return None
 
 
-def _record(request, form, preview, *, changes, reason, source_text=""):
+def _record(request, form, *, changes, reason, source_text=""):
     """Record a confirmed change; on success the redirect, else None (the error is on the form)."""
     try:
         result = services.calendar_change(by=request.user, changes=changes, reason=reason, source_text=source_text,
@@ -141,7 +143,7 @@ def paste_notice(request):
             if changes is not None:
                 preview = _preview_or_error(form, changes)
             if preview is not None and parsed.ok and "confirm" in request.POST:
-                done = _record(request, form, preview, changes=changes, reason=reason,
+                done = _record(request, form, changes=changes, reason=reason,
                                source_text=form.cleaned_data["text"])
                 if done:
                     return done
@@ -165,7 +167,7 @@ def day_override(request):
         else:
             preview = _preview_or_error(form, changes)
             if preview is not None and "confirm" in request.POST:
-                done = _record(request, form, preview, changes=changes, reason=form.cleaned_data["reason"])
+                done = _record(request, form, changes=changes, reason=form.cleaned_data["reason"])
                 if done:
                     return done
                 preview = _preview_or_error(form, changes)

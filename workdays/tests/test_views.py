@@ -78,6 +78,8 @@ def test_paste_preview_confirm(admin, org):
     assert re.search(r"审批期限</dt><dd>2027-01-09</dd>", page)
     year = admin.get(CALENDAR, {"year": 2027}).content.decode()
     assert "市委组织部已录入" in year
+    history = year[year.index("最近的日历调整"):]
+    assert "国务院办公厅关于2027年部分节假日安排的通知" in history and "city" in history and "2027" in history
 
 
 @pytest.mark.django_db
