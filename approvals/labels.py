@@ -20,4 +20,8 @@ OTHER_ACTIONS = {
     "post.change": _("变更任职"),
     "community.create": _("设立社区"),
     "subdistrict.create": _("设立街道"),
+    "calendar.change": _("调整工作日日历"),
+    "notice.recalculated": _("公示期随工作日日历调整重新计算"),
+    "proposal.deadline_recalculated": _("审批期限随工作日日历调整重新计算"),
+    "disclosure.recalculated": _("年终公示期随工作日日历调整重新计算"),
 }

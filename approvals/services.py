@@ -254,9 +254,15 @@ def meeting_record(*, proposal, by, held_on, place, attendance, votes_for, votes
                    effect=effect, documents=documents, held_on=held_on, **numbers)
 
 
+def notice_dates(posted_on, working_days, cal=None):
+    """A notice's last day and the first day of the next step (SPEC §5), as `cal` (default: the calendar as
+    it is now) counts them. Also what workdays' calendar changes recompute (approvals.derived_dates)."""
+    cal = cal or calendar.WorkCalendar()
+    return cal.notice_last_day(posted_on, working_days), cal.notice_next_step_day(posted_on, working_days)
+
+
 def _new_notice(ctx, kind, posted_on, working_days, text=""):
-    last = calendar.notice_last_day(posted_on, working_days)
-    nxt = calendar.notice_next_step_day(posted_on, working_days)
+    last, nxt = notice_dates(posted_on, working_days)
     return Notice.objects.create(
         proposal=ctx.proposal, by=ctx.by, post=ctx.post, kind=kind, posted_on=posted_on,
         working_days=working_days, last_day=last.day, next_step_day=nxt.day, calendar_confirmed=last.confirmed,
@@ -334,11 +340,20 @@ def proposal_replan(*, proposal, by, reason):
 
 # ---- review -------------------------------------------------------------------------------------
 
+REVIEW_WORKING_DAYS = 5  # Art. 11: reviewed within 5 working days of receipt
+
+
+def review_deadline(received_on, cal=None):
+    """The review's deadline: the 5th working day after receipt (Art. 11), as `cal` (default: the calendar as
+    it is now) counts. Also what workdays' calendar changes recompute (approvals.derived_dates)."""
+    return (cal or calendar.WorkCalendar()).deadline_after(received_on, REVIEW_WORKING_DAYS)
+
+
 def proposal_submit_for_review(*, proposal, by):
     def effect(ctx):
         _close_notices(ctx, Notice.Kind.PLAN, Notice.Status.ENDED)
         p = ctx.proposal
-        deadline = calendar.deadline_after(ctx.today, 5)
+        deadline = review_deadline(ctx.today)
         p.review_round += 1
         p.review_received_on = ctx.today
         p.review_deadline = deadline.day

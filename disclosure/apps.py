@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class DisclosureConfig(AppConfig):
     name = "disclosure"
     verbose_name = _("公开公示")
+
+    def ready(self):
+        # The year-end disclosure's last day moves when the working-day calendar changes (SPEC §9).
+        from workdays import derived
+
+        from .derived_dates import DisclosureDates
+
+        derived.register(DisclosureDates())

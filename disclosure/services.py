@@ -23,7 +23,7 @@ from approvals.models import State as S
 from audit.services import audit_record
 from fundapp import clock
 from fundapp.models import Community, FundYear
-from workdays.calendar import notice_last_day
+from workdays.calendar import WorkCalendar
 
 from .models import WORKING_DAYS, YearEndDisclosure, deadline
 
@@ -111,6 +111,12 @@ def disclosure_generate(community_id, year):
     return disclosure
 
 
+def disclosure_last_day(posted_on, working_days=WORKING_DAYS, cal=None):
+    """The last day of the year-end disclosure's posting (Art. 15), as `cal` (default: the calendar as it is
+    now) counts. Also what workdays' calendar changes recompute (disclosure.derived_dates)."""
+    return (cal or WorkCalendar()).notice_last_day(posted_on, working_days)
+
+
 def _locked_or_created(community, year, figures):
     # order_by(): the model's ordering would join the community and its subdistrict and lock their rows too,
     # making the batch's workers wait on each other for every community of the same subdistrict.
@@ -119,7 +125,7 @@ def _locked_or_created(community, year, figures):
     if existing is not None:
         return existing, False
     posted_on = clock.today()
-    last = notice_last_day(posted_on, WORKING_DAYS)
+    last = disclosure_last_day(posted_on)
     # get_or_create: a concurrent first run that inserted in the meantime is found, not duplicated.
     disclosure, created = YearEndDisclosure.objects.get_or_create(
         community=community, year=year,

@@ -13,3 +13,12 @@ def generate_this_years_disclosures():
     from fundapp import clock
 
     return batch_start("disclosures", clock.today().year).pk
+
+
+@shared_task
+def refresh_disclosure(community_id, year):
+    """Bring one community's disclosure up to date and render its poster again if it is missing (after a
+    calendar change moved its last day, disclosure.derived_dates clears the poster's checksum)."""
+    from .services import disclosure_generate
+
+    disclosure_generate(community_id, year)

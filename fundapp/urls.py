@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/verify/", twofactor.verify, name="two-factor-verify"),
     path("login/setup/", twofactor.setup, name="two-factor-setup"),
     path("workdays/", views.workday_calculator, name="workday-calculator"),
+    path("workdays/", include("workdays.urls")),
     path("ledgers/", views.ledgers, name="ledgers"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
     path("ledgers/<slug:code>/<int:year>/", views.ledger, name="ledger"),

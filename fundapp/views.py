@@ -45,7 +45,8 @@ def workday_calculator(request):
             }
         except calendar.CalendarError as exc:
             form.add_error("start", str(exc))
-    return render(request, "fundapp/workdays.html", {"form": form, "answer": answer})
+    return render(request, "fundapp/workdays.html", {"form": form, "answer": answer,
+                                                     "keeps_calendar": rights.is_city_admin(request.user)})
 
 
 @login_required

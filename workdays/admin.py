@@ -1,12 +1,33 @@
+"""Overrides and confirmed years are shown read-only here: they move statutory deadlines, so they change only
+through the city administrator's calendar page (workdays.views → workdays.services.calendar_change), which
+previews what moves, records who changed which days before → after, and recomputes every open date."""
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import ConfirmedYear, WorkdayOverride
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    change_list_template = "admin/workdays/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "calendar_url": reverse("workdays:calendar")}
+        return super().changelist_view(request, extra_context)
+
+
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(admin.ModelAdmin):
+class WorkdayOverrideAdmin(ReadOnlyAdmin):
     list_display = ["day", "weekday", "is_workday", "reason", "created_at"]
     list_filter = ["is_workday"]
     search_fields = ["reason"]
@@ -19,6 +40,6 @@ class WorkdayOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConfirmedYear)
-class ConfirmedYearAdmin(admin.ModelAdmin):
+class ConfirmedYearAdmin(ReadOnlyAdmin):
     list_display = ["year", "note", "confirmed_at"]
     search_fields = ["=year", "note"]

@@ -1,20 +1,31 @@
 """Working days (SPEC §5): whether a date is a working day, and every count of working days.
 
 A date's status comes from, in order: the administrator's override, the chinese-calendar package for the
-years it covers, a year the administrator confirmed (weekday rule), and last the Monday–Friday fallback,
-which is never silent: every result says which dates rest on it.
+years it covers, and for any other year the statutory public holidays of 《全国年节及纪念日放假办法》
+(`workdays.statutory`) with Monday–Friday for the remaining dates. Such a year is "admin_confirmed" once the
+administrator confirmed it (every holiday and make-up working day entered as an override); until then its
+dates are a "fallback", which is never silent: every result says which dates rest on it, since the State
+Council's make-up working days and bridging days cannot be known in advance.
+
+`WorkCalendar(changes=CalendarChanges(...))` answers as if pending overrides and confirmations were
+already stored, without writing anything: the preview of which deadlines an edit would move.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import calendar as _gregorian
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
+from types import MappingProxyType
 from typing import Literal
 
 import chinese_calendar
 from django.utils.translation import gettext as _
 
+from . import statutory
 from .models import FIRST_DAY, LAST_DAY, ConfirmedYear, WorkdayOverride
+from .statutory import statutory_holiday_name
 
 MAX_COUNT = 400
 ONE_DAY = timedelta(days=1)
@@ -34,6 +45,11 @@ class DayInfo:
     day: date
     is_workday: bool
     source: Source
+    # What the day is: a stored override's reason, else the festival (the package's for its years, which
+    # also names a festival's make-up working days; the statutory one for the others), else "". A pending
+    # override (CalendarChanges) has no reason: it shows the festival. Descriptive only: two DayInfo that
+    # differ only in it are equal; not a sign of a rest day (read is_workday).
+    holiday_name: str = field(default="", compare=False)
 
     @property
     def confirmed(self) -> bool:
@@ -54,7 +70,31 @@ class WorkdayResult:
         if self.confirmed:
             return ""
         years = "、".join(str(year) for year in sorted({d.year for d in self.unconfirmed_dates}))
-        return _("该日期按周一至周五推算，%(years)s年的节假日安排尚未确认") % {"years": years}
+        return _("该日期按法定节假日和周一至周五推算，%(years)s年的节假日安排尚未确认") % {"years": years}
+
+
+@dataclass(frozen=True)
+class CalendarChanges:
+    """Edits not yet stored, for a preview: `overrides[d]` True/False sets d as a working day / rest day as if
+    that override were stored, None removes d's stored override; `confirm_years` count as confirmed."""
+
+    overrides: Mapping[date, bool | None] = field(default_factory=dict)
+    confirm_years: frozenset[int] = frozenset()
+
+    def __post_init__(self):
+        if not isinstance(self.overrides, Mapping):
+            raise CalendarError(_("日历调整必须是从日期到上班/休息的对应"))
+        overrides = {}
+        for day, value in self.overrides.items():
+            if value is not None and not isinstance(value, bool):
+                raise CalendarError(_("日历调整的值必须是上班、休息或撤销"))
+            overrides[_check_date(day)] = value
+        if isinstance(self.confirm_years, (str, bytes)) or not isinstance(self.confirm_years, Iterable):
+            raise CalendarError(_("年份必须是整数"))
+        years = frozenset(_check_year(year) for year in self.confirm_years)
+        # Frozen means frozen: a copy the caller cannot change afterwards.
+        object.__setattr__(self, "overrides", MappingProxyType(overrides))
+        object.__setattr__(self, "confirm_years", years)
 
 
 def _range_error() -> CalendarError:
@@ -98,6 +138,24 @@ def _package_covers(year: int) -> bool:
     return True
 
 
+def _package_holiday_name(day: date) -> str:
+    """The festival the package names for a day of a year it covers (holiday or its make-up day), or ""."""
+    _, holiday = chinese_calendar.get_holiday_detail(day)
+    return _PACKAGE_NAMES.get(holiday, "")
+
+
+# The package names festivals in English; the statutory module has the same names as translatable source.
+_PACKAGE_NAMES = {
+    chinese_calendar.Holiday.new_years_day.value: statutory.NEW_YEARS_DAY,
+    chinese_calendar.Holiday.spring_festival.value: statutory.SPRING_FESTIVAL,
+    chinese_calendar.Holiday.tomb_sweeping_day.value: statutory.TOMB_SWEEPING_DAY,
+    chinese_calendar.Holiday.labour_day.value: statutory.LABOUR_DAY,
+    chinese_calendar.Holiday.dragon_boat_festival.value: statutory.DRAGON_BOAT_FESTIVAL,
+    chinese_calendar.Holiday.national_day.value: statutory.NATIONAL_DAY,
+    chinese_calendar.Holiday.mid_autumn_festival.value: statutory.MID_AUTUMN_FESTIVAL,
+}
+
+
 class WorkCalendar:
     """Answers many questions about dates with a fixed handful of queries.
 
@@ -106,10 +164,16 @@ class WorkCalendar:
     one more if a walk runs past it, and the confirmed years in one query when first needed. What it
     loaded is kept, so make one per request or task (the module-level functions make a fresh one per
     call) and reuse it to answer for a whole work queue.
+
+    With `changes`, every answer is the one the calendar would give once those changes were stored; the
+    database is only read.
     """
 
-    def __init__(self) -> None:
-        self._overrides: dict[date, bool] = {}
+    def __init__(self, changes: CalendarChanges | None = None) -> None:
+        if changes is not None and not isinstance(changes, CalendarChanges):
+            raise CalendarError(_("日历调整必须是从日期到上班/休息的对应"))
+        self.changes = changes or CalendarChanges()
+        self._overrides: dict[date, tuple[bool, str]] = {}
         self._loaded: tuple[date, date] | None = None
 
     def _load(self, start: date, end: date) -> None:
@@ -117,9 +181,8 @@ class WorkCalendar:
             start, end = min(start, self._loaded[0]), max(end, self._loaded[1])
         end = min(end, LAST_DAY)
         # Reloading the whole span keeps it one contiguous range; overrides are a few dozen rows a year.
-        self._overrides = dict(
-            WorkdayOverride.objects.filter(day__range=(start, end)).values_list("day", "is_workday")
-        )
+        rows = WorkdayOverride.objects.filter(day__range=(start, end)).values_list("day", "is_workday", "reason")
+        self._overrides = {day: (is_workday, reason) for day, is_workday, reason in rows}
         self._loaded = (start, end)
 
     def preload(self, start: date, end: date) -> None:
@@ -131,21 +194,30 @@ class WorkCalendar:
 
     @cached_property
     def _confirmed_years(self) -> frozenset[int]:
-        return frozenset(ConfirmedYear.objects.values_list("year", flat=True))
+        stored = frozenset(ConfirmedYear.objects.values_list("year", flat=True))
+        return stored | self.changes.confirm_years
 
     def _info(self, day: date) -> DayInfo:
         if not FIRST_DAY <= day <= LAST_DAY:
             raise _range_error()
         if not (self._loaded and self._loaded[0] <= day <= self._loaded[1]):
             self._load(day, day + _READ_AHEAD)
-        if day in self._overrides:
-            return DayInfo(day, self._overrides[day], "override")
+        pending = self.changes.overrides
+        if day in pending and pending[day] is not None:
+            return DayInfo(day, pending[day], "override", str(self._festival(day)))
+        if day in self._overrides and day not in pending:
+            is_workday, reason = self._overrides[day]
+            return DayInfo(day, is_workday, "override", reason)
         if _package_covers(day.year):
-            return DayInfo(day, chinese_calendar.is_workday(day), "package")
-        weekday = day.weekday() < 5
-        if day.year in self._confirmed_years:
-            return DayInfo(day, weekday, "admin_confirmed")
-        return DayInfo(day, weekday, "fallback")
+            return DayInfo(day, chinese_calendar.is_workday(day), "package", str(_package_holiday_name(day)))
+        festival = statutory_holiday_name(day)
+        is_workday = day.weekday() < 5 and not festival
+        source = "admin_confirmed" if day.year in self._confirmed_years else "fallback"
+        return DayInfo(day, is_workday, source, str(festival))
+
+    @staticmethod
+    def _festival(day: date) -> str:
+        return _package_holiday_name(day) if _package_covers(day.year) else statutory_holiday_name(day)
 
     def _nth_workday(self, first: date, n: int) -> WorkdayResult:
         # About 1.4 calendar days per working day plus the longest holiday run; a walk that still gets
@@ -173,6 +245,16 @@ class WorkCalendar:
         if _package_covers(_check_year(year)):
             return "package"
         return "admin_confirmed" if year in self._confirmed_years else "unconfirmed"
+
+    def month_days(self, year: int, month: int) -> list[DayInfo]:
+        """Every day of the month, in order (one query at most: a calendar grid)."""
+        _check_year(year)
+        if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+            raise CalendarError(_("月份必须是 1 到 12 之间的整数"))
+        first = date(year, month, 1)
+        last = date(year, month, _gregorian.monthrange(year, month)[1])
+        self.preload(first, last)
+        return [self._info(first + timedelta(days=i)) for i in range((last - first).days + 1)]
 
     def notice_last_day(self, posted: date, n: int) -> WorkdayResult:
         return self._nth_workday(_check_date(posted), _check_count(n))

@@ -385,7 +385,7 @@ def run(browser, base, env):
     admin.shot("admin", "/admin/", widths=(1280,))
     admin.shot("posts", "/admin/fundapp/post/", widths=(1280,))
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
-    admin.shot("workday-overrides", "/admin/workdays/workdayoverride/add/", widths=(1280,))
+    admin.shot("workday-calendar", "/workdays/calendar/", widths=(375, 1280))
     admin.shot("batches", "/batches/", widths=(1280,))
     admin.close()
 

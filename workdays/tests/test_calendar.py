@@ -70,7 +70,7 @@ def test_override_turns_a_package_holiday_into_a_working_day():
 
 
 @pytest.mark.django_db
-def test_year_the_package_does_not_cover_is_counted_monday_to_friday_with_a_warning():
+def test_year_the_package_does_not_cover_is_counted_on_the_fallback_with_a_warning():
     monday = date(2027, 3, 1)
     assert calendar.year_status(2027) == "unconfirmed"
     assert calendar.day_info(monday).source == "fallback"
@@ -109,11 +109,12 @@ def test_confirmed_year_makes_the_whole_year_confirmed():
 
 @pytest.mark.django_db
 def test_count_across_the_year_end_is_unconfirmed_for_the_new_year_only():
-    # 31 Dec 2026 (package), then 1 Jan 2027 and 4 Jan 2027 on the weekday guess.
+    # 31 Dec 2026 (package), then on the fallback: 1 Jan 2027 is New Year's Day (statutory), 2–3 Jan the
+    # weekend, 4 and 5 Jan working days.
     result = calendar.deadline_after(date(2026, 12, 30), 3)
 
-    assert result.day == date(2027, 1, 4)
-    assert result.unconfirmed_dates == tuple(date(2027, 1, d) for d in (1, 2, 3, 4))
+    assert result.day == date(2027, 1, 5)
+    assert result.unconfirmed_dates == tuple(date(2027, 1, d) for d in (1, 2, 3, 4, 5))
     assert "2027年" in result.warning
     assert "2026" not in result.warning
 
@@ -189,3 +190,134 @@ def test_working_days_between():
 def test_working_days_between_is_negative_when_overdue():
     assert calendar.working_days_between(date(2026, 10, 9), date(2026, 9, 30)) == -2
     assert calendar.working_days_between(date(2026, 10, 13), date(2026, 10, 9)) == -3
+
+
+# --- pending changes (a preview) and the month grid ----------------------------------------------------------
+
+
+def _stored_counts():
+    return WorkdayOverride.objects.count(), ConfirmedYear.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_pending_rest_day_moves_the_notice_last_day_without_writing():
+    before = _stored_counts()
+    changes = calendar.CalendarChanges(overrides={date(2026, 10, 8): False})
+
+    preview = calendar.WorkCalendar(changes=changes)
+
+    assert preview.notice_last_day(date(2026, 9, 30), 3).day == date(2026, 10, 10)
+    assert preview.day_info(date(2026, 10, 8)) == calendar.DayInfo(date(2026, 10, 8), False, "override")
+    assert preview.working_days_between(date(2026, 9, 30), date(2026, 10, 12)) == 3
+    assert calendar.WorkCalendar().notice_last_day(date(2026, 9, 30), 3).day == date(2026, 10, 9)
+    assert _stored_counts() == before
+
+
+@pytest.mark.django_db
+def test_a_pending_removal_undoes_a_stored_override():
+    rest_day(date(2026, 10, 8))
+    before = _stored_counts()
+
+    preview = calendar.WorkCalendar(changes=calendar.CalendarChanges(overrides={date(2026, 10, 8): None}))
+
+    assert preview.day_info(date(2026, 10, 8)) == calendar.DayInfo(date(2026, 10, 8), True, "package")
+    assert preview.deadline_after(date(2026, 9, 30), 2).day == date(2026, 10, 9)
+    assert calendar.deadline_after(date(2026, 9, 30), 2).day == date(2026, 10, 10)
+    assert _stored_counts() == before
+
+
+@pytest.mark.django_db
+def test_a_pending_working_day_replaces_a_stored_rest_day():
+    rest_day(date(2027, 3, 1), reason="2027年测试休息")
+
+    preview = calendar.WorkCalendar(changes=calendar.CalendarChanges(overrides={date(2027, 3, 1): True}))
+
+    assert preview.day_info(date(2027, 3, 1)) == calendar.DayInfo(date(2027, 3, 1), True, "override")
+    assert preview.notice_last_day(date(2027, 3, 1), 1).day == date(2027, 3, 1)
+
+
+@pytest.mark.django_db
+def test_a_pending_confirmation_confirms_the_year_without_writing():
+    before = _stored_counts()
+    preview = calendar.WorkCalendar(changes=calendar.CalendarChanges(confirm_years=frozenset({2027})))
+
+    assert preview.year_status(2027) == "admin_confirmed"
+    assert preview.day_info(date(2027, 3, 1)).confirmed
+    result = preview.deadline_after(date(2026, 12, 30), 3)
+    assert result.day == date(2027, 1, 5)  # still the statutory New Year's Day off
+    assert result.confirmed and result.warning == ""
+    assert calendar.year_status(2027) == "unconfirmed"
+    assert not calendar.deadline_after(date(2026, 12, 30), 3).confirmed
+    assert _stored_counts() == before
+
+
+@pytest.mark.django_db
+def test_pending_changes_cost_no_more_queries(django_assert_max_num_queries):
+    rest_day(date(2027, 3, 3))
+    changes = calendar.CalendarChanges(overrides={date(2027, 3, 2): False}, confirm_years=frozenset({2027}))
+    with django_assert_max_num_queries(2):
+        assert calendar.WorkCalendar(changes).deadline_after(date(2027, 3, 1), 1).day == date(2027, 3, 4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: calendar.CalendarChanges(overrides={"2027-01-01": False}),
+        lambda: calendar.CalendarChanges(overrides={datetime(2027, 1, 1, 9): False}),
+        lambda: calendar.CalendarChanges(overrides={date(1800, 1, 1): False}),
+        lambda: calendar.CalendarChanges(overrides={date(2027, 1, 1): "yes"}),
+        lambda: calendar.CalendarChanges(overrides={date(2027, 1, 1): 0}),
+        lambda: calendar.CalendarChanges(overrides=[(date(2027, 1, 1), False)]),
+        lambda: calendar.CalendarChanges(confirm_years=frozenset({"2027"})),
+        lambda: calendar.CalendarChanges(confirm_years=frozenset({1800})),
+        lambda: calendar.CalendarChanges(confirm_years=2027),
+        lambda: calendar.CalendarChanges(confirm_years="2027"),
+        lambda: calendar.WorkCalendar(changes={date(2027, 1, 1): False}),
+    ],
+)
+def test_bad_changes_are_refused(make):
+    with pytest.raises(CalendarError):
+        make()
+
+
+def test_changes_are_a_frozen_copy():
+    overrides = {date(2027, 1, 4): False}
+    changes = calendar.CalendarChanges(overrides=overrides, confirm_years={2027})
+    overrides[date(2027, 1, 5)] = False
+
+    assert dict(changes.overrides) == {date(2027, 1, 4): False}
+    assert changes.confirm_years == frozenset({2027})
+    with pytest.raises(TypeError):
+        changes.overrides[date(2027, 1, 5)] = False
+
+
+@pytest.mark.django_db
+def test_month_days_draws_a_month_in_one_query(django_assert_max_num_queries):
+    rest_day(date(2026, 10, 9), reason="测试休息")
+    with django_assert_max_num_queries(1):
+        days = calendar.WorkCalendar().month_days(2026, 10)
+
+    assert [info.day for info in days] == [date(2026, 10, d) for d in range(1, 32)]
+    assert days[0].holiday_name == "国庆节" and not days[0].is_workday
+    assert days[8] == calendar.DayInfo(date(2026, 10, 9), False, "override")
+    assert days[8].holiday_name == "测试休息"
+    assert days[9].is_workday and days[9].holiday_name == "国庆节"  # the make-up Saturday the package names
+    assert days[12].holiday_name == ""
+    assert len(calendar.WorkCalendar().month_days(2028, 2)) == 29
+
+
+@pytest.mark.django_db
+def test_month_days_of_an_unconfirmed_year_and_a_pending_change():
+    preview = calendar.WorkCalendar(calendar.CalendarChanges(overrides={date(2027, 2, 13): True}))
+    days = {info.day: info for info in preview.month_days(2027, 2)}
+
+    assert days[date(2027, 2, 6)].holiday_name == "春节" and days[date(2027, 2, 6)].source == "fallback"
+    assert days[date(2027, 2, 13)].is_workday and days[date(2027, 2, 13)].source == "override"
+    assert days[date(2027, 2, 14)].is_workday is False
+
+
+@pytest.mark.parametrize("year, month", [(2026, 0), (2026, 13), (2026, "10"), (1800, 1), (2026, True)])
+@pytest.mark.django_db
+def test_month_days_refuses_a_bad_month(year, month, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(CalendarError):
+        calendar.WorkCalendar().month_days(year, month)
