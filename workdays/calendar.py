@@ -221,8 +221,9 @@ class WorkCalendar:
 
     def _nth_workday(self, first: date, n: int) -> WorkdayResult:
         # About 1.4 calendar days per working day plus the longest holiday run; a walk that still gets
-        # past this (an administrator closing weeks by override) widens the loaded range in _info.
-        self._load(first, first + timedelta(days=2 * n + 30))
+        # past this (an administrator closing weeks by override) widens the loaded range in _info. What is
+        # already loaded is not read again, so one calendar answers a whole list of dates in one query.
+        self.preload(first, min(first + timedelta(days=2 * n + 30), LAST_DAY))
         unconfirmed = []
         day, counted = first, 0
         while True:
