@@ -407,6 +407,7 @@ def change_request(*, proposal, by, description, new_budget=None, new_planned_en
     if not str(description).strip():
         raise DomainError(_("请说明变更内容。"))
     new_budget = parse_amount(new_budget) if new_budget not in (None, "") else None
+    new_planned_end = new_planned_end if new_planned_end != "" else None
 
     def effect(ctx):
         return Change.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, description=description,

@@ -386,6 +386,8 @@ def test_a_change_never_ends_the_plan_before_it_starts(org_funded):
     accepted(today, request(D(2026, 10, 15)))
     accepted(today, request(D(2027, 3, 1)))  # a plan may lie in the future
     accepted(today, request(None))
+    accepted(today, request(""))
+    refused(proposal, today, request("2026-10-20"), "须为日期")
 
 
 # ---- not a date -------------------------------------------------------------------------------------
