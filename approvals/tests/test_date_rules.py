@@ -449,3 +449,24 @@ def test_messages_are_translated(org_funded, settings):
         message = refused(proposal, D(2026, 9, 30), lambda: chain.notice_post(
             proposal=proposal, by=secretary, posted_on=D(2026, 9, 27)), "2026-09-28")
     assert "Art. 10" in message and "joint meeting" in message
+
+
+# ---- through the page --------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_the_page_shows_the_rule_and_keeps_the_input(org_funded, client):
+    """An invoice dated before the passing inspection, typed into the form: the page says why; nothing is written."""
+    from django.urls import reverse
+
+    org = org_funded
+    proposal = accepted_project(org)  # passed inspection 2026-11-02
+    url = reverse("approvals:proposal-action", args=[proposal.pk, "register_invoice"])
+    before = snapshot(proposal)
+    with travel(D(2026, 11, 6)):
+        client.force_login(org.person(Role.COMMUNITY_SECRETARY))
+        response = client.post(url, {"contractor": "光明电器维修部", "number": "No.77", "amount": "1000.00",
+                                     "issued_on": "2026-11-01"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "开票日期不能早于验收合格日期 2026-11-02（第十三条）。" in page and "No.77" in page
+    assert snapshot(proposal) == before
