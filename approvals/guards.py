@@ -3,6 +3,8 @@
 Each guard takes the transition's context and raises DomainError saying, in the user's language, what is
 missing. Guards read the proposal and the fund year as locked by `approvals.services.perform`.
 """
+import datetime
+
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from fundapp.money import format_yuan
 
 from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision
 from .models import State as S
+from .workflow import ARTICLES, DATE_RULES, STEPS
 
 def complete(ctx):
     """The plan is complete: title, content, at least one budget line, budget > 0, beneficiaries ≥ 1 (Art. 9)."""
@@ -71,24 +74,8 @@ def reason(ctx):
         raise DomainError(_("请填写理由。"))
 
 
-def meeting_after_consent(ctx):
-    """The joint meeting is held on or after the preliminary consent, and not in the future (Art. 10)."""
-    consent = ctx.proposal.consents.filter(consented=True).order_by("-at").first()
-    held_on = ctx.data["held_on"]
-    if consent is None or held_on < timezone.localdate(consent.at):
-        raise DomainError(_("联席会议必须在街道党工委初步同意之后召开。"))
-    if held_on > ctx.today:
-        raise DomainError(_("会议日期不能晚于今天。"))
-
-
-def notice_after_meeting(ctx):
-    """The notice is posted on or after the passing meeting, not in the future, for ≥ 3 working days (Art. 10)."""
-    meeting = ctx.proposal.meetings.filter(passed=True).order_by("-held_on", "-pk").first()
-    posted_on = ctx.data["posted_on"]
-    if meeting is None or posted_on < meeting.held_on:
-        raise DomainError(_("公示必须在联席会议通过之后张贴。"))
-    if posted_on > ctx.today:
-        raise DomainError(_("张贴日期不能晚于今天。"))
+def notice_min_days(ctx):
+    """The notice runs for at least 3 working days (Art. 10)."""
     if ctx.data["working_days"] < 3:
         raise DomainError(_("公示期不得少于3个工作日。"))
 
@@ -219,12 +206,10 @@ def invoice_signed(ctx):
 
 
 def prior_meeting(ctx):
-    """A no-invoice payment links this proposal's passing collective meeting, held before the payment (Art. 13)."""
+    """A no-invoice payment links this proposal's passing collective meeting (Art. 13); its date bounds the payment's (`voucher_payment_date`)."""
     meeting = ctx.data.get("meeting")
     if meeting is None or meeting.proposal_id != ctx.proposal.pk or not meeting.passed:
         raise DomainError(_("无发票支付须关联本项目事前集体讨论通过的会议决定。"))
-    if meeting.held_on > ctx.data["paid_on"]:
-        raise DomainError(_("集体讨论决定须在支付之前作出。"))
 
 
 def receipt(ctx):
@@ -258,5 +243,151 @@ def vouchers_noticed(ctx):
         raise DomainError(_("无发票支付须先张贴事后公示。"))
 
 
+# ---- dates (approvals.workflow.DATE_RULES) ---------------------------------------------------------
+
+def _local(moment):
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def _consent(ctx):
+    """The time of the latest preliminary consent (a ConsentDecision that consents), as a local date."""
+    return _local(ctx.proposal.consents.filter(consented=True).order_by("-at").values_list("at", flat=True).first())
+
+
+def _last_plan_notice(ctx):
+    """The `posted_on` of the proposal's latest plan notice, whatever became of it (ended, withdrawn by a hold or a replan)."""
+    return (ctx.proposal.notices.filter(kind=Notice.Kind.PLAN).order_by("-posted_on")
+            .values_list("posted_on", flat=True).first())
+
+
+def _passing_meeting(ctx):
+    """The `held_on` of the latest joint meeting that passed the plan."""
+    return (ctx.proposal.meetings.filter(passed=True).order_by("-held_on", "-pk")
+            .values_list("held_on", flat=True).first())
+
+
+def _approval(ctx):
+    """The date the proposal became approved: the time of the last approving ReviewDecision of the approving round, as a local date."""
+    return _local(ReviewDecision.objects.filter(proposal=ctx.proposal, round=ctx.proposal.review_round,
+                                                decision=ReviewDecision.Decision.APPROVE)
+                  .order_by("-at").values_list("at", flat=True).first())
+
+
+def _last_follow_up(ctx):
+    """The latest follow-up's `visited_on`."""
+    return ctx.proposal.follow_ups.order_by("-visited_on").values_list("visited_on", flat=True).first()
+
+
+def _last_failed_inspection(ctx):
+    """The latest failed inspection's `inspected_on`."""
+    return (ctx.proposal.acceptances.filter(passed=False).order_by("-inspected_on")
+            .values_list("inspected_on", flat=True).first())
+
+
+def _acceptance(ctx):
+    """The passing inspection's `inspected_on`."""
+    return (ctx.proposal.acceptances.filter(passed=True).order_by("-inspected_on")
+            .values_list("inspected_on", flat=True).first())
+
+
+def _invoice_issued(ctx):
+    """The invoice's `issued_on`."""
+    return ctx.data["invoice"].issued_on
+
+
+def _third_signature(ctx):
+    """The time of the invoice's third signature (the 党工委 secretary's), as a local date."""
+    return _local(ctx.data["invoice"].signatures.filter(order=3).values_list("at", flat=True).first())
+
+
+def _linked_meeting(ctx):
+    """The `held_on` of the meeting the no-invoice payment links as its prior collective decision."""
+    meeting = ctx.data.get("meeting")
+    return meeting.held_on if meeting is not None else None
+
+
+def _payment(ctx):
+    """The `paid_on` of the no-invoice payment the notice is for."""
+    return ctx.data["payment"].paid_on
+
+
+def _last_payment(ctx):
+    """The latest `paid_on` of the proposal's payments (settlements and no-invoice payments)."""
+    return ctx.proposal.payments.order_by("-paid_on").values_list("paid_on", flat=True).first()
+
+
+def _planned_start(ctx):
+    """The plan's `planned_start`."""
+    return ctx.proposal.planned_start
+
+
+# How the date of each step in approvals.workflow.STEPS is read: the date the step took effect.
+STEP_DATES = {
+    "consent": _consent, "last_plan_notice": _last_plan_notice, "passing_meeting": _passing_meeting,
+    "approval": _approval, "last_follow_up": _last_follow_up, "last_failed_inspection": _last_failed_inspection,
+    "acceptance": _acceptance, "invoice_issued": _invoice_issued, "third_signature": _third_signature,
+    "linked_meeting": _linked_meeting, "payment": _payment, "last_payment": _last_payment,
+    "planned_start": _planned_start,
+}
+assert STEP_DATES.keys() == STEPS.keys(), "every step of approvals.workflow.STEPS needs a way to read its date"
+
+
+def entered_date(value, label, *, optional=False):
+    """`value` if it is a date (a `datetime.date`, not a datetime nor a string); None if empty and optional."""
+    if value is None or value == "":
+        if optional:
+            return None
+        raise DomainError(_("请填写%(field)s。") % {"field": label})
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        raise DomainError(_("%(field)s须为日期（年-月-日）。") % {"field": label})
+    return value
+
+
+def check_date(ctx, rule):
+    """Refuse the rule's date in `ctx.data` if it is not a date, precedes a step it follows, or lies in the future."""
+    article = ARTICLES[rule.article]
+    value = entered_date(ctx.data.get(rule.field), rule.label, optional=rule.optional)
+    if value is None:
+        return
+    late = []
+    for name in rule.not_before:
+        step, day = STEPS[name], STEP_DATES[name](ctx)
+        if day is None:
+            if step.required:
+                raise DomainError(_("%(field)s：找不到%(step)s（%(article)s）。")
+                                  % {"field": rule.label, "step": step.label, "article": article})
+        elif value < day:
+            late.append((day, step))
+    if late:
+        # Name the latest of the steps it would precede: the first day the date may take.
+        day, step = max(late, key=lambda bound: bound[0])
+        raise DomainError(_("%(field)s不能早于%(step)s %(date)s（%(article)s）。")
+                          % {"field": rule.label, "step": step.label, "date": day.isoformat(), "article": article})
+    if rule.not_after_today and value > ctx.today:
+        raise DomainError(_("%(field)s不能晚于今天 %(today)s（%(article)s）。")
+                          % {"field": rule.label, "today": ctx.today.isoformat(), "article": article})
+
+
+def _describe(rule):
+    text = f"`{rule.model.__name__}.{rule.field}` is a date" + (" (or empty)" if rule.optional else "")
+    if rule.not_before:
+        text += f"; not before: {', '.join(rule.not_before)}"
+    if rule.not_after_today:
+        text += "; not after today"
+    return text + f" (Art. {rule.article}; see Date rules)."
+
+
+def _date_guard(rule):
+    def guard(ctx):
+        check_date(ctx, rule)
+
+    guard.__name__ = guard.__qualname__ = rule.guard
+    guard.__doc__ = _describe(rule)
+    return guard
+
+
+DATE_GUARDS = {rule.guard: _date_guard(rule) for rule in DATE_RULES if rule.guard}
+
+
 GUARDS = {name: fn for name, fn in globals().items() if callable(fn) and getattr(fn, "__module__", "") == __name__
-          and not name.startswith("_")}
+          and not name.startswith("_") and name not in ("check_date", "entered_date")} | DATE_GUARDS

@@ -144,6 +144,8 @@ def _validated_plan(fields, lines):
         raise DomainError(_("受益人数至少为 1。"))
     if fields["beneficiaries"] not in Proposal.Beneficiaries.values:
         raise DomainError(_("请选择受益群体。"))
+    for name in ("planned_start", "planned_end"):
+        guard_functions.entered_date(fields[name], Proposal._meta.get_field(name).verbose_name)
     if fields["planned_end"] < fields["planned_start"]:
         raise DomainError(_("计划完成日期不能早于开始日期。"))
     if not lines:
@@ -420,13 +422,15 @@ def change_request(*, proposal, by, description, new_budget=None, new_planned_en
     if not str(description).strip():
         raise DomainError(_("请说明变更内容。"))
     new_budget = parse_amount(new_budget) if new_budget not in (None, "") else None
+    new_planned_end = new_planned_end if new_planned_end != "" else None
 
     def effect(ctx):
         return Change.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, description=description,
                                      new_budget=new_budget, new_planned_end=new_planned_end,
                                      new_contractor=new_contractor)
 
-    return perform(proposal=proposal, action="request_change", by=by, effect=effect, description=description)
+    return perform(proposal=proposal, action="request_change", by=by, effect=effect, description=description,
+                   new_planned_end=new_planned_end)
 
 
 def change_decide(*, proposal, by, consent, comments=""):
@@ -464,7 +468,8 @@ def follow_up_record(*, proposal, by, visited_on, notes, documents=()):
         return FollowUp.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, visited_on=visited_on,
                                        notes=notes)
 
-    return perform(proposal=proposal, action="follow_up", by=by, documents=documents, effect=effect)
+    return perform(proposal=proposal, action="follow_up", by=by, documents=documents, effect=effect,
+                   visited_on=visited_on)
 
 
 def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_method, asked_count, satisfied_count,
@@ -475,8 +480,6 @@ def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_metho
         raise DomainError(_("调查人数和满意人数须为整数。")) from None
     if asked < 1 or satisfied < 0 or satisfied > asked:
         raise DomainError(_("满意人数须在 0 到调查人数之间，调查人数至少为 1。"))
-    if inspected_on > clock.today():
-        raise DomainError(_("验收日期不能晚于今天。"))
 
     def effect(ctx):
         return Acceptance.objects.create(proposal=ctx.proposal, by=by, post=ctx.post, inspected_on=inspected_on,
@@ -484,7 +487,7 @@ def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_metho
                                          asked_count=asked, satisfied_count=satisfied, passed=passed)
 
     return perform(proposal=proposal, action="accept" if passed else "accept_failed", by=by, effect=effect,
-                   documents=documents)
+                   documents=documents, inspected_on=inspected_on)
 
 
 # ---- invoices and payments ----------------------------------------------------------------------
@@ -503,7 +506,7 @@ def invoice_register(*, proposal, by, contractor, number, amount, issued_on, doc
             raise DomainError(_("该发票已经登记。")) from None
 
     return perform(proposal=proposal, action="register_invoice", by=by, effect=effect, amount=amount,
-                   documents=documents)
+                   documents=documents, issued_on=issued_on)
 
 
 def _next_signer_role(invoice):
@@ -570,7 +573,7 @@ def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=N
     inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
     try:
         return perform(proposal=inv.proposal, action="settle_invoice", by=by, effect=effect,
-                       load=_lock_invoice(inv.pk), amount=inv.amount)
+                       load=_lock_invoice(inv.pk), amount=inv.amount, paid_on=paid_on)
     except (Conflict, IntegrityError):
         # Requests carrying the same key wait on the row lock while the first one pays; when they get
         # the lock the invoice is settled — by their own request, so they answer with its payment.
@@ -633,7 +636,8 @@ def voucher_notice_post(*, payment, by, posted_on, working_days=3, text=""):
         return notice
 
     return perform(proposal=payment.proposal, action="post_voucher_notice", by=by, effect=effect,
-                   load=lambda p: {"payment": Payment.objects.select_for_update().get(pk=payment.pk)})
+                   load=lambda p: {"payment": Payment.objects.select_for_update().get(pk=payment.pk)},
+                   posted_on=posted_on, working_days=working_days)
 
 
 def settlement_finish(*, proposal, by):
@@ -643,9 +647,8 @@ def settlement_finish(*, proposal, by):
 
 def completion_notice_post(*, proposal, by, posted_on, working_days=3, text=""):
     working_days = _working_days(working_days)
-    if posted_on > clock.today():
-        raise DomainError(_("张贴日期不能晚于今天。"))
-    return perform(proposal=proposal, action="post_completion_notice", by=by,
+    return perform(proposal=proposal, action="post_completion_notice", by=by, posted_on=posted_on,
+                   working_days=working_days,
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))
 
 

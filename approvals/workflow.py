@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fundapp.models import Role
 
+from .models import Acceptance, Change, FollowUp, Invoice, Meeting, Notice, Payment, Proposal
 from .models import State as S
 
 R = Role
@@ -45,12 +46,12 @@ TRANSITIONS = {
         t("return_consent", _("退回（初步意见）"), {S.CONSENT_PENDING}, S.DRAFT,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["reason"], "第十条"),
         t("meeting_passed", _("联席会议通过"), {S.CONSENTED, S.ON_HOLD}, S.MEETING_PASSED,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_after_consent", "budget_available",
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date", "budget_available",
                                                       "small_group_cap"], "第十条"),
         t("meeting_failed", _("联席会议未通过"), {S.CONSENTED, S.ON_HOLD}, S.DRAFT,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_after_consent"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date"], "第十条"),
         t("post_notice", _("张贴公示"), {S.MEETING_PASSED}, S.NOTICE,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_after_meeting"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_date", "notice_min_days"], "第十条"),
         t("hold", _("暂时搁置"), {S.NOTICE}, S.ON_HOLD,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条"),
         t("replan", _("修改方案后重新上会"), {S.NOTICE}, S.CONSENTED,
@@ -73,20 +74,20 @@ TRANSITIONS = {
         t("start", _("启动项目"), {S.APPROVED}, S.IN_PROGRESS,
           {R.COMMUNITY_SECRETARY}, "file_proposal", [], "第十一条"),
         t("request_change", _("申请变更"), {S.APPROVED, S.IN_PROGRESS}, None,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["no_pending_change"], "第十一条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["no_pending_change", "change_end_date"], "第十一条"),
         t("consent_change", _("同意变更并备案"), {S.APPROVED, S.IN_PROGRESS}, None,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "change_budget_covered"],
           "第十一条"),
         t("refuse_change", _("不同意变更"), {S.APPROVED, S.IN_PROGRESS}, None,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "reason"], "第十一条"),
         t("follow_up", _("记录跟进"), {S.IN_PROGRESS}, None,
-          {R.SUBDISTRICT_STAFF}, "manage_project", [], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["follow_up_date"], "第十二条"),
         t("accept", _("验收合格"), {S.IN_PROGRESS}, S.ACCEPTED,
-          {R.SUBDISTRICT_STAFF}, "manage_project", ["no_pending_change"], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["no_pending_change", "acceptance_date"], "第十二条"),
         t("accept_failed", _("验收不合格，整改后复验"), {S.IN_PROGRESS}, None,
-          {R.SUBDISTRICT_STAFF}, "manage_project", [], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["failed_acceptance_date"], "第十二条"),
         t("register_invoice", _("登记发票"), {S.ACCEPTED}, None,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["within_budget"], "第十三条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["invoice_date", "within_budget"], "第十三条"),
         t("sign_invoice", _("发票签字"), {S.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
           ["signature_order", "signer_not_yet_signed"], "第十三条"),
@@ -94,22 +95,124 @@ TRANSITIONS = {
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
           ["signature_order", "reason"], "第十三条"),
         t("settle_invoice", _("结算发票"), {S.ACCEPTED}, None,
-          {R.FINANCE_OFFICER}, "settle_invoice", ["invoice_signed", "within_budget"], "第十三条"),
+          {R.FINANCE_OFFICER}, "settle_invoice", ["invoice_signed", "settlement_date", "within_budget"],
+          "第十三条"),
         t("pay_voucher", _("无发票支付"), {S.ACCEPTED}, None,
-          {R.FINANCE_OFFICER}, "settle_invoice", ["prior_meeting", "receipt", "within_budget"], "第十三条"),
+          {R.FINANCE_OFFICER}, "settle_invoice", ["prior_meeting", "voucher_payment_date", "receipt", "within_budget"],
+          "第十三条"),
         t("post_voucher_notice", _("无发票支付事后公示"), {S.ACCEPTED}, None,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["voucher_awaiting_notice"], "第十三条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["voucher_awaiting_notice", "voucher_notice_date"],
+          "第十三条"),
         t("finish_settlement", _("结算完毕"), {S.ACCEPTED}, S.SETTLED,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["has_payment", "no_invoice_pending", "vouchers_noticed"], "第十三条"),
         t("post_completion_notice", _("张贴完成公示"), {S.SETTLED}, S.COMPLETION_NOTICE,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", [], "第十五条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["completion_notice_date"], "第十五条"),
         t("complete", _("公示期满，项目完成"), {S.COMPLETION_NOTICE}, S.COMPLETED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_period_over"], "第十五条"),
         t("withdraw", _("撤回"), PRE_APPROVAL | {S.APPROVED}, S.WITHDRAWN,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], ""),
     ]
 }
+
+# ---- dates ------------------------------------------------------------------------------------------
+# Every date a person enters is an assertion about the chain (SPEC §9): it cannot precede the step it
+# follows, and cannot lie in the future for an act that has happened. One row per entered date; the guard
+# it names is generated from the row by approvals.guards and named in the transitions above, and
+# docs/workflow.md prints the table. A money entry's fund year (open, dates inside it, running balance)
+# is the ledger's rule: fundapp.services.money.
+
+ARTICLES = {9: _("第九条"), 10: _("第十条"), 11: _("第十一条"), 12: _("第十二条"), 13: _("第十三条"), 15: _("第十五条")}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step whose date a later date may not precede; approvals.guards.STEP_DATES reads its date."""
+
+    label: str
+    required: bool = True  # False: the step may not have happened (the bound then does not apply)
+
+
+STEPS = {
+    "consent": Step(_("初步同意日期")),
+    "last_plan_notice": Step(_("上一次方案公示张贴日期"), required=False),
+    "passing_meeting": Step(_("联席会议通过日期")),
+    "approval": Step(_("批准日期")),
+    "last_follow_up": Step(_("最近一次跟进日期"), required=False),
+    "last_failed_inspection": Step(_("上一次验收（不合格）日期"), required=False),
+    "acceptance": Step(_("验收合格日期")),
+    "invoice_issued": Step(_("发票开具日期")),
+    "third_signature": Step(_("发票第三人签字日期")),
+    "linked_meeting": Step(_("事前集体讨论决定日期")),
+    "payment": Step(_("该笔支付日期")),
+    "last_payment": Step(_("最后一笔支付日期")),
+    "planned_start": Step(_("项目计划开始日期")),
+}
+
+
+@dataclass(frozen=True)
+class DateRule:
+    guard: str  # the guard enforcing it ("" where a service checks it outside a transition)
+    transitions: tuple  # where the date is entered
+    model: type
+    field: str  # the model field, and the key of the transition's data
+    not_before: tuple = ()  # keys of STEPS
+    not_after_today: bool = True  # the act has happened
+    article: int = 10
+    optional: bool = False  # the date may be left empty
+    why: str = ""  # the reading of the articles behind the rule
+
+    @property
+    def label(self):
+        return self.model._meta.get_field(self.field).verbose_name
+
+
+DATE_RULES = [
+    DateRule("meeting_date", ("meeting_passed", "meeting_failed"), Meeting, "held_on",
+             ("consent", "last_plan_notice"), article=10,
+             why="The joint meeting follows preliminary consent (Art. 10). A new meeting after a hold or a replan "
+                 "follows the notice it resumes or changes (and so the meeting before it)."),
+    DateRule("notice_date", ("post_notice",), Notice, "posted_on", ("passing_meeting",), article=10,
+             why="The result of the meeting is posted after the meeting passed it (Art. 10)."),
+    DateRule("follow_up_date", ("follow_up",), FollowUp, "visited_on", ("approval",), article=12,
+             why="Follow-ups begin once the project has started (Art. 12), and it starts only after approval "
+                 "(Art. 11). The start itself records no date of its own (only the audit time), so approval "
+                 "is the bound."),
+    DateRule("acceptance_date", ("accept",), Acceptance, "inspected_on",
+             ("approval", "last_follow_up", "last_failed_inspection"), article=12,
+             why="The passing inspection is made when the project is complete (Art. 12): after every follow-up "
+                 "of its execution and after any failed inspection it re-inspects."),
+    DateRule("failed_acceptance_date", ("accept_failed",), Acceptance, "inspected_on",
+             ("approval", "last_failed_inspection"), article=12,
+             why="A failed inspection leaves the project in progress; follow-ups of the rectification may come "
+                 "after it, so only the previous inspection bounds it."),
+    DateRule("invoice_date", ("register_invoice",), Invoice, "issued_on", ("approval", "acceptance"), article=13,
+             why="Art. 13: after the acceptance the community asks the contractor to issue the invoice, so an "
+                 "invoice is dated on or after the passing inspection (the same day is allowed). An invoice "
+                 "dated earlier — e.g. on the day work ended — is not the one Art. 13 asks for: the contractor "
+                 "reissues it."),
+    DateRule("settlement_date", ("settle_invoice",), Payment, "paid_on",
+             ("approval", "acceptance", "invoice_issued", "third_signature"), article=13,
+             why="The finance officer pays after the three signatures (Art. 13), hence after the invoice, "
+                 "the acceptance and the approval. Recorded in order, the third signature is the latest of "
+                 "these; the others still hold for invoices registered before these rules."),
+    DateRule("voucher_payment_date", ("pay_voucher",), Payment, "paid_on",
+             ("linked_meeting", "approval", "acceptance"), article=13,
+             why="A payment without an invoice follows the prior collective decision (事前会议集体讨论决定) and, "
+                 "like every settlement, the acceptance (Art. 13)."),
+    DateRule("voucher_notice_date", ("post_voucher_notice",), Notice, "posted_on", ("payment",), article=13,
+             why="The notice of a no-invoice payment is posted after it (事后及时公示, Art. 13)."),
+    DateRule("completion_notice_date", ("post_completion_notice",), Notice, "posted_on", ("last_payment",),
+             article=15,
+             why="The completion notice reports the project and its spending (Art. 15), so it is posted after "
+                 "the last payment."),
+    DateRule("change_end_date", ("request_change",), Change, "new_planned_end", ("planned_start",),
+             not_after_today=False, article=11, optional=True,
+             why="A planned date, not an act: it may lie in the future, but a plan never ends before it starts."),
+    DateRule("", (), Proposal, "planned_end", ("planned_start",), not_after_today=False, article=9,
+             why="Planned dates of the plan (checked by approvals.services when the plan is saved); "
+                 "planned_start itself is a plan and has no bound."),
+]
 
 TERMINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN})
 # States whose approved budget is reserved in the fund year until settled, released or withdrawn.
