@@ -370,7 +370,7 @@ def test_voucher_path_needs_prior_meeting_receipt_and_a_notice_afterwards(funded
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("budget", "-5", "大于零"), ("budget", "0", "大于零"), ("budget", "1.005", "两位小数"),
+    ("budget", "-5", "正负号"), ("budget", "0", "大于零"), ("budget", "1.005", "两位小数"),
     ("budget", "abc", "不是有效的金额"), ("budget", "999999999999", "过大"),
     ("category", 9, "未知的使用范围"), ("beneficiary_count", "十", "整数"),
     ("planned_end", D(2026, 1, 1), "早于开始日期"),
