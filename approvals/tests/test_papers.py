@@ -56,6 +56,21 @@ def page_sizes(data, tmp_path):
     return re.findall(r"Page\s+\d+\s+size:\s+([\d.]+) x ([\d.]+) pts", info)
 
 
+def words_outside_the_margins(data, tmp_path, margin_mm=14):
+    """Words whose box leaves the page's printable area (A4 less `margin_mm` on the left and right)."""
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(data)
+    html = subprocess.run([_tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    margin = margin_mm * 72 / 25.4 - 1
+    outside = []
+    for x_min, x_max, word in re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)',
+                                         html):
+        if float(x_min) < margin or float(x_max) > 595.28 - margin:
+            outside.append(word)
+    return outside
+
+
 @pytest.fixture
 def people(org):
     for (role, scope), user in org.people.items():
@@ -224,6 +239,7 @@ def test_every_paper_is_a4(people, client, tmp_path):
     for url in urls:
         sizes = page_sizes(get_pdf(client, viewer, url), tmp_path)
         assert sizes and all(abs(float(w) - 595.28) < 1 and abs(float(h) - 841.89) < 1 for w, h in sizes), (url, sizes)
+        assert words_outside_the_margins(get_pdf(client, viewer, url), tmp_path) == [], url
     # the notices fit on one sheet of the board
     for url in urls[1:3]:
         assert len(page_sizes(get_pdf(client, viewer, url), tmp_path)) == 1, url
@@ -286,3 +302,31 @@ def test_papers_render_in_english_for_an_english_reader(people, client, tmp_path
     response = client.get(reverse("approvals:paper-completion-notice", args=[proposal.pk]))
     text = pdf_text(response.content, tmp_path)
     assert "completion" in text and "12November2026" in text and "年" not in text.replace("年度", "")
+
+
+@pytest.mark.django_db
+def test_a_long_hostile_plan_prints_literally_inside_the_margins(people, client, tmp_path):
+    """Markup typed into a plan prints as text; long lines, an unbroken string and many budget lines wrap
+    and break across pages inside the margins."""
+    org = people
+    allocate(org)
+    hostile = '<img src="file:///etc/passwd">'
+    lines = [(f"{hostile} 第{n}项 " + "灯具" * 20, "1000.00") for n in range(1, 16)]
+    community = org.community("a1")
+    need = chain.need_record(community=community, by=org.person(Role.COMMUNITY_STAFF), channel="door",
+                             description="联系人电话 13912345678 " + "楼道很黑" * 30, on=D(2026, 1, 5))
+    proposal = chain.proposal_create(
+        community=community, by=org.person(Role.COMMUNITY_STAFF), year=2026, title=hostile + "路灯" * 40,
+        category=1, content="更换路灯" * 120, beneficiaries="broad", beneficiary_count=100,
+        planned_start=D(2026, 10, 15), planned_end=D(2026, 11, 30), contractor="X" * 150,
+        art4_declaration=True, lines=lines, needs=[need])
+    from tests.chain import meeting_passed
+
+    meeting_passed(org, proposal)
+    data = get_pdf(client, org.person(Role.COMMUNITY_SECRETARY),
+                   reverse("approvals:paper-plan-notice", args=[proposal.pk]))
+    text = pdf_text(data, tmp_path)
+    assert re.sub(r"\s+", "", hostile) in text and "拾伍仟元整" not in text and "壹万伍仟元整" in text
+    assert "13912345678" not in text  # a phone number typed into a need is not posted
+    assert len(page_sizes(data, tmp_path)) >= 2
+    assert words_outside_the_margins(data, tmp_path, margin_mm=15) == []
