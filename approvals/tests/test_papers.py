@@ -330,3 +330,33 @@ def test_a_long_hostile_plan_prints_literally_inside_the_margins(people, client,
     assert "13912345678" not in text  # a phone number typed into a need is not posted
     assert len(page_sizes(data, tmp_path)) >= 2
     assert words_outside_the_margins(data, tmp_path, margin_mm=15) == []
+
+
+@pytest.mark.django_db
+def test_each_kind_of_paper_renders_from_the_demo(client):
+    """What a clerk clicks in the demo: one link of each kind in the papers box of the demo proposals (as the
+    community's secretary) gives a PDF, and so does an annual report."""
+    from django.core.management import call_command
+
+    from approvals.models import Proposal
+    from approvals.pdf import papers
+    from fundapp.models import Post
+
+    def secretary_of(community):
+        return Post.objects.filter(role=Role.COMMUNITY_SECRETARY, community=community,
+                                   end_date__isnull=True).first().user
+
+    call_command("seed_demo")
+    one_of_each = {}
+    for proposal in Proposal.objects.select_related("community").prefetch_related("meetings", "acceptances",
+                                                                                "notices"):
+        for label, url in papers(proposal):
+            one_of_each.setdefault(url.rsplit("/", 1)[-1].split("-")[0], (proposal, label, url))
+    assert {"application", "plan", "minutes", "acceptance", "completion"} <= set(one_of_each), one_of_each
+    for proposal, label, url in one_of_each.values():
+        client.force_login(secretary_of(proposal.community))
+        response = client.get(url)
+        assert response.status_code == 200 and response.content.startswith(b"%PDF"), (proposal.title, label)
+    report = AnnualReport.objects.select_related("community").first()
+    client.force_login(secretary_of(report.community))
+    assert client.get(reverse("approvals:report-pdf", args=[report.pk])).content.startswith(b"%PDF")
