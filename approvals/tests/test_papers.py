@@ -150,6 +150,11 @@ def test_plan_notice_is_a_draft_at_meeting_passed_then_the_posted_notice(people,
         assert re.sub(r"\s+", "", expected) in text, expected
     notice = reload(proposal).notices.get()
     assert notice.last_day.strftime("%Y年%-m月%-d日") in text
+    # a notice taken down (the plan is put on hold) prints only as a copy for the file
+    with travel(D(2026, 10, 1)):
+        chain.proposal_hold(proposal=proposal, by=secretary, reason="异议较大，暂缓")
+    text = pdf_text(get_pdf(client, secretary, url), tmp_path)
+    assert "此公示已撤下" in text
 
 
 @pytest.mark.django_db
