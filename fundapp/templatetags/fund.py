@@ -58,3 +58,36 @@ def is_checkbox(bound_field):
     from django.forms import CheckboxInput
 
     return isinstance(bound_field.field.widget, CheckboxInput)
+
+
+@register.filter
+def long_date(value):
+    """A date as a paper writes it in the reader's language: 2026年12月2日 (English: 2 December 2026).
+    An aware datetime is read in Asia/Shanghai first."""
+    import datetime
+
+    from django.utils import timezone
+    from django.utils.dateformat import format as format_date
+    from django.utils.translation import pgettext
+
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return format_date(value, pgettext("date format", "Y年n月j日"))
+
+
+@register.filter
+def signer(act):
+    """Who signed an act and in which post at the time: "王某 · 社区建设管理委员会主任" (see approvals.pdf.signer)."""
+    from approvals.pdf import signer as signer_label
+
+    return signer_label(act)
+
+
+@register.simple_tag
+def papers_for(proposal):
+    """The printable papers of a proposal the page offers: [(label, url), …] (approvals.pdf.papers)."""
+    from approvals.pdf import papers
+
+    return papers(proposal)
