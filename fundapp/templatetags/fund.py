@@ -58,3 +58,11 @@ def is_checkbox(bound_field):
     from django.forms import CheckboxInput
 
     return isinstance(bound_field.field.widget, CheckboxInput)
+
+
+@register.simple_tag
+def demo_as_of():
+    """The date development runs as (settings.FUND_AS_OF) for the banner on every page, else None."""
+    from .. import clock
+
+    return clock.demo_as_of()
