@@ -35,8 +35,9 @@ EXAMPLES = [
     ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, S.UNDER_REVIEW, 8),
 ]
 
-# Ready for a tester to finish today, dated from the real today with the working-day calendar: a plan notice
-# and a completion notice whose last day has just passed (README.md, "Demo logins").
+# Ready for a tester to finish today, dated back from today (the domain's: FUND_AS_OF moves it) with the
+# working-day calendar: a plan notice and a completion notice whose last day has just passed (README.md,
+# "Demo logins").
 # (community code, title, category, budget, state it stands in)
 NOTICE_JUST_ENDED = [
     ("xingfu", "小区路灯增设", Category.PROPERTY, "20000.00", S.NOTICE),
