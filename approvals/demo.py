@@ -40,7 +40,7 @@ EXAMPLES = [
 # "Demo logins").
 # (community code, title, category, budget, state it stands in)
 NOTICE_JUST_ENDED = [
-    ("xingfu", "小区路灯增设", Category.PROPERTY, "20000.00", S.NOTICE),
+    ("youyi", "小区路灯增设", Category.PROPERTY, "20000.00", S.NOTICE),
     ("xingfu", "社区图书室添置图书", Category.CULTURE_SPORTS, "12000.00", S.COMPLETION_NOTICE),
 ]
 NOTICE_WORKING_DAYS = 3
