@@ -5,7 +5,9 @@ import datetime
 from django.db import transaction
 
 from fundapp import clock
+from fundapp.demo import allocation_day
 from fundapp.models import Community, Post, Role
+from workdays import calendar
 
 from . import services as chain
 from .models import AnnualReport, Category, Proposal
@@ -32,6 +34,18 @@ EXAMPLES = [
     ("chunhui", "楼顶防水修缮", Category.PROPERTY, "38000.00", False, S.COMPLETION_NOTICE, 60),
     ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, S.UNDER_REVIEW, 8),
 ]
+
+# Ready for a tester to finish today, dated back from today (the domain's: FUND_AS_OF moves it) with the
+# working-day calendar: a plan notice and a completion notice whose last day has just passed (README.md,
+# "Demo logins").
+# (community code, title, category, budget, state it stands in)
+NOTICE_JUST_ENDED = [
+    ("youyi", "小区路灯增设", Category.PROPERTY, "20000.00", S.NOTICE),
+    ("xingfu", "社区图书室添置图书", Category.CULTURE_SPORTS, "12000.00", S.COMPLETION_NOTICE),
+]
+NOTICE_WORKING_DAYS = 3
+# States an example reaches only after paying the contractor.
+PAYING = frozenset({S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED})
 
 
 def _person(role, community):
@@ -92,8 +106,8 @@ class Walker:
             p.refresh_from_db()
 
     def _notice(self, day):
-        self.on(day, chain.notice_post, proposal=self.p, by=self.secretary, posted_on=day, working_days=3,
-                text="公示期内如有异议，请向社区党委书面或网上反映。")
+        self.on(day, chain.notice_post, proposal=self.p, by=self.secretary, posted_on=day,
+                working_days=NOTICE_WORKING_DAYS, text="公示期内如有异议，请向社区党委书面或网上反映。")
 
     def _approve(self):
         self.on(self.day + D(days=1), chain.review_decide, proposal=self.p, by=self.sd_secretary, decision="approve")
@@ -115,6 +129,16 @@ class Walker:
         self.on(day, chain.settlement_finish, proposal=p, by=self.secretary)
 
 
+def posted_on_for_notice_ending_by(today, working_days=NOTICE_WORKING_DAYS):
+    """The latest posting date whose notice is over by `today` (its next step allowed today or the latest day
+    before), found by walking back with the working-day calendar: weekends, holidays and make-up days count
+    as the calendar says, not as Monday–Friday."""
+    posted = today
+    while calendar.notice_next_step_day(posted, working_days).day > today:
+        posted -= D(days=1)
+    return posted
+
+
 def _end_in(walker, state):
     p, w = walker.p, walker
     if state == S.ON_HOLD:
@@ -131,31 +155,71 @@ def _end_in(walker, state):
         w.walk(state)
 
 
+def _end_with_notice_just_over(walker, state, posted):
+    """Walk to the step before the notice, then post it on `posted` (its period over by today)."""
+    p, w = walker.p, walker
+    w.walk(S.MEETING_PASSED if state == S.NOTICE else S.SETTLED)
+    if w.day > posted:
+        raise RuntimeError(f"demo step for {p.title} would happen after its notice ({w.day})")
+    if state == S.NOTICE:
+        w._notice(posted)
+        return
+    w.on(posted, chain.completion_notice_post, proposal=p, by=w.secretary, posted_on=posted,
+         working_days=NOTICE_WORKING_DAYS, text="项目已完成，公示期内如有异议，请向社区党委反映。")
+
+
 @transaction.atomic
 def seed_chain_examples():
+    """Create the example proposals that are missing (by title); returns (created, skipped titles)."""
     today = clock.today()
-    created = 0
+    # A payment lies inside its fund year, after the money came: an example that pays starts no earlier than
+    # this year's allocation (early in a year there may not be days enough for its walk: it is skipped).
+    earliest = allocation_day(today)
+    posted = posted_on_for_notice_ending_by(today)
+    wanted = []
     for code, title, category, budget, small, state, days_ago in EXAMPLES:
+        start = today - D(days=days_ago)
+        wanted.append((code, title, category, budget, small, state,
+                       max(start, earliest) if state in PAYING else start, None))
+    for code, title, category, budget, state in NOTICE_JUST_ENDED:
+        # The plan notice: consent and meeting two days before it. The completion notice: the chain walked
+        # from eight weeks before it (the longest walk, across a Spring Festival, takes about five).
+        start = posted - D(days=2) if state == S.NOTICE else max(posted - D(days=56), earliest)
+        wanted.append((code, title, category, budget, False, state, start, posted))
+    created, skipped = 0, []
+    for code, title, category, budget, small, state, start, notice_posted in wanted:
         community = Community.objects.get(code=code)
         if Proposal.objects.filter(community=community, title=title).exists():
             continue
-        start = today - D(days=days_ago)
-        staff = _person(Role.COMMUNITY_STAFF, community)
-        with clock.as_of(start):
-            need = chain.need_record(community=community, by=staff, channel="door",
-                                     description=f"居民反映：希望开展“{title}”", resident_name="王秀兰",
-                                     resident_contact="13800000000")
-            proposal = chain.proposal_create(
-                community=community, by=staff, year=today.year, title=title, category=category,
-                content=f"{title}：由社区党委组织实施，服务本社区居民。",
-                beneficiaries="small_group" if small else "broad", beneficiary_count=30 if small else 600,
-                planned_start=start + D(days=30), planned_end=start + D(days=60), contractor="本市惠民服务中心",
-                art4_declaration=True, lines=[("服务及材料费", budget)], needs=[need],
-            )
-        _end_in(Walker(proposal, start), state)
+        try:
+            with transaction.atomic():
+                _seed_example(community, title, category, budget, small, state, start, notice_posted, today)
+        except RuntimeError:
+            # Early in a year there are not enough days since the allocation for the whole walk.
+            skipped.append(title)
+            continue
         created += 1
     _seed_reports(today)
-    return created
+    return created, skipped
+
+
+def _seed_example(community, title, category, budget, small, state, start, notice_posted, today):
+    staff = _person(Role.COMMUNITY_STAFF, community)
+    with clock.as_of(start):
+        need = chain.need_record(community=community, by=staff, channel="door",
+                                 description=f"居民反映：希望开展“{title}”", resident_name="王秀兰",
+                                 resident_contact="13800000000")
+        proposal = chain.proposal_create(
+            community=community, by=staff, year=today.year, title=title, category=category,
+            content=f"{title}：由社区党委组织实施，服务本社区居民。",
+            beneficiaries="small_group" if small else "broad", beneficiary_count=30 if small else 600,
+            planned_start=start + D(days=30), planned_end=start + D(days=60), contractor="本市惠民服务中心",
+            art4_declaration=True, lines=[("服务及材料费", budget)], needs=[need],
+        )
+    if notice_posted is None:
+        _end_in(Walker(proposal, start), state)
+    else:
+        _end_with_notice_just_over(Walker(proposal, start), state, notice_posted)
 
 
 def _seed_reports(today):

@@ -44,7 +44,7 @@ def proposal_detail(proposal):
         "payments",
     ).get(pk=proposal.pk)
     timeline = list(
-        AuditRecord.objects.filter(target_type="approvals.proposal", target_id=str(p.pk)).order_by("seq")
+        AuditRecord.objects.filter(target_type="approvals.proposal", target_id=str(p.pk)).in_effective_order()
     )
     return p, timeline
 

@@ -52,12 +52,34 @@ def _snapshot(p):
             "settled_amount": p.settled_amount, "reserved_amount": p.reserved_amount}
 
 
-def perform(*, proposal, action, by, effect=None, roles=None, load=None, documents=(), **data):
+# The date a step took effect (SPEC §9) is the date the person entered for it, named by this key of its
+# data; a step without one (or `perform(effective_on=…)`) takes effect on the day it is recorded.
+EFFECTIVE_DATE_KEYS = {
+    "meeting_passed": "held_on", "meeting_failed": "held_on",
+    "post_notice": "posted_on", "post_voucher_notice": "posted_on", "post_completion_notice": "posted_on",
+    "settle_invoice": "paid_on", "pay_voucher": "paid_on",
+    "accept": "inspected_on", "accept_failed": "inspected_on",
+    "follow_up": "visited_on",
+}
+
+
+def effective_date(action, data):
+    """The date step `action` took effect according to its `data`, or None (then: today)."""
+    value = data.get(EFFECTIVE_DATE_KEYS.get(action, ""))
+    if isinstance(value, datetime.datetime):
+        return None  # a date is expected; never take a UTC date from a datetime
+    return value if isinstance(value, datetime.date) else None
+
+
+def perform(*, proposal, action, by, effect=None, roles=None, load=None, documents=(), effective_on=None,
+            **data):
     """Apply transition `action` to `proposal` as `by`; run `effect(ctx)` to write its records.
 
     `load(proposal)` returns more rows for the guards, read (and locked) after the proposal's lock —
     the one lock order everywhere: proposal, then its invoices, then the fund year.
     `documents` [(kind, uploaded file), …] are checked before anything is written and stored with the step.
+    The audit record carries the step's effective date: `effective_on`, else its entered date
+    (EFFECTIVE_DATE_KEYS), else today; and the real time it was recorded.
     """
     transition = TRANSITIONS[action]
     uploads = [(kind, f, document_store.inspect_upload(f)) for kind, f in documents]
@@ -85,6 +107,7 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, documen
         audit_record(
             actor=by, post=decision.post, action=f"proposal.{action}", target=p, community_id=p.community_id,
             before=before, note=str(data.get("reason") or ""),
+            effective_on=effective_on or effective_date(action, data),
             after={**_snapshot(p), **_audit_details(data), **({"documents": [d.sha256 for d in stored]} if stored else {})},
         )
     proposal.refresh_from_db()
@@ -125,7 +148,7 @@ def need_record(*, community, by, channel, description, resident_name="", reside
         _clean(need)
         need.save()
         audit_record(actor=by, post=post, action="need.record", target=need, community_id=community.pk,
-                     after={"channel": channel})
+                     after={"channel": channel}, effective_on=on)
     return need
 
 
@@ -685,7 +708,8 @@ def overdue_reviews_escalate(*, today=None):
             p.review_overdue_round = p.review_round
             p.save(update_fields=["review_overdue_round"])
             audit_record(actor=None, action="review.escalated", target=p, community_id=p.community_id,
-                         after={"round": p.review_round, "deadline": p.review_deadline, "today": today})
+                         after={"round": p.review_round, "deadline": p.review_deadline, "today": today},
+                         effective_on=today)
             with record_language():
                 text = _("“%(title)s”（%(community)s）审批已超过期限 %(deadline)s，请督办。") % {
                     "title": p.title, "community": p.community, "deadline": p.review_deadline.isoformat()}

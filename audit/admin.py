@@ -17,7 +17,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = (
-        "recorded_at", "chain", "seq", "action", "actor_name", "post_label",
+        "recorded_at", "effective_on", "chain", "seq", "action", "actor_name", "post_label",
         "target_type", "target_id",
     )
     list_filter = ("action", "chain")

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -18,13 +20,25 @@ class AuditRecordQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError(_("审计记录只能追加，不能删除。"))
 
+    def in_effective_order(self, *, newest_first=False):
+        """In the order the acts took effect (SPEC §9: timelines show the effective date), then recorded.
+        Records older than effective_on count from their local recording date."""
+        order = ["effective_day", "recorded_at", "seq"]
+        return self.annotate(effective_day=Coalesce("effective_on", TruncDate("recorded_at"))).order_by(
+            *(f"-{name}" for name in order) if newest_first else order
+        )
+
 
 class AuditRecord(models.Model):
     """One recorded act, hash-chained to the previous record of the same chain."""
 
     chain = models.CharField(_("记录链"), max_length=64)
     seq = models.PositiveBigIntegerField(_("序号"))
+    # The real time of writing (the tamper evidence), never the domain clock.
     recorded_at = models.DateTimeField(_("记录时间"))
+    # The date the act took effect (a meeting held, a payment made, a notice posted), which timelines
+    # show; null on records written before it existed. Hashed only when set (audit.services).
+    effective_on = models.DateField(_("生效日期"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
@@ -62,6 +76,16 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.chain} #{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+    @property
+    def effective_date(self):
+        """The date the act took effect; for records older than the column, the local recording date."""
+        return self.effective_on or timezone.localdate(self.recorded_at)
+
+    @property
+    def recorded_later(self):
+        """Entered on a later day than it took effect (back-dated paper records, the demo's history)."""
+        return timezone.localdate(self.recorded_at) != self.effective_date
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -11,6 +11,8 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from fundapp import clock
+
 from .models import GENESIS_HASH, AuditChainHead, AuditRecord
 
 # A fixed list rather than "all fields": adding a column later must not change the hashes of
@@ -32,6 +34,9 @@ HASHED_FIELDS = (
     "note",
     "prev_hash",
 )
+# Columns added after records were written: hashed only when set, so that older records, which lack
+# them, keep their hashes.
+OPTIONAL_HASHED_FIELDS = ("effective_on",)
 
 
 class _CanonicalEncoder(json.JSONEncoder):
@@ -74,6 +79,10 @@ def _hashable(value):
 
 def compute_hash(record: AuditRecord) -> str:
     payload = {name: _hashable(getattr(record, name)) for name in HASHED_FIELDS}
+    for name in OPTIONAL_HASHED_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            payload[name] = _hashable(value)
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
@@ -124,8 +133,13 @@ def audit_record(
     community_id: int | None = None,
     note: str = "",
     chain: str | None = None,
+    effective_on: datetime.date | None = None,
 ) -> AuditRecord:
-    """Append one record; call it inside the transaction that makes the change it records."""
+    """Append one record; call it inside the transaction that makes the change it records.
+
+    `effective_on` is the date the act took effect (the date a person entered for it: a meeting held, a
+    payment made); by default the domain clock's today. `recorded_at` is always the real time of writing.
+    """
     if chain is None:
         chain = f"community:{community_id}" if community_id is not None else "city"
     target_type, target_id = _target_key(target)
@@ -135,7 +149,9 @@ def audit_record(
         record = AuditRecord(
             chain=chain,
             seq=head.seq + 1,
+            # The real clock, not fundapp.clock: the trail's own evidence of when it was written.
             recorded_at=timezone.now(),
+            effective_on=effective_on if effective_on is not None else clock.today(),
             actor=actor,
             actor_name=_actor_name(actor),
             post_id=post.pk if post is not None else None,

@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
+from . import clock
 from .models import Community, FundYear, LedgerEntry, Post, Role, Subdistrict
 from .services import money as money_services
 from .services import org as org_services
@@ -55,10 +55,16 @@ def _ensure_post(user, role, start, *, community=None, subdistrict=None, end=Non
                                  community=community, subdistrict=subdistrict)
 
 
+def allocation_day(today):
+    """The day the demo's allocation for `today`'s year is entered: 10 January, or today if earlier."""
+    return min(datetime.date(today.year, 1, 10), today)
+
+
 @transaction.atomic
 def seed_demo(today=None):
-    """Create what is missing of the demo city; running it again changes nothing."""
-    today = today or timezone.localdate()
+    """Create what is missing of the demo city; running it again changes nothing. `today` is the domain's
+    (settings.FUND_AS_OF moves it in development)."""
+    today = today or clock.today()
     term_start = datetime.date(today.year - 1, 1, 1)
     names = iter(SURNAMES)
     logins = []
@@ -88,7 +94,7 @@ def seed_demo(today=None):
             ).exists():
                 money_services.fund_year_allocate(
                     community=community, year=today.year, amount=ANNUAL_ALLOCATION,
-                    entry_date=datetime.date(today.year, 1, 10),
+                    entry_date=allocation_day(today),
                 )
 
     # A secretary replaced at the last election: the post ended, the history keeps it.

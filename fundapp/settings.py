@@ -10,7 +10,10 @@ Environment variables:
   MEDIA_ROOT     where uploaded documents live; default var/media.
   CELERY_VISIBILITY_TIMEOUT  seconds before a task held by a worker that died is delivered again; default 3600.
   EMAIL_TIMEOUT  seconds before a stalled mail server fails a send (the task retries); default 30.
+  FUND_AS_OF     development only: run the app as if today were this date (YYYY-MM-DD), e.g. to walk the
+                 demo on another day; refused when FUND_ENV=production.
 """
+import datetime
 import os
 from pathlib import Path
 
@@ -46,6 +49,22 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when FUND_ENV=production (生产环境必须设置 SECRET_KEY)."
         )
     SECRET_KEY = _DEV_SECRET_KEY
+
+# Development only: fundapp.clock shifts "now" by whole days so that today is this date (a banner on every
+# page says so). Never in production: a deadline or a payment date must not depend on a setting.
+FUND_AS_OF = None
+if env_str("FUND_AS_OF"):
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "FUND_AS_OF is for development only and must not be set when FUND_ENV=production "
+            "(生产环境不得设置 FUND_AS_OF)."
+        )
+    try:
+        FUND_AS_OF = datetime.date.fromisoformat(env_str("FUND_AS_OF").strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FUND_AS_OF must be a date like 2027-01-04, not {env_str('FUND_AS_OF')!r} (FUND_AS_OF 须为日期)."
+        ) from None
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")

@@ -74,7 +74,7 @@ def community_record(request, code):
     from audit.models import AuditRecord
 
     community = rights.get_community_or_404(request.user, "view_fund", code=code)
-    records = AuditRecord.objects.filter(community_id=community.pk).order_by("-seq")[:300]
+    records = AuditRecord.objects.filter(community_id=community.pk).in_effective_order(newest_first=True)[:300]
     return render(request, "fundapp/community_record.html", {"community": community, "records": records})
 
 

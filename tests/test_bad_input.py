@@ -312,7 +312,7 @@ def city(db, settings, tmp_path):
     call_command("seed_demo", verbosity=0)
     today = clock.today()
     # Targets for the actions the demo does not leave open: an objection, a change, invoices, a voucher.
-    notice = Notice.objects.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN).first()
+    notice = Notice.objects.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN, last_day__gte=today).first()
     chain.objection_record(notice=notice, channel=Objection.Channel.PAPER, resident_name="李四", text="噪音太大",
                            by=_user("xingfu-staff"))
     chain.change_request(proposal=Proposal.objects.get(state=State.IN_PROGRESS, community__code="xingfu"),
@@ -528,7 +528,7 @@ def _public_data(form_class, today):
 def test_public_forms_survive_generated_input(city, client, capsys):
     today = city
     GENERATED.clear()
-    notice = Notice.objects.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN).select_related(
+    notice = Notice.objects.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN, last_day__gte=today).select_related(
         "proposal__community", "proposal__fund_year").first()
     community = notice.proposal.community
     completed = Proposal.objects.filter(community=community, state=State.COMPLETED).first() or notice.proposal

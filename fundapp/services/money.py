@@ -1,4 +1,6 @@
 """Writes to a community's fund: allocations (and, with the approval chain, everything else)."""
+import datetime
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -48,7 +50,7 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     fund_year.save(update_fields=["allocated"])
     audit_record(
         actor=by, post=post, action="fund.allocate", target=entry, community_id=community.pk,
-        before=before, after={"allocated": fund_year.allocated, "amount": amount},
+        before=before, after={"allocated": fund_year.allocated, "amount": amount}, effective_on=entry_date,
     )
     return entry
 
@@ -125,7 +127,8 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     fund_year.allocated -= entry.amount
     fund_year.save(update_fields=["allocated"])
     audit_record(actor=by, post=post, action="ledger.reverse", target=reversal, community_id=community.pk,
-                 before=before, after={"allocated": fund_year.allocated, "reverses": entry.pk}, note=reason)
+                 before=before, after={"allocated": fund_year.allocated, "reverses": entry.pk}, note=reason,
+                 effective_on=entry_date)
     return reversal
 
 
@@ -187,7 +190,8 @@ def fund_year_close(*, community, year, by=None):
     fund_year.save(update_fields=["status", "closed_at"])
     audit_record(actor=by, post=post, action="fund.close_year", target=fund_year, community_id=community.pk,
                  after={"year": year, "carried": amount, "moved_proposals": moved,
-                        "reserved_stays": fund_year.reserved})
+                        "reserved_stays": fund_year.reserved},
+                 effective_on=datetime.date(year, 12, 31))
     return amount
 
 

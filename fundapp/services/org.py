@@ -68,6 +68,15 @@ def community_create(*, subdistrict, name, code, by=None):
     return community
 
 
+def _post_effective_on(before, post):
+    """A new post takes effect on its start date, an ended one on its end date, other changes today."""
+    if before is None:
+        return post.start_date
+    if post.end_date is not None and post.end_date != before.get("end_date"):
+        return post.end_date
+    return None
+
+
 @transaction.atomic
 def post_save(*, post, by=None):
     """Create or change a post (e.g. set its end date), then re-derive the holder's rights."""
@@ -80,6 +89,7 @@ def post_save(*, post, by=None):
     audit_record(
         actor=by, action="post.change" if before else "post.create", target=post,
         community_id=post.community_id, before=before or {}, after=_snapshot_post(post),
+        effective_on=_post_effective_on(before, post),
     )
     rights.sync_user_permissions(post.user)
     return post

@@ -91,3 +91,11 @@ def papers_for(proposal):
     from approvals.pdf import papers
 
     return papers(proposal)
+
+
+@register.simple_tag
+def demo_as_of():
+    """The date development runs as (settings.FUND_AS_OF) for the banner on every page, else None."""
+    from .. import clock
+
+    return clock.demo_as_of()
