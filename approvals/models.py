@@ -118,7 +118,7 @@ class Proposal(models.Model):
     reserved_amount = models.DecimalField(_("预留金额"), default=ZERO, **MONEY)
     # The part of the reservation carried in at a year close that counts against its fund year's
     # small_group_carried rather than the year's own 20% (Art. 7(2)); a release reduces it first.
-    small_group_carried = models.DecimalField(_("上年转入的小群体预留"), default=ZERO, **MONEY)
+    small_group_carried = models.DecimalField(_("上年转入的小群体预留"), default=ZERO, db_default=ZERO, **MONEY)
     review_round = models.PositiveSmallIntegerField(_("报审次数"), default=0)
     review_received_on = models.DateField(_("收到申请日期"), null=True, blank=True)
     review_deadline = models.DateField(_("审批期限"), null=True, blank=True)

@@ -164,7 +164,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='fundyear',
             name='small_group_carried',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='上年转入的小群体项目预留'),
+            field=models.DecimalField(decimal_places=2, db_default=Decimal('0.00'), default=Decimal('0.00'), max_digits=14, verbose_name='上年转入的小群体项目预留'),
         ),
         migrations.AddConstraint(
             model_name='fundyear',

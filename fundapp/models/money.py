@@ -69,7 +69,7 @@ class FundYear(models.Model):
     small_group_committed = models.DecimalField(_("小群体项目占用"), default=ZERO, **MONEY)
     # Reservations of small-group projects carried in from the year before (capped there), less what those
     # projects have released since: the cap is 20% of the total plus this (Art. 7(2)).
-    small_group_carried = models.DecimalField(_("上年转入的小群体项目预留"), default=ZERO, **MONEY)
+    small_group_carried = models.DecimalField(_("上年转入的小群体项目预留"), default=ZERO, db_default=ZERO, **MONEY)
     closed_at = models.DateTimeField(_("结转时间"), null=True, blank=True)
 
     objects = FundYearQuerySet.as_manager()
