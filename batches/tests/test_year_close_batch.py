@@ -59,6 +59,8 @@ def test_the_batch_closes_every_community_once_in_the_administrators_name(city_2
         assert set(closes.values_list("actor", flat=True)) == {org.city_admin.pk}
         assert {r.actor_name for r in closes} == {"city (city)"}
         assert all("市委组织部管理员" in r.post_label for r in closes)  # acting in their post
+        moved = AuditRecord.objects.filter(action="proposal.carried_over")  # a1's two unfinished projects
+        assert moved.count() == 2 and set(moved.values_list("actor", flat=True)) == {org.city_admin.pk}
 
         again = services.batch_run_inline(services.batch_start("year_close", YEAR, by=org.city_admin,
                                                                dispatch=False))
@@ -66,6 +68,8 @@ def test_the_batch_closes_every_community_once_in_the_administrators_name(city_2
     # Run twice: nothing carried twice, no second close recorded.
     assert LedgerEntry.objects.filter(kind__in=("carry_out", "carry_in")).count() == entries
     assert AuditRecord.objects.filter(action="fund.close_year").count() == 4
+    assert AuditRecord.objects.filter(action="proposal.carried_over").count() == 2
+    assert carried_in("a1") == Decimal("200000.00")  # 180,000 available + 20,000 reserved
     assert carried_in("b1") == Decimal("50000.00")
 
 
