@@ -116,6 +116,9 @@ class Proposal(models.Model):
     approved_budget = models.DecimalField(_("批准预算"), default=ZERO, **MONEY)
     settled_amount = models.DecimalField(_("已结算金额"), default=ZERO, **MONEY)
     reserved_amount = models.DecimalField(_("预留金额"), default=ZERO, **MONEY)
+    # The part of the reservation carried in at a year close that counts against its fund year's
+    # small_group_carried rather than the year's own 20% (Art. 7(2)); a release reduces it first.
+    small_group_carried = models.DecimalField(_("上年转入的小群体预留"), default=ZERO, db_default=ZERO, **MONEY)
     review_round = models.PositiveSmallIntegerField(_("报审次数"), default=0)
     review_received_on = models.DateField(_("收到申请日期"), null=True, blank=True)
     review_deadline = models.DateField(_("审批期限"), null=True, blank=True)
@@ -134,7 +137,7 @@ class Proposal(models.Model):
             models.CheckConstraint(name="proposal_dates_ordered", condition=Q(planned_end__gte=F("planned_start"))),
             models.CheckConstraint(name="proposal_money_non_negative",
                                    condition=Q(budget__gte=0, approved_budget__gte=0, settled_amount__gte=0,
-                                               reserved_amount__gte=0)),
+                                               reserved_amount__gte=0, small_group_carried__gte=0)),
             models.CheckConstraint(name="proposal_settled_within_approved",
                                    condition=Q(settled_amount__lte=F("approved_budget"))),
             # Rounded to the fen: SQLite computes the difference in binary floating point.

@@ -418,11 +418,18 @@ def _reserve(ctx):
     p.reserved_amount = p.budget
 
 
+def _release(ctx, amount):
+    """Give `amount` of the proposal's reservation back to its fund year; a small-group project carried in
+    at a year close gives back its carried share first (fund_year_release)."""
+    p = ctx.proposal
+    p.small_group_carried -= money_services.fund_year_release(
+        ctx.fund_year(), amount, small_group=p.is_small_group, carried_share=p.small_group_carried, by=ctx.by)
+
+
 def _release_remaining(ctx):
     p = ctx.proposal
     if p.reserved_amount:
-        money_services.fund_year_release(ctx.fund_year(), p.reserved_amount, small_group=p.is_small_group,
-                                         by=ctx.by)
+        _release(ctx, p.reserved_amount)
         p.reserved_amount = Decimal("0.00")
 
 
@@ -471,7 +478,7 @@ def change_decide(*, proposal, by, consent, comments=""):
             if delta > 0:
                 money_services.fund_year_reserve(ctx.fund_year(), delta, small_group=p.is_small_group)
             else:
-                money_services.fund_year_release(ctx.fund_year(), -delta, small_group=p.is_small_group, by=by)
+                _release(ctx, -delta)
             p.approved_budget = p.budget = change.new_budget
             p.reserved_amount += delta
         if change.new_planned_end:

@@ -9,8 +9,11 @@ How a batch runs:
   records the outcome. An item already done is skipped, so a redelivered task (acks_late: a worker that
   died mid-task gets its message again) does nothing twice; handlers are idempotent besides.
 - Transient errors (database or broker connection lost, serialization failure) are re-raised so that
-  Celery retries the task with exponential backoff; anything else fails the item at once with its
-  traceback stored for the batches page, from where `batch_rerun_failures` sends just those again.
+  Celery retries the task with exponential backoff; a rule's refusal (DomainError) fails the item with its
+  message; anything else fails it at once with its traceback stored for the batches page, from where
+  `batch_rerun_failures` sends just those again.
+- A kind registered `with_requester` gets `by=` the person who started the run, so what the handler
+  writes (the year close's audit records) names them, even in a worker.
 - The run's counts and status are recomputed under a lock on the run row each time an item finishes.
 """
 import logging
@@ -22,10 +25,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from audit.services import audit_record
+from fundapp.errors import DomainError
 from fundapp.models import Community
 
 from .models import BatchItem, BatchRun
-from .registry import handler_for
+from .registry import handler_for, wants_requester
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +116,8 @@ def item_execute(item_id):
     if item is None:
         return "skipped"
     try:
-        handler_for(item.run.kind)(item.community_id, item.run.year)
+        extra = {"by": item.run.requested_by} if wants_requester(item.run.kind) else {}
+        handler_for(item.run.kind)(item.community_id, item.run.year, **extra)
     except TRANSIENT_ERRORS as exc:
         # Let Celery retry it; meanwhile the page shows the item waiting again, with the reason.
         try:
@@ -120,6 +125,10 @@ def item_execute(item_id):
         except Exception:  # noqa: BLE001 - the database itself may be what is down
             log.warning("could not record the transient failure of batch item %s", item_id, exc_info=True)
         raise
+    except DomainError as exc:
+        # A rule refused it (a year the next one cannot take, a post ended): the message is the reason.
+        _item_finish(item_id, BatchItem.Status.FAILED, error=str(exc))
+        return BatchItem.Status.FAILED
     except Exception:  # noqa: BLE001 - any other failure is the item's, not the batch's
         log.exception("batch item %s failed", item_id)
         _item_finish(item_id, BatchItem.Status.FAILED, error=traceback.format_exc())

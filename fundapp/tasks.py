@@ -24,6 +24,15 @@ def close_previous_year():
     return {"closed": result["closed"], "already": result["already"], "failed": result["failed"]}
 
 
+def year_close_batch_item(community_id, year, by=None):
+    """The batches' handler for kind "year_close": close one community's year (Art. 13), in the name of
+    `by` (the city administrator who started the run). Idempotent: a closed year is left as it is."""
+    from .models import Community
+    from .services.money import fund_year_close
+
+    return fund_year_close(community=Community.objects.get(pk=community_id), year=year, by=by)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8, ignore_result=True)
 def send_notification_email(notification_id):
     """Email one notification, once. A retry after a mail-server failure, a redelivered message, or the

@@ -387,6 +387,7 @@ def run(browser, base, env):
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
     admin.shot("workday-calendar", "/workdays/calendar/", widths=(375, 1280))
     admin.shot("batches", "/batches/", widths=(1280,))
+    admin.shot("year-close", f"/batches/year-close/?year={TODAY.year - 1}", widths=(375, 1280))
     admin.close()
 
 

@@ -3,7 +3,18 @@
 FundYear keeps running totals that the services update in the same transaction as each ledger entry,
 under a row lock; CheckConstraints make the database itself refuse a negative balance or a breach of the
 small-group cap. The ledger stays the source of truth: `fundapp.finance_selectors.reconcile` recomputes
-the totals from it.
+the totals from it. The ledger is also in order in time (SPEC §2, §9): every entry is dated inside its
+fund year, a closed year takes no entries, and the running balance in date order never goes below zero —
+checked by `fundapp.services.money._ledger_entry_add` and, from raw SQL too, by the triggers of migration
+0005.
+
+The small-group cap (Art. 7(2)). Small-group projects committed in a year (reserved + paid from that year)
+stay within 20% of the year's total, plus what was carried in: a small-group project approved in 2025 and
+carried into 2026 at the close was capped in 2025, and must not take (or, when 2026 is not yet allocated
+on 1 January, exceed) 2026's own 20%. So `small_group_carried` is the small-group reservations carried in
+(less what those projects released since: each proposal records its own carried share), and the limit
+is one formula, `small_group_limit_expression()`, used by the guards (`FundYear.small_group_limit`) and by
+the CheckConstraint alike.
 """
 from decimal import Decimal
 
@@ -19,6 +30,24 @@ from .org import Community
 MONEY = dict(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
 SMALL_GROUP_SHARE = Decimal("0.20")  # Art. 7(2)
+
+
+def small_group_limit_expression(prefix=""):
+    """Art. 7(2) as one expression: 20% of the total (to the fen) plus the small-group money carried in."""
+    f = lambda name: F(prefix + name)  # noqa: E731
+    return Round((f("allocated") + f("carried_in")) * SMALL_GROUP_SHARE, 2) + f("small_group_carried")
+
+
+def balance_to_carry_expression(prefix=""):
+    """What a year close carries into the next year: available + reserved = total − settled − carried out."""
+    f = lambda name: F(prefix + name)  # noqa: E731
+    return f("allocated") + f("carried_in") - f("settled") - f("carried_out")
+
+
+class FundYearQuerySet(models.QuerySet):
+    def with_balance_to_carry(self):
+        """Annotate `to_carry`: the amount `fund_year_close` would carry over (same formula as the close)."""
+        return self.annotate(to_carry=balance_to_carry_expression())
 
 
 class FundYear(models.Model):
@@ -38,7 +67,12 @@ class FundYear(models.Model):
     carried_out = models.DecimalField(_("结转下年"), default=ZERO, **MONEY)
     # Budgets of small-group projects committed this year (reserved + settled), for the 20% cap.
     small_group_committed = models.DecimalField(_("小群体项目占用"), default=ZERO, **MONEY)
+    # Reservations of small-group projects carried in from the year before (capped there), less what those
+    # projects have released since: the cap is 20% of the total plus this (Art. 7(2)).
+    small_group_carried = models.DecimalField(_("上年转入的小群体项目预留"), default=ZERO, db_default=ZERO, **MONEY)
     closed_at = models.DateTimeField(_("结转时间"), null=True, blank=True)
+
+    objects = FundYearQuerySet.as_manager()
 
     class Meta:
         ordering = ["community__name", "-year"]
@@ -49,7 +83,7 @@ class FundYear(models.Model):
             models.CheckConstraint(
                 name="fund_year_amounts_non_negative",
                 condition=Q(allocated__gte=0, carried_in__gte=0, settled__gte=0, reserved__gte=0,
-                            carried_out__gte=0, small_group_committed__gte=0),
+                            carried_out__gte=0, small_group_committed__gte=0, small_group_carried__gte=0),
             ),
             # Sums are rounded to the fen: SQLite evaluates decimals as binary floating point, where
             # 1.15 - 0.39 < 0.76; PostgreSQL's numeric is exact either way.
@@ -61,7 +95,7 @@ class FundYear(models.Model):
             models.CheckConstraint(
                 name="fund_year_small_group_cap",
                 condition=LessThanOrEqual(Round(F("small_group_committed"), 2),
-                                          Round((F("allocated") + F("carried_in")) * SMALL_GROUP_SHARE, 2)),
+                                          Round(small_group_limit_expression(), 2)),
             ),
         ]
 
@@ -77,8 +111,14 @@ class FundYear(models.Model):
         return self.total - self.settled - self.reserved - self.carried_out
 
     @property
+    def balance_to_carry(self):
+        """What closing the year carries over: available + reserved (see `balance_to_carry_expression`)."""
+        return self.total - self.settled - self.carried_out
+
+    @property
     def small_group_limit(self):
-        return (self.total * SMALL_GROUP_SHARE).quantize(Decimal("0.01"))
+        """20% of the total plus small-group reservations carried in (`small_group_limit_expression`)."""
+        return (self.total * SMALL_GROUP_SHARE).quantize(Decimal("0.01")) + self.small_group_carried
 
     @property
     def small_group_room(self):

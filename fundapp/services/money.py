@@ -1,7 +1,19 @@
-"""Writes to a community's fund: allocations (and, with the approval chain, everything else)."""
+"""Writes to a community's fund: allocations, and the money moves of the approval chain and the year close.
+
+Every ledger entry goes through `_ledger_entry_add`, which keeps the ledger in order in time (SPEC §2, §9,
+Art. 13): an entry's date lies inside its fund year (1 January–31 December); an allocation, expenditure or
+reversal is not dated after today; a closed year takes no entries at all; a reversal is not dated before
+the entry it reverses; and the fund year's running balance in date order — inflows (allocation, carry_in)
+minus outflows (expenditure, carry_out, reversal), all entries of a day together — never goes below zero at
+the end of any day. The triggers of migration fundapp 0005 hold the same rules in the database.
+"""
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -9,8 +21,14 @@ from audit.services import audit_record
 from .. import clock, rights
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
-from ..models import FundYear, LedgerEntry
+from ..models import Community, FundYear, LedgerEntry
+from ..models.money import ZERO
 from ..money import format_yuan, parse_amount
+
+KIND = LedgerEntry.Kind
+INFLOWS = frozenset({KIND.ALLOCATION, KIND.CARRY_IN})
+# Entries a person dates: never ahead of today. Carry entries are dated at the fund-year boundary.
+NOT_AFTER_TODAY = frozenset({KIND.ALLOCATION, KIND.EXPENDITURE, KIND.REVERSAL})
 
 
 def fund_year_for_update(*, community, year):
@@ -26,9 +44,72 @@ def fund_year_closed_error(community, year):
     return ""
 
 
+# ---- the one way into the ledger ---------------------------------------------------------------------
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        raise DomainError(_("请填写有效的记账日期。"))
+    return value
+
+
+def _balance_shortfall(fund_year, kind, amount, entry_date):
+    """(day, balance) of the first day whose end-of-day running balance would be negative once this entry
+    is added, or None. Only outflows can make a balance negative, and only from their own date on."""
+    if kind in INFLOWS:
+        return None
+    rows = LedgerEntry.objects.filter(fund_year=fund_year).values_list("entry_date", "kind", "amount")
+    net = {}
+    for day, row_kind, row_amount in [*rows, (entry_date, kind, amount)]:
+        net[day] = net.get(day, ZERO) + (row_amount if row_kind in INFLOWS else -row_amount)
+    balance = ZERO
+    for day in sorted(net):
+        balance += net[day]
+        if day >= entry_date and balance < 0:
+            return day, balance
+    return None
+
+
+def ledger_date_error(fund_year, kind, amount, entry_date, *, reverses=None):
+    """Why an entry of `kind` dated `entry_date` may not go into `fund_year`'s ledger, or "" (no query is
+    made for a date that fails the simple rules)."""
+    year = fund_year.year
+    if fund_year.is_closed:
+        return _("%(year)s年度已结转，不再记账（第十三条）。") % {"year": year}
+    if entry_date.year != year:
+        return (_("记账日期 %(date)s 不在%(year)s年度内（%(year)s年1月1日至12月31日）；每笔分录须记在其所属年度内（第十三条）。")
+                % {"date": entry_date.isoformat(), "year": year})
+    today = clock.today()
+    if kind in NOT_AFTER_TODAY and entry_date > today:
+        return (_("记账日期 %(date)s 晚于今天（%(today)s），不能预先记账。")
+                % {"date": entry_date.isoformat(), "today": today.isoformat()})
+    if reverses is not None and entry_date < reverses.entry_date:
+        return (_("冲销日期 %(date)s 早于被冲销分录的记账日期 %(original)s。")
+                % {"date": entry_date.isoformat(), "original": reverses.entry_date.isoformat()})
+    shortfall = _balance_shortfall(fund_year, kind, amount, entry_date)
+    if shortfall:
+        day, balance = shortfall
+        return (_("按日期顺序，%(date)s 的余额将为负数（%(balance)s）：该日期之前的拨款或结转不足以支付这笔款项。")
+                % {"date": day.isoformat(), "balance": format_yuan(balance)})
+    return ""
+
+
+def _ledger_entry_add(fund_year, kind, amount, entry_date, *, description, by=None, source="", reverses=None):
+    """Append one entry to a locked fund year's ledger after checking the time rules (module docstring).
+    The caller updates the FundYear running totals in the same transaction."""
+    entry_date = _as_date(entry_date)
+    error = ledger_date_error(fund_year, kind, amount, entry_date, reverses=reverses)
+    if error:
+        raise DomainError(error)
+    return LedgerEntry.objects.create(fund_year=fund_year, kind=kind, amount=amount, entry_date=entry_date,
+                                      description=description[:200], source=source, reverses=reverses,
+                                      created_by=by)
+
+
+# ---- allocations and their corrections -----------------------------------------------------------------
+
 @transaction.atomic
 def fund_year_allocate(*, community, year, amount, entry_date, by=None):
-    """Record the city's allocation for a community's year (Art. 5)."""
+    """Record the city's allocation for a community's year (Art. 5), dated inside the year, not after today."""
     post = None
     if by is not None:
         decision = rights.check(by, "manage_fund", community)
@@ -42,10 +123,7 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     before = {"allocated": fund_year.allocated}
     with record_language():
         description = _("%(year)s年度专项经费拨款") % {"year": year}
-    entry = LedgerEntry.objects.create(
-        fund_year=fund_year, kind=LedgerEntry.Kind.ALLOCATION, amount=amount, entry_date=entry_date,
-        description=description, created_by=by,
-    )
+    entry = _ledger_entry_add(fund_year, KIND.ALLOCATION, amount, entry_date, description=description, by=by)
     fund_year.allocated += amount
     fund_year.save(update_fields=["allocated"])
     audit_record(
@@ -55,48 +133,11 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     return entry
 
 
-# The approval chain moves money through these, always on a FundYear locked by fund_year_for_update().
-# The CheckConstraints on FundYear are the backstop: a bug here fails the transaction, it cannot
-# make the balance negative or breach the small-group cap.
-
-def fund_year_reserve(fund_year, amount, *, small_group):
-    if fund_year.is_closed:
-        raise DomainError(_("%(year)s年度已结转，不能再批准或追加预算。") % {"year": fund_year.year})
-    fund_year.reserved += amount
-    if small_group:
-        fund_year.small_group_committed += amount
-    fund_year.save(update_fields=["reserved", "small_group_committed"])
-
-
-def fund_year_release(fund_year, amount, *, small_group, by=None):
-    fund_year.reserved -= amount
-    if small_group:
-        fund_year.small_group_committed -= amount
-    fund_year.save(update_fields=["reserved", "small_group_committed"])
-    if fund_year.is_closed:
-        # A closed year keeps nothing available: money released after the close follows the carry-over.
-        _carry_forward(fund_year, amount, by=by, entry_date=clock.today())
-
-
-def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
-    """Turn reserved money into an expenditure entry (a settlement or voucher payment).
-
-    Allowed in a closed year too: it pays a project approved in that year out of its own reservation,
-    so the year's available money (carried over at the close) does not change.
-    """
-    entry = LedgerEntry.objects.create(
-        fund_year=fund_year, kind=LedgerEntry.Kind.EXPENDITURE, amount=amount, entry_date=entry_date,
-        description=description, source=source, created_by=by,
-    )
-    fund_year.reserved -= amount
-    fund_year.settled += amount
-    fund_year.save(update_fields=["reserved", "settled"])
-    return entry
-
-
 @transaction.atomic
 def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
-    """Correct a wrong allocation by a reversing entry; the original stays in the ledger, reversed once."""
+    """Correct a wrong allocation by a reversing entry; the original stays in the ledger, reversed once.
+    The reversal is dated in the same year, not before the entry, not after today, and may not leave the
+    year's running balance negative on any day from its date on."""
     if not str(reason).strip():
         raise DomainError(_("请填写冲销理由。"))
     entry = LedgerEntry.objects.select_related("fund_year__community").get(pk=entry.pk)
@@ -107,7 +148,7 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
         if not decision:
             raise NotAllowed(decision.reason)
         post = decision.post
-    if entry.kind != LedgerEntry.Kind.ALLOCATION:
+    if entry.kind != KIND.ALLOCATION:
         raise DomainError(_("只有拨款分录可以在此冲销；支出的更正请通过结算办理。"))
     fund_year = fund_year_for_update(community=community, year=entry.fund_year.year)
     if fund_year.is_closed:
@@ -119,10 +160,8 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
                           % {"available": format_yuan(fund_year.available)})
     with record_language():
         description = _("冲销：%(description)s（%(reason)s）") % {"description": entry.description, "reason": reason}
-    reversal = LedgerEntry.objects.create(
-        fund_year=fund_year, kind=LedgerEntry.Kind.REVERSAL, amount=entry.amount, entry_date=entry_date,
-        description=description[:200], reverses=entry, created_by=by,
-    )
+    reversal = _ledger_entry_add(fund_year, KIND.REVERSAL, entry.amount, entry_date, description=description,
+                                 by=by, reverses=entry)
     before = {"allocated": fund_year.allocated}
     fund_year.allocated -= entry.amount
     fund_year.save(update_fields=["allocated"])
@@ -132,37 +171,112 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     return reversal
 
 
-def _carry_forward(fund_year, amount, *, by, entry_date):
-    """Move `amount` of a closing (or closed) year's available money into the next year, on both sides."""
-    if amount <= 0:
-        return None
-    next_year = fund_year_for_update(community=fund_year.community, year=fund_year.year + 1)
-    if next_year.is_closed:
-        raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": next_year.year})
-    source = f"close:{fund_year.year}"
-    with record_language():
-        out_text = _("结转至%(year)s年度") % {"year": next_year.year}
-        in_text = _("%(year)s年度结余结转") % {"year": fund_year.year}
-    LedgerEntry.objects.create(fund_year=fund_year, kind=LedgerEntry.Kind.CARRY_OUT, amount=amount,
-                               entry_date=entry_date, description=out_text, source=source, created_by=by)
-    carry_in = LedgerEntry.objects.create(fund_year=next_year, kind=LedgerEntry.Kind.CARRY_IN, amount=amount,
-                                          entry_date=entry_date, description=in_text, source=source,
-                                          created_by=by)
-    fund_year.carried_out += amount
-    fund_year.save(update_fields=["carried_out"])
-    next_year.carried_in += amount
-    next_year.save(update_fields=["carried_in"])
-    return carry_in
+# ---- the approval chain's money ----------------------------------------------------------------------
+# The approval chain moves money through these, always on a FundYear locked by fund_year_for_update().
+# The CheckConstraints on FundYear and the ledger triggers are the backstop: a bug here fails the
+# transaction, it cannot make a balance negative, date an entry outside its year or breach the cap.
+
+def fund_year_reserve(fund_year, amount, *, small_group):
+    if fund_year.is_closed:
+        raise DomainError(_("%(year)s年度已结转，不能再批准或追加预算。") % {"year": fund_year.year})
+    fund_year.reserved += amount
+    if small_group:
+        fund_year.small_group_committed += amount
+    fund_year.save(update_fields=["reserved", "small_group_committed"])
+
+
+def fund_year_release(fund_year, amount, *, small_group, carried_share=ZERO, by=None):
+    """Give back `amount` of a reservation (finished under budget, withdrawn, budget cut). For a
+    small-group project carried in at a year close, the release reduces the year's `small_group_carried`
+    first, up to the project's own `carried_share`, so it never adds to the year's own 20% room (Art. 7(2)).
+    Returns the part of the carried share released: the caller deducts it from the proposal's."""
+    if fund_year.is_closed:
+        # The close moves every reservation to the next year: a closed year has none to give back.
+        raise DomainError(_("%(year)s年度已结转，不再记账（第十三条）。") % {"year": fund_year.year})
+    fund_year.reserved -= amount
+    released_carried = ZERO
+    if small_group:
+        fund_year.small_group_committed -= amount
+        released_carried = min(amount, carried_share, fund_year.small_group_carried)
+        fund_year.small_group_carried -= released_carried
+    fund_year.save(update_fields=["reserved", "small_group_committed", "small_group_carried"])
+    return released_carried
+
+
+def payment_date_error(fund_year, paid_on):
+    """Why a payment dated `paid_on` cannot be booked in `fund_year` (the proposal's), saying where it
+    must go, or "" (Art. 13: a payment lies within an open fund year)."""
+    paid_on = _as_date(paid_on)
+    year = fund_year.year
+    values = {"date": paid_on.isoformat(), "year": year, "next": year + 1, "prev": year - 1}
+    if fund_year.is_closed:
+        return _("%(year)s年度已结转，不再记账（第十三条）；付款不能记入%(year)s年度。") % values
+    if paid_on.year > year:
+        return _("付款日期 %(date)s 不在%(year)s年度内；%(year)s年度的支出须在当年记账（第十三条）。"
+                 "跨年度的付款须待%(year)s年度结转、项目随之转入%(next)s年度后，记入%(next)s年度。") % values
+    if paid_on.year < year:
+        previous = FundYear.objects.filter(community_id=fund_year.community_id, year=paid_on.year).first()
+        if previous is not None and previous.is_closed:
+            return _("付款日期 %(date)s 不在%(year)s年度内：%(date)s 所在年度已结转，不再记账（第十三条）；"
+                     "本项目的款项记入%(year)s年度，付款日期须在%(year)s年内。") % values
+        return _("付款日期 %(date)s 不在%(year)s年度内；本项目的款项记入%(year)s年度，付款日期须在%(year)s年内（第十三条）。") % values
+    return ""
+
+
+def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
+    """Turn reserved money into an expenditure entry (a settlement or voucher payment).
+
+    The payment date lies within the project's fund year, which is open (Art. 13): a closed year takes no
+    entries — its unfinished projects went to the next year at the close, and are paid there. It is not
+    after today, and the year's running balance in date order stays ≥ 0 (no payment before the allocation
+    or carry-over that funds it).
+    """
+    error = payment_date_error(fund_year, entry_date)
+    if error:
+        raise DomainError(error)
+    entry = _ledger_entry_add(fund_year, KIND.EXPENDITURE, amount, entry_date, description=description, by=by,
+                              source=source)
+    fund_year.reserved -= amount
+    fund_year.settled += amount
+    fund_year.save(update_fields=["reserved", "settled"])
+    return entry
+
+
+# ---- year close ---------------------------------------------------------------------------------------
+
+def _close_keeps_states():
+    """States of proposals that stay in their year at the close: finished ones (the rest move on)."""
+    from approvals.models import State
+    from approvals.workflow import TERMINAL
+
+    return frozenset({*TERMINAL, State.SETTLED, State.COMPLETION_NOTICE})
+
+
+def _moving_filter(prefix=""):
+    return ~Q(**{f"{prefix}state__in": list(_close_keeps_states())})
 
 
 @transaction.atomic
 def fund_year_close(*, community, year, by=None):
-    """Close a community's year (Art. 13): carry what is unspent and unreserved into the next year, move
-    proposals not yet approved to the next year, and lock the year against new allocations and
-    commitments. Closing a closed year does nothing, so a re-run (or a run after a crash) never carries
-    twice. Returns the carried amount, or None if the year was already closed."""
+    """Close a community's year (Art. 13). A closed year takes no entries at all, so everything not yet
+    paid goes to the next year:
+
+    - carry-out of the balance to carry (available + reserved = total − settled − carried out), dated
+      31 December of the closing year — written while the year is still open —, and a carry-in of the
+      same amount dated 1 January of the next year;
+    - every proposal of the year that is not finished (all but completed, rejected, withdrawn, settled,
+      completion notice) moves to the next fund year with its reservation (the next year's `reserved`
+      grows by it), each with its own audit record "proposal.carried_over";
+    - small-group reservations moved count in the next year's `small_group_carried`, not its own 20%
+      (they were capped in the closing year; the proposal keeps its carried share so a later release
+      reduces the carried figure);
+    - the year is marked closed, with reserved = available = 0.
+
+    For every community, allocations ever made = settled + reserved + available at every moment.
+    Lock order, as everywhere: the year's proposals, then the closing fund year, then the next one.
+    Closing a closed year does nothing, so a re-run (or a run after a crash) never carries twice. Returns
+    the carried amount, or None if the year was already closed."""
     from approvals.models import Proposal
-    from approvals.workflow import RESERVING, TERMINAL
 
     post = None
     if by is not None:
@@ -170,35 +284,66 @@ def fund_year_close(*, community, year, by=None):
         if not decision:
             raise NotAllowed(decision.reason)
         post = decision.post
+    if year >= clock.today().year:
+        if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
+            return None
+        raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
+    moving = list(Proposal.objects.select_for_update(of=("self",))
+                  .filter(_moving_filter(), community=community, fund_year__year=year).order_by("pk"))
     fund_year = fund_year_for_update(community=community, year=year)
     if fund_year.is_closed:
         return None
-    if year >= clock.today().year:
-        raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
-    # Proposals still on their way to approval go on in the next year; their money was never committed.
-    pending = Proposal.objects.select_for_update().filter(fund_year=fund_year).exclude(
-        state__in=[*RESERVING, *TERMINAL, "settled", "completion_notice"])
-    moved = list(pending.values_list("pk", flat=True))
-    amount = fund_year.available
-    entry_date = clock.today()
-    _carry_forward(fund_year, amount, by=by, entry_date=entry_date)
-    if moved:
-        next_year = fund_year_for_update(community=community, year=year + 1)
-        Proposal.objects.filter(pk__in=moved).update(fund_year=next_year)
+    next_year = fund_year_for_update(community=community, year=year + 1)
+    if next_year.is_closed:
+        raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": next_year.year})
+    reserved = sum((p.reserved_amount for p in moving), ZERO)
+    if reserved != fund_year.reserved:
+        raise DomainError(_("%(year)s年度已预留 %(reserved)s，与各项目预留合计 %(projects)s 不符，请先核对账目再结转。")
+                          % {"year": year, "reserved": format_yuan(fund_year.reserved),
+                             "projects": format_yuan(reserved)})
+    small = sum((p.reserved_amount for p in moving if p.is_small_group), ZERO)
+    available = fund_year.available
+    amount = fund_year.balance_to_carry
+    if amount > 0:
+        source = f"close:{year}"
+        with record_language():
+            out_text = _("结转至%(year)s年度") % {"year": year + 1}
+            in_text = _("%(year)s年度结余结转") % {"year": year}
+        # Written while the closing year is open: a closed year takes no entries (Art. 13, the triggers).
+        _ledger_entry_add(fund_year, KIND.CARRY_OUT, amount, datetime.date(year, 12, 31), description=out_text,
+                          by=by, source=source)
+        _ledger_entry_add(next_year, KIND.CARRY_IN, amount, datetime.date(year + 1, 1, 1), description=in_text,
+                          by=by, source=source)
+    fund_year.carried_out += amount
+    fund_year.reserved -= reserved
+    fund_year.small_group_committed -= small
     fund_year.status = FundYear.Status.CLOSED
     fund_year.closed_at = clock.now()
-    fund_year.save(update_fields=["status", "closed_at"])
+    fund_year.save(update_fields=["carried_out", "reserved", "small_group_committed", "status", "closed_at"])
+    next_year.carried_in += amount
+    next_year.reserved += reserved
+    next_year.small_group_committed += small
+    next_year.small_group_carried += small
+    next_year.save(update_fields=["carried_in", "reserved", "small_group_committed", "small_group_carried"])
+    for p in moving:
+        before = {"fund_year": year, "reserved_amount": p.reserved_amount, "small_group_carried": p.small_group_carried}
+        p.fund_year = next_year
+        p.small_group_carried = p.reserved_amount if p.is_small_group else ZERO
+        p.save(update_fields=["fund_year", "small_group_carried", "updated_at"])
+        audit_record(actor=by, post=post, action="proposal.carried_over", target=p, community_id=community.pk,
+                     before=before, after={"fund_year": year + 1, "state": p.state,
+                                           "reserved_amount": p.reserved_amount,
+                                           "small_group_carried": p.small_group_carried},
+                     effective_on=datetime.date(year + 1, 1, 1))
     audit_record(actor=by, post=post, action="fund.close_year", target=fund_year, community_id=community.pk,
-                 after={"year": year, "carried": amount, "moved_proposals": moved,
-                        "reserved_stays": fund_year.reserved},
+                 after={"year": year, "carried": amount, "available": available, "reserved_carried": reserved,
+                        "small_group_carried": small, "moved_proposals": [p.pk for p in moving]},
                  effective_on=datetime.date(year, 12, 31))
     return amount
 
 
 def fund_years_close(*, year, by=None):
     """Close `year` for every community, each in its own transaction; re-runnable after a failure."""
-    from ..models import Community
-
     results = {"closed": 0, "already": 0, "failed": []}
     for community in Community.objects.order_by("pk").iterator():
         try:
@@ -208,3 +353,63 @@ def fund_years_close(*, year, by=None):
             continue
         results["closed" if carried is not None else "already"] += 1
     return results
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What `fund_year_close` would do for one community's year (or did, if `closed`)."""
+
+    community: Community
+    fund_year: FundYear | None  # None: the community has no fund year that year (closing creates it empty)
+    closed: bool
+    available: Decimal
+    reserved: Decimal
+    to_carry: Decimal  # available + reserved: the carry-out / carry-in amount (0 once closed)
+    moving: int  # proposals that move to the next year
+    moving_reserved: Decimal
+    proposals: tuple | None  # ((pk, title, state, reserved_amount), …) when asked for, else None
+
+
+def fund_year_close_preview(*, year, communities=None, with_proposals=None):
+    """Per community (ordered by subdistrict and name): closed already?, available, reserved, the amount the
+    close carries over and the proposals it moves — the close's own formula (`FundYear.balance_to_carry`,
+    `_close_keeps_states`). `communities`: None for the whole city, a queryset, a list or one Community.
+    The moving proposals' ids and titles are listed when `with_proposals` (default: only when one
+    community is asked for). Three queries at most, whatever the number of communities."""
+    from approvals.models import Proposal
+
+    if isinstance(communities, Community):
+        communities = [communities]
+    qs = Community.objects.select_related("subdistrict").order_by("subdistrict__name", "name", "pk")
+    if communities is not None:
+        qs = qs.filter(pk__in=[getattr(c, "pk", c) for c in communities]
+                       if not hasattr(communities, "values") else communities.values("pk"))
+    community_list = list(qs)
+    if with_proposals is None:
+        with_proposals = len(community_list) == 1
+    ids = [c.pk for c in community_list]
+    moving = _moving_filter("proposals__")
+    fund_years = {fy.community_id: fy for fy in FundYear.objects.with_balance_to_carry().filter(
+        year=year, community_id__in=ids).annotate(
+            moving=Count("proposals", filter=moving),
+            moving_reserved=Coalesce(Sum("proposals__reserved_amount", filter=moving), ZERO))}
+    listed = {}
+    if with_proposals:
+        for row in (Proposal.objects.filter(_moving_filter(), fund_year__year=year, community_id__in=ids)
+                    .order_by("pk").values_list("community_id", "pk", "title", "state", "reserved_amount")):
+            listed.setdefault(row[0], []).append(row[1:])
+    rows = []
+    for community in community_list:
+        fy = fund_years.get(community.pk)
+        if fy is None:
+            rows.append(ClosePreview(community, None, False, ZERO, ZERO, ZERO, 0, ZERO,
+                                     () if with_proposals else None))
+            continue
+        closed = fy.is_closed
+        rows.append(ClosePreview(
+            community=community, fund_year=fy, closed=closed, available=fy.available, reserved=fy.reserved,
+            to_carry=ZERO if closed else fy.to_carry, moving=0 if closed else fy.moving,
+            moving_reserved=ZERO if closed else fy.moving_reserved,
+            proposals=(tuple(listed.get(community.pk, ())) if not closed else ()) if with_proposals else None,
+        ))
+    return rows

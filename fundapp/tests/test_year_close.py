@@ -1,5 +1,6 @@
-"""Year close (Art. 13): the unspent, unreserved money carries over once; the closed year takes no new
-allocations or commitments; money is never created or lost across years."""
+"""Year close (Art. 13): everything not yet paid carries over once, dated at the fund-year boundary; the
+unfinished projects move to the next year with their reservations; the closed year takes no entries at
+all; money is never created or lost across years."""
 import datetime
 from decimal import Decimal
 
@@ -8,9 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
 
+from audit.models import AuditRecord
+
 from approvals import services as chain
 from approvals.models import Proposal, State
 from fundapp.errors import DomainError
+from fundapp.finance_selectors import reconcile_many
 from fundapp.models import FundYear, LedgerEntry, Role
 from fundapp.services import money as money_services
 from fundapp.tasks import close_previous_year
@@ -42,7 +46,7 @@ def year_2026(org):
 
 
 @pytest.mark.django_db
-def test_close_carries_available_once_and_keeps_reservations(org, year_2026):
+def test_close_carries_everything_unpaid_once_at_the_year_boundary_and_moves_unfinished_projects(org, year_2026):
     community = org.community("a1")
     with travel(NEW_YEAR):
         assert close_previous_year.delay().get()["closed"] == 4
@@ -50,54 +54,140 @@ def test_close_carries_available_once_and_keeps_reservations(org, year_2026):
         call_command("close_year", "2026")
     old = FundYear.objects.get(community=community, year=2026)
     new = FundYear.objects.get(community=community, year=2027)
-    # 200,000 − 28,000 settled − 2,000 still reserved on the settled project − 20,000 reserved
-    assert old.is_closed and old.available == 0
-    assert old.carried_out == new.carried_in == Decimal("150000.00")
-    assert old.reserved == Decimal("22000.00")
-    assert LedgerEntry.objects.filter(kind="carry_out", fund_year=old).count() == 1
-    assert LedgerEntry.objects.filter(kind="carry_in", fund_year=new).count() == 1
-    # the draft goes on in the new year; the approved project keeps its 2026 reservation
-    assert reload(year_2026["waiting"]).fund_year == new
-    assert reload(year_2026["reserved"]).fund_year == old
+    # 200,000 − 28,000 settled: 150,000 available + 22,000 reserved (2,000 left on the paid project, 20,000)
+    assert old.is_closed and old.available == 0 and old.reserved == 0
+    assert old.carried_out == new.carried_in == Decimal("172000.00")
+    assert new.reserved == Decimal("22000.00") and new.available == Decimal("150000.00")
+    carry_out = LedgerEntry.objects.get(kind="carry_out", fund_year=old)
+    carry_in = LedgerEntry.objects.get(kind="carry_in", fund_year=new)
+    assert (carry_out.entry_date, carry_in.entry_date) == (D(2026, 12, 31), D(2027, 1, 1))
+    # every unfinished project goes on in the new year, with its reservation, each with an audit record
+    for key in ("waiting", "reserved", "settled"):
+        assert reload(year_2026[key]).fund_year == new
+    moved = AuditRecord.objects.filter(action="proposal.carried_over", community_id=community.pk)
+    assert moved.count() == 3
+    record = moved.get(target_id=str(year_2026["reserved"].pk))
+    assert record.before["fund_year"] == 2026 and record.after["fund_year"] == 2027
+    assert Decimal(record.after["reserved_amount"]) == Decimal("20000.00")
     assert identity_holds(community)
+    assert all(r.ok for r in reconcile_many([community], 2026) + reconcile_many([community], 2027))
 
 
 @pytest.mark.django_db
-def test_closed_year_refuses_allocations_and_new_commitments(org, year_2026):
+def test_closed_year_refuses_every_entry(org, year_2026):
     community = org.community("a1")
     with travel(NEW_YEAR):
         money_services.fund_year_close(community=community, year=2026)
+        old = FundYear.objects.get(community=community, year=2026)
         with pytest.raises(DomainError):
             money_services.fund_year_allocate(community=community, year=2026, amount="1.00",
-                                              entry_date=NEW_YEAR)
+                                              entry_date=D(2026, 12, 30))
+        with pytest.raises(DomainError, match="已结转"):
+            money_services.fund_year_spend(old, Decimal("1.00"), by=None, entry_date=D(2026, 12, 30),
+                                           description="x", source="")
+        with pytest.raises(DomainError, match="已结转"):
+            money_services.fund_year_release(old, Decimal("1.00"), small_group=False)
     with pytest.raises(DomainError):
         money_services.fund_year_close(community=community, year=2027)  # not over yet
+    assert LedgerEntry.objects.filter(fund_year=old).count() == 3  # allocation, payment, carry-out
 
 
 @pytest.mark.django_db
-def test_after_close_old_projects_are_paid_from_their_reservation_and_leftovers_carry(org, year_2026):
+def test_after_close_projects_are_paid_and_release_in_the_new_year(org, year_2026):
     community = org.community("a1")
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     settled = year_2026["settled"]
     with travel(NEW_YEAR):
         money_services.fund_year_close(community=community, year=2026)
     with travel(D(2027, 1, 5)):
-        chain.settlement_finish(proposal=settled, by=secretary)  # releases the last 2,000
+        chain.settlement_finish(proposal=settled, by=secretary)  # releases the last 2,000 in 2027
     old = FundYear.objects.get(community=community, year=2026)
     new = FundYear.objects.get(community=community, year=2027)
-    assert old.available == 0 and old.reserved == Decimal("20000.00")
-    assert new.carried_in == Decimal("152000.00") and new.available == Decimal("152000.00")
+    assert (old.available, old.reserved, old.carried_out) == (0, 0, Decimal("172000.00"))
+    assert new.available == Decimal("152000.00") and new.reserved == Decimal("20000.00")
     assert identity_holds(community)
-    # the project approved in 2026 is still settled against 2026
     reserved = year_2026["reserved"]
     to_accepted_in_2027(org, reserved)
     invoice = signed_invoice_2027(org, reserved)
+    finance = org.person(Role.FINANCE_OFFICER)
     with travel(D(2027, 1, 8)):
-        chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER), paid_on=D(2027, 1, 8),
-                             method="transfer", reference="R2")
+        # dated in the closed year: refused, saying where the payment goes
+        with pytest.raises(DomainError, match="2027"):
+            chain.invoice_settle(invoice=invoice, by=finance, paid_on=D(2026, 12, 30), method="transfer",
+                                 reference="R2")
+        chain.invoice_settle(invoice=invoice, by=finance, paid_on=D(2027, 1, 8), method="transfer", reference="R2")
     old.refresh_from_db()
-    assert old.settled == Decimal("48000.00") and old.reserved == 0
+    new.refresh_from_db()
+    assert old.settled == Decimal("28000.00") and LedgerEntry.objects.filter(fund_year=old).count() == 3
+    assert new.settled == Decimal("20000.00") and new.reserved == 0
     assert identity_holds(community)
+
+
+@pytest.mark.django_db
+def test_an_open_years_project_paid_with_a_date_in_the_next_year_is_refused(org, year_2026):
+    reserved = year_2026["reserved"]
+    to_accepted(org, reserved)
+    invoice = signed_invoice(org, reserved, amount="20000.00", number="No.0002")
+    with travel(D(2027, 1, 3)):
+        with pytest.raises(DomainError, match="2026年度的支出须在当年记账"):
+            chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER), paid_on=D(2027, 1, 3),
+                                 method="transfer", reference="R3")
+    assert not LedgerEntry.objects.filter(entry_date__year=2027).exists()
+
+
+@pytest.mark.django_db
+def test_a_carried_small_group_project_does_not_take_the_new_years_own_room(org):
+    """Capped in 2026 (20% of 200,000); carried into 2027 before 2027 is allocated; a later budget cut and
+    withdrawal give back the carried figure, not 2027's own 20%."""
+    community = org.community("a1")
+    allocate(org)
+    small = approve(org, to_review(org, draft(org, budget="40000.00", small_group=True, title="小群体项目")))
+    with travel(NEW_YEAR):
+        money_services.fund_year_close(community=community, year=2026)
+    new = FundYear.objects.get(community=community, year=2027)
+    # 2027's total is only the carry-over: 40,000 > 20% of it, yet within the cap as carried in
+    assert new.total == Decimal("200000.00") and new.small_group_carried == Decimal("40000.00")
+    assert new.small_group_committed == Decimal("40000.00")
+    assert new.small_group_limit == Decimal("40000.00") + Decimal("40000.00")
+    assert reload(small).small_group_carried == Decimal("40000.00")
+    secretary, sd_secretary = org.person(Role.COMMUNITY_SECRETARY), org.person(Role.SUBDISTRICT_SECRETARY)
+    with travel(D(2027, 1, 12)):
+        chain.change_request(proposal=small, by=secretary, description="减少规模", new_budget="30000.00")
+        chain.change_decide(proposal=small, by=sd_secretary, consent=True)
+    new.refresh_from_db()
+    assert (new.small_group_committed, new.small_group_carried) == (Decimal("30000.00"), Decimal("30000.00"))
+    assert reload(small).small_group_carried == Decimal("30000.00")
+    with travel(D(2027, 1, 13)):
+        chain.proposal_withdraw(proposal=small, by=secretary, reason="情况变化")
+    new.refresh_from_db()
+    assert (new.small_group_committed, new.small_group_carried, new.reserved) == (0, 0, 0)
+    assert new.small_group_limit == Decimal("40000.00")  # 20% of 2027's total: its own room, untouched
+    assert reload(small).small_group_carried == 0
+    assert identity_holds(community)
+
+
+@pytest.mark.django_db
+def test_preview_is_the_close_in_a_fixed_number_of_queries(org, year_2026, django_assert_max_num_queries):
+    community = org.community("a1")
+    allocate(org, "b1")
+    with django_assert_max_num_queries(3):
+        city = money_services.fund_year_close_preview(year=2026)
+    rows = {row.community.code: row for row in city}
+    assert set(rows) == {"a1", "a2", "b1", "b2"}
+    a1 = rows["a1"]
+    assert (a1.closed, a1.available, a1.reserved, a1.to_carry) == (
+        False, Decimal("150000.00"), Decimal("22000.00"), Decimal("172000.00"))
+    assert (a1.moving, a1.moving_reserved, a1.proposals) == (3, Decimal("22000.00"), None)
+    assert rows["b1"].to_carry == Decimal("200000.00") and rows["b1"].moving == 0
+    assert rows["a2"].fund_year is None and rows["a2"].to_carry == 0
+    (one,) = money_services.fund_year_close_preview(year=2026, communities=community)
+    assert sorted(p[0] for p in one.proposals) == sorted(year_2026[k].pk for k in ("settled", "reserved", "waiting"))
+    assert FundYear.objects.with_balance_to_carry().get(community=community, year=2026).to_carry == a1.to_carry
+    with travel(NEW_YEAR):
+        carried = money_services.fund_year_close(community=community, year=2026)
+    assert carried == a1.to_carry
+    (after,) = money_services.fund_year_close_preview(year=2026, communities=[community])
+    assert after.closed and after.to_carry == 0 and after.moving == 0 and after.proposals == ()
 
 
 def to_accepted_in_2027(org, proposal):

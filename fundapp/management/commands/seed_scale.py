@@ -7,7 +7,7 @@ It writes with PostgreSQL COPY (plain multi-row inserts on SQLite), not through 
 proposals through `perform` would take days. What the services would guarantee is built in instead, and the
 database checks it as the rows go in: the CheckConstraints, the foreign keys, and the ledger triggers — the
 ledger rows of a year are inserted while the year is still open, and the past years are closed afterwards,
-exactly as `fund_year_close` leaves them (carry-out in the closed year, carry-in in the next). FundYear's
+exactly as `fund_year_close` leaves them (carry-out on 31 December, carry-in on 1 January). FundYear's
 running totals equal the ledger sums (`fundapp.finance_selectors.reconcile` agrees), and one audit record per
 community (a chain of its own) records the import, so `verify_audit` passes.
 
@@ -336,7 +336,7 @@ class Command(BaseCommand):
         if closed:
             carried_out = total - totals["settled"] - totals["reserved"]
             if carried_out:
-                self._ledger(tables, ledger_cols, fy, "carry_out", carried_out, datetime.date(year + 1, 1, 1),
+                self._ledger(tables, ledger_cols, fy, "carry_out", carried_out, datetime.date(year, 12, 31),
                              f"结转至{year + 1}年度", f"close:{year}", NULL)
         tables.add(FundYear, ["id", "community_id", "year", "status", "allocated", "carried_in", "settled", "reserved",
                               "carried_out", "small_group_committed", "closed_at"],
