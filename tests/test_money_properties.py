@@ -759,13 +759,13 @@ class YearsMachine(RuleBasedStateMachine):
 
     @rule(offset=st.integers(min_value=-30, max_value=60), is_workday=st.booleans())
     def calendar_edit(self, offset, is_workday):
-        """A calendar override (until workdays.services.calendar_change exists, written directly — TODO:
-        call the audited service here). Moves deadlines, never money: the invariants must not notice."""
-        from workdays.models import WorkdayOverride
+        """A calendar change through the audited service: it moves open deadlines and notices, never money,
+        so the invariants must not notice (an identical change is refused and changes nothing)."""
+        from workdays.services import calendar_change, make_changes
 
-        day = self.dated(offset)
         before = money_figures()
-        WorkdayOverride.objects.update_or_create(day=day, defaults={"is_workday": is_workday, "reason": "测试调整"})
+        self.attempt(lambda: calendar_change(by=self.people["city"], reason="测试调整",
+                                             changes=make_changes({self.dated(offset): is_workday})))
         assert money_figures() == before
 
     # ---- the books --------------------------------------------------------------------------------------
