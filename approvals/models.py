@@ -1,5 +1,7 @@
 """The records of the approval chain (SPEC §4). Only approvals.services writes them; the proposal's
 `state` is set by `approvals.services.perform` alone."""
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from fundapp import clock
 from fundapp.models import Community, FundYear, Post
 from fundapp.models.money import MONEY, ZERO
+from fundapp.money import FEN
 
 USER = settings.AUTH_USER_MODEL
 
@@ -464,6 +467,18 @@ class InvoiceRefusal(Act):
         verbose_name_plural = _("发票退回")
 
 
+class PaymentQuerySet(models.QuerySet):
+    def paid_by_category(self, *, year, community_ids):
+        """{(community id, category): amount} paid out of the communities' funds for `year`: payments whose
+        ledger entry lies in that fund year. A project carried into the next year at the close keeps its
+        earlier payments in the year that made them, so a year's figures by category add up to its ledger."""
+        rows = (self.filter(ledger_entry__fund_year__year=year, ledger_entry__fund_year__community_id__in=community_ids)
+                .order_by().values_list("ledger_entry__fund_year__community_id", "proposal__category")
+                .annotate(total=models.Sum("amount")))
+        # SQLite hands sums back without their two decimals; amounts compare and print to the fen.
+        return {(community_id, category): Decimal(total).quantize(FEN) for community_id, category, total in rows}
+
+
 class Payment(Act):
     """Money paid out for a project: an invoice settlement or a no-invoice voucher (Art. 13)."""
 
@@ -489,6 +504,8 @@ class Payment(Act):
                                      verbose_name=_("事后公示"))
     # A retried or double-clicked request carries the same key and pays once.
     idempotency_key = models.CharField(max_length=64, unique=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["paid_on", "pk"]

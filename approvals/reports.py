@@ -11,7 +11,7 @@ from fundapp import clock, rights
 from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import Community, FundYear
 
-from .models import AnnualReport, Category, Proposal
+from .models import AnnualReport, Category, Payment, Proposal
 from .models import State as S
 
 
@@ -26,9 +26,9 @@ def figures(community, year):
     proposals = Proposal.objects.filter(community=community, fund_year__year=year)
     by_category = {
         row["category"]: row for row in proposals.exclude(state__in=[S.REJECTED, S.WITHDRAWN])
-        .values("category").annotate(count=Count("pk"), settled=Sum("settled_amount"),
-                                     approved=Sum("approved_budget"))
+        .values("category").annotate(count=Count("pk"), approved=Sum("approved_budget"))
     }
+    paid = Payment.objects.paid_by_category(year=year, community_ids=[community.pk])
     by_state = dict(proposals.values_list("state").annotate(n=Count("pk")))
     money = {}
     if fund_year is not None:
@@ -40,7 +40,7 @@ def figures(community, year):
         "by_category": [
             {"category": value, "count": by_category.get(value, {}).get("count", 0),
              "approved": str(by_category.get(value, {}).get("approved") or "0.00"),
-             "settled": str(by_category.get(value, {}).get("settled") or "0.00")}
+             "settled": str(paid.get((community.pk, value)) or "0.00")}
             for value in Category.values
         ],
         "by_state": by_state,

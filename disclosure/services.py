@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
 
-from approvals.models import Acceptance, Category, Proposal
+from approvals.models import Acceptance, Category, Payment, Proposal
 from approvals.models import State as S
 from audit.services import audit_record
 from fundapp import clock
@@ -48,6 +48,7 @@ def disclosure_figures(community, year):
         .order_by("created_at", "pk")
         .prefetch_related(Prefetch("acceptances", queryset=Acceptance.objects.order_by("inspected_on", "pk")))
     )
+    paid = Payment.objects.paid_by_category(year=year, community_ids=[community.pk])
     by_category = []
     for value in Category.values:
         mine = [p for p in proposals if p.category == value]
@@ -55,7 +56,7 @@ def disclosure_figures(community, year):
             "category": value,
             "count": len(mine),
             "approved": str(sum((p.approved_budget for p in mine), ZERO)),
-            "settled": str(sum((p.settled_amount for p in mine), ZERO)),
+            "settled": str(paid.get((community.pk, value), ZERO)),
         })
     projects = []
     for p in proposals:
@@ -76,7 +77,7 @@ def disclosure_figures(community, year):
     projects_total = {
         "count": len(proposals),
         "approved": str(sum((p.approved_budget for p in proposals), ZERO)),
-        "settled": str(sum((p.settled_amount for p in proposals), ZERO)),
+        "settled": str(sum(paid.values(), ZERO)),
     }
     return {"money": money, "by_category": by_category, "projects": projects, "projects_total": projects_total}
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from approvals.models import Category, Proposal, State
+from approvals.models import Category, Payment, Proposal, State
 
 from .models import Community, FundYear, LedgerEntry
 from .models.money import ZERO
@@ -249,8 +249,8 @@ class Summary:
 def summary(communities, year):
     """Totals across `communities` for `year`, by category, by proposal state and per community.
 
-    Three queries whatever the number of communities: the communities, their fund years, and the year's
-    proposals grouped by community, category and state.
+    Four queries whatever the number of communities: the communities, their fund years, the year's
+    proposals grouped by community, category and state, and the year's payments grouped by category.
     """
     rows = {
         c.pk: CommunityRow(community=c, fund_year=None)
@@ -268,12 +268,11 @@ def summary(communities, year):
     states = dict.fromkeys(State.values, 0)
     for group in (Proposal.objects.filter(community_id__in=_ids(communities), fund_year__year=year)
                   .order_by().values("community_id", "category", "state")
-                  .annotate(n=Count("pk"), approved=Sum("approved_budget", filter=live),
-                            settled=Sum("settled_amount"))):
+                  .annotate(n=Count("pk"), approved=Sum("approved_budget", filter=live))):
         row = rows.get(group["community_id"])
         if row is None:
             continue
-        approved, settled = group["approved"] or ZERO, group["settled"] or ZERO
+        approved = group["approved"] or ZERO
         states[group["state"]] += group["n"]
         row.figures.projects += group["n"]
         row.figures.approved += approved
@@ -281,7 +280,12 @@ def summary(communities, year):
             category = categories[group["category"]]
             category["count"] += group["n"]
             category["approved"] += approved
-            category["settled"] += settled
+    # Paid out of the year's funds, by category: a project carried into the next year keeps its earlier
+    # payments in the year that made them, so the categories add up to the ledger's settled total.
+    for (community_id, category), paid in Payment.objects.paid_by_category(
+            year=year, community_ids=_ids(communities)).items():
+        if community_id in rows:
+            categories[category]["settled"] += paid
     totals, subdistricts = Figures(), {}
     for row in rows.values():
         totals.add(row.figures)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Sum
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from approvals.models import Category, Document, Notice, Objection, Payment, Proposal
@@ -130,8 +130,10 @@ def _build(community, year, today):
             Prefetch("documents", queryset=public_documents, to_attr="public_documents"),
         )
     )
-    spent = dict(Payment.objects.filter(proposal__in=[p.pk for p in proposals]).values_list("proposal__category")
-                 .annotate(total=Sum("amount")))
+    # Money paid out of this year's fund, by category (a project carried into the next year keeps its
+    # earlier payments here), so the categories add up to the year's settled total.
+    spent = {category: total for (_, category), total in
+             Payment.objects.paid_by_category(year=year, community_ids=[community.pk]).items()}
     by_category = defaultdict(lambda: {"projects": 0, "approved": Decimal(0)})
     for p in proposals:
         by_category[p.category]["projects"] += 1

@@ -74,7 +74,7 @@ EXPECTED = {
     "ledger list, finance officer": 7,
     "ledger page, finance officer": 13,
     "reconciliation, finance officer": 13,
-    "summary, finance officer": 12,
+    "summary, finance officer": 13,
 }
 
 

@@ -226,3 +226,30 @@ def test_a_city_wide_close_that_fails_half_way_completes_on_rerun_without_duplic
     for code in ("a1", "b1"):
         assert identity_holds(org.community(code))
     assert Proposal.objects.filter(state=State.DRAFT, fund_year__year=2027).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org, year_2026):
+    """The project paid 28,000 in 2026 and not finished moves to 2027; every by-year figure (annual report,
+    year-end disclosure, public page, finance summary) counts the 28,000 in 2026 and nothing in 2027, as
+    the ledger does."""
+    from approvals.reports import figures as report_figures
+    from disclosure.services import disclosure_figures
+    from fundapp.finance_selectors import summary
+    from public.selectors import community_year
+
+    community = org.community("a1")
+    with travel(NEW_YEAR):
+        money_services.fund_year_close(community=community, year=2026)
+        assert reload(year_2026["settled"]).fund_year.year == 2027
+
+        def settled_by_year(year):
+            report = sum(Decimal(row["settled"]) for row in report_figures(community, year)["by_category"])
+            disclosure = sum(Decimal(row["settled"]) for row in disclosure_figures(community, year)["by_category"])
+            public = sum(Decimal(row["settled"]) for row in community_year(community, year)["by_category"])
+            finance = sum(row["settled"] for row in summary([community], year).by_category)
+            return {report, disclosure, public, finance}
+
+        assert settled_by_year(2026) == {Decimal("28000.00")} == {FundYear.objects.get(community=community,
+                                                                                        year=2026).settled}
+        assert settled_by_year(2027) == {Decimal("0.00")}
