@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .admin_site import ReadOnlyAdmin
 from .errors import DomainError
 from .money import parse_amount
 from .models import Community, FundYear, LedgerEntry, Post, Subdistrict
@@ -72,7 +73,7 @@ class PostAdmin(ServiceAdmin):
 
 
 @admin.register(FundYear)
-class FundYearAdmin(admin.ModelAdmin):
+class FundYearAdmin(ReadOnlyAdmin):
     list_display = ["community", "year", "status", "allocated", "carried_in", "settled", "reserved",
                     "available_display"]
     list_filter = ["year", "status", "community__subdistrict"]
@@ -82,15 +83,6 @@ class FundYearAdmin(admin.ModelAdmin):
     @admin.display(description=_("可用"))
     def available_display(self, obj):
         return obj.available
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AllocationForm(forms.ModelForm):

@@ -22,3 +22,16 @@ class FundAdminSite(admin.AdminSite):
         if Post.objects.filter(user=user).exists():
             return rights.is_city_admin(user)
         return user.is_superuser
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written here: what the services own (the audit trail, fund years, the calendar)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -360,3 +360,20 @@ def database_url_of(connection):
     user = s.get("USER") or "postgres"
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def shared_redis(url):
+    """A client of the shared Redis at `url` (REDIS_TEST_URL), or the test skipped with the reason when it
+    does not answer — failed instead where CI requires the services (REQUIRE_POSTGRES or REQUIRE_REDIS)."""
+    import pytest
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it means the same thing here
+        message = f"Redis unreachable at {url} ({type(exc).__name__}: {exc}); start redis-server or set REDIS_TEST_URL"
+        if os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return client

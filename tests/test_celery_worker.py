@@ -32,6 +32,7 @@ from batches import services as batch_services
 from batches.models import BatchItem, BatchRun
 from disclosure import services as disclosure_services
 from disclosure.models import YearEndDisclosure
+from tests.faults import shared_redis
 from disclosure.tests.seed import EXPECTED, YEAR, seed_year
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,24 +41,10 @@ REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 CODES = ("a1", "a2", "b1", "b2")
 
 
-def _redis():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it means the same thing here
-        message = f"Redis unreachable at {REDIS_URL} ({type(exc).__name__}: {exc}); start redis-server or set REDIS_TEST_URL"
-        if os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return client
-
-
 @pytest.fixture(autouse=True)
 def _redis_available():
     """Before the (slower) seeding: skip locally, or fail in CI, when Redis does not answer."""
-    _redis()
+    shared_redis(REDIS_URL)
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def worker(settings, tmp_path):
     import disclosure.tasks  # noqa: F401
     import fundapp.tasks  # noqa: F401
 
-    redis_client = _redis()
+    redis_client = shared_redis(REDIS_URL)
     redis_client.flushdb()
     settings.MEDIA_ROOT = tmp_path / "media"
     app = Celery("fundapp-worker-test", set_as_current=False)

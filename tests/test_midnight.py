@@ -26,6 +26,7 @@ from fundapp.errors import DomainError
 from fundapp.models import Role
 from public import selectors
 from tests.chain import allocate, draft, meeting_passed, travel
+from tests.faults import shared_redis
 
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/12")
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
@@ -36,23 +37,9 @@ AFTER = datetime.datetime(2026, 11, 19, 0, 0, 5, tzinfo=BEIJING)
 TITLE = "健身器材更新"
 
 
-def _redis():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it means the same thing here
-        message = f"Redis unreachable at {REDIS_URL} ({type(exc).__name__}: {exc}); start redis-server or set REDIS_TEST_URL"
-        if os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return client
-
-
 @pytest.fixture
 def redis_cache(settings):
-    client = _redis()
+    client = shared_redis(REDIS_URL)
     client.flushdb()
     settings.CACHES = {"default": {"BACKEND": "fundapp.cache.ResilientRedisCache", "LOCATION": REDIS_URL,
                                    "KEY_PREFIX": "fund", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}

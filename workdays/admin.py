@@ -6,20 +6,13 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from fundapp.admin_site import ReadOnlyAdmin
+
 from .models import ConfirmedYear, WorkdayOverride
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class CalendarAdmin(ReadOnlyAdmin):
     change_list_template = "admin/workdays/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "calendar_url": reverse("workdays:calendar")}
@@ -27,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(ReadOnlyAdmin):
+class WorkdayOverrideAdmin(CalendarAdmin):
     list_display = ["day", "weekday", "is_workday", "reason", "created_at"]
     list_filter = ["is_workday"]
     search_fields = ["reason"]
@@ -40,6 +33,6 @@ class WorkdayOverrideAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConfirmedYear)
-class ConfirmedYearAdmin(ReadOnlyAdmin):
+class ConfirmedYearAdmin(CalendarAdmin):
     list_display = ["year", "note", "confirmed_at"]
     search_fields = ["=year", "note"]
