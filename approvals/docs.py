@@ -126,7 +126,22 @@ def _date_rules():
         "A payment's date (`paid_on`) is also the date of its ledger entry. That a money entry's date lies",
         "inside its fund year, that a closed year takes no entries, and that a fund year's running balance in",
         "date order never goes below zero are the ledger's rules, enforced by `fundapp.services.money` (and",
-        "the database) for every entry, whichever service writes it.",
+        "the database) for every entry, whichever service writes it:",
+        "",
+        "| entry | its date | not before | not after | rule |",
+        "|---|---|---|---|---|",
+        "| 年度拨款 allocation | entered by the city administrator | 1 January of its fund year | today; 31 December | 第五、十三条 |",
+        "| 支出 expenditure (settlement, payment without invoice) | the payment's `paid_on` | 1 January of the "
+        "proposal's fund year; the day the year's allocations and carry-in cover it (running balance) | today; "
+        "31 December | 第十三条 |",
+        "| 冲销 reversal | entered by the city administrator | the entry it reverses | today; 31 December | 第十七条 |",
+        "| 结转下年 carry-out | 31 December of the closing year (set by the close) | — | — | 第十三条 |",
+        "| 上年结转 carry-in | 1 January of the next year (set by the close) | — | — | 第十三条 |",
+        "",
+        "Every entry: its fund year is open (a closed year takes no entries — the close writes its carry-out",
+        "before it marks the year closed), and after it the fund year's balance at the end of every day, in",
+        "date order, is zero or more. A project approved but not finished when its year closes goes on in the",
+        "next year with its reservation, so its later payments are dated and booked in that year.",
         "",
     ]
     return lines
