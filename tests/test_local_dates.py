@@ -112,12 +112,13 @@ def test_acts_recorded_after_utc_midnight_show_the_beijing_date_everywhere(org, 
     with time_machine.travel(MOMENT + datetime.timedelta(minutes=5), tick=False):
         page = secretary.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
         # the objection's date, the action label naming the open objection (Objection.__str__), the timeline
-        assert_local("proposal page", page, ("2026-12-02", "司*** 2026-12-02", "2026-12-02 01:30"))
+        # (the timeline shows the date an act took effect, 2026年12月2日, and the time it was recorded)
+        assert_local("proposal page", page, ("2026-12-02", "司*** 2026-12-02", "2026年12月2日", "01:30"))
         assert_local("paid proposal page", secretary.get(reverse("approvals:proposal", args=[paid.pk])).content.decode(),
-                     ("2026-12-02 01:30",))
+                     ("2026年12月2日", "01:30"))
         assert_local("work queue", secretary.get("/").content.decode(), ("12-02 01:30",))
         assert_local("supervisor's record", supervisor.get(reverse("community-record", args=["a1"])).content.decode(),
-                     ("2026-12-02 01:30",))
+                     ("2026年12月2日", "01:30"))
         assert_local("ledger", login(org, Role.FINANCE_OFFICER).get(reverse("ledger", args=["a1", 2026]))
                      .content.decode())
 
