@@ -10,6 +10,26 @@ from fundapp.models import Role
 from fundapp.services import org as org_services
 
 
+# Under pytest-xdist (bin/test runs the suite on two workers) each worker is its own process with its own test
+# database (pytest-django suffixes the name with the worker id). Shared services must be split the same way:
+# each worker takes its own Redis database (the tests that need Redis flush theirs), counted down from the
+# one REDIS_TEST_URL names, and its own media directory (files such as a1-2026.pdf would collide).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw") and os.environ.get("REDIS_TEST_URL"):
+    _base, _, _db = os.environ["REDIS_TEST_URL"].rpartition("/")
+    if _db.isdigit():
+        os.environ["REDIS_TEST_URL"] = f"{_base}/{max(int(_db) - int(_WORKER[2:]), 0)}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_root_per_worker(tmp_path_factory):
+    """Uploads and posters of a test run go to a directory of its own (one per xdist worker)."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+
+
 def pytest_collection_modifyitems(config, items):
     # Locally a test that needs PostgreSQL is skipped on SQLite; CI sets REQUIRE_POSTGRES=1 so that the
     # same test fails instead of skipping if the suite somehow runs without PostgreSQL.
