@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import rights
 from .admin_site import ReadOnlyAdmin
 from .errors import DomainError
 from .money import parse_amount
@@ -178,12 +179,7 @@ class AccountAdmin(UserAdmin):
             return super().get_fieldsets(request, obj)
         return self._person_fieldsets
 
-    def get_list_filter(self, request):
-        return super().get_list_filter(request) if request.user.is_superuser else self.list_filter
-
     def has_account_permission(self, request):
-        from . import rights
-
         return rights.is_city_admin(request.user)
 
     def _each(self, request, queryset, act, done_message):
