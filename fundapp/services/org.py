@@ -90,7 +90,7 @@ def community_update(*, community, by=None, **changes):
     _refuse_unknown(changes, {"name", "code", "subdistrict"})
     locked = Community.objects.select_for_update().get(pk=community.pk)
     _refuse_code_change(locked, changes, _("社区代码一经设立不能修改：公开网址和已张贴的二维码都用它。"))
-    new_subdistrict = changes.pop("subdistrict", locked.subdistrict)
+    new_subdistrict = changes.pop("subdistrict", locked.subdistrict_id)
     if getattr(new_subdistrict, "pk", new_subdistrict) != locked.subdistrict_id:
         raise DomainError(_("社区不能改属其他街道：各岗位的权限随街道而定。"))
     before = _snapshot_community(locked)

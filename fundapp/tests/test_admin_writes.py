@@ -257,3 +257,39 @@ def test_a_failed_send_gives_the_claim_back(notification, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert notify_services.notification_email_send(notification_id=notification.pk) is True
     assert len(mail.outbox) == 1
+
+
+LOCKABLE = []
+
+
+class LockProbingBackend(EmailBackend):
+    """While the e-mail is being sent, another connection tries to lock the notification row at once."""
+
+    def send_messages(self, messages):
+        import threading
+
+        from django.db import connections, transaction
+
+        def probe():
+            try:
+                with transaction.atomic():
+                    Notification.objects.select_for_update(nowait=True).get(user__email=messages[0].to[0])
+                LOCKABLE.append(True)
+            except Exception as exc:  # noqa: BLE001 — the DatabaseError of a held lock is the finding
+                LOCKABLE.append(exc)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join(10)
+        return super().send_messages(messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_no_row_lock_is_held_while_the_email_is_sent(notification, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.LockProbingBackend"
+    LOCKABLE.clear()
+    assert notify_services.notification_email_send(notification_id=notification.pk) is True
+    assert LOCKABLE == [True] and len(mail.outbox) == 1
