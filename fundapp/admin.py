@@ -1,19 +1,31 @@
 """The city administrator's back office. Writes go through the services, like every other path."""
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import rights
 from .admin_site import ReadOnlyAdmin
 from .errors import DomainError
 from .money import parse_amount
 from .models import Community, FundYear, LedgerEntry, Post, Subdistrict
+from .services import accounts as account_services
 from .services import money as money_services
 from .services import org as org_services
 
 
 class ServiceAdmin(admin.ModelAdmin):
     """Saves through a service; turns a refused rule into a form message instead of a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         raise PermissionError("history is kept")
@@ -27,9 +39,13 @@ class SubdistrictAdmin(ServiceAdmin):
     list_display = ["name", "code", "party_committee_name", "construction_committee_name"]
     search_fields = ["name", "code"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            org_services.subdistrict_update(subdistrict=obj, by=request.user,
+                                            **{f: form.cleaned_data[f] for f in form.changed_data})
         else:
             created = org_services.subdistrict_create(
                 name=obj.name, code=obj.code, by=request.user,
@@ -47,12 +63,14 @@ class CommunityAdmin(ServiceAdmin):
     list_select_related = ["subdistrict"]
 
     def get_readonly_fields(self, request, obj=None):
-        # Moving a community between subdistricts would silently move everyone's rights.
-        return ["subdistrict"] if obj else []
+        # Moving a community between subdistricts would silently move everyone's rights; its code is in
+        # every public URL and on the QR codes of posters already printed.
+        return ["subdistrict", "code"] if obj else []
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            org_services.community_update(community=obj, by=request.user,
+                                          **{f: form.cleaned_data[f] for f in form.changed_data})
         else:
             obj.pk = org_services.community_create(
                 subdistrict=obj.subdistrict, name=obj.name, code=obj.code, by=request.user
@@ -136,3 +154,59 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AccountAdmin(UserAdmin):
+    """People's accounts. The city administrator sees who is who (to choose the holder of a post) and acts
+    on an account only through the audited actions below (fundapp.services.accounts); editing accounts,
+    groups and permissions, and second-factor devices, is left to the operator's own superuser."""
+
+    list_display = ["username", "last_name", "first_name", "email", "is_active", "last_login"]
+    list_filter = ["is_active"]
+    actions = ["deactivate", "activate", "reset_second_factor"]
+    _person_fieldsets = [
+        (None, {"fields": ["username"]}),
+        (_("个人信息"), {"fields": ["last_name", "first_name", "email"]}),
+        (_("状态"), {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser or obj is None:
+            return super().get_fieldsets(request, obj)
+        return self._person_fieldsets
+
+    def has_account_permission(self, request):
+        return rights.is_city_admin(request.user)
+
+    def _each(self, request, queryset, act, done_message):
+        done = 0
+        for user in queryset:
+            try:
+                act(user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user.get_username()}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("停用所选账号"), permissions=["account"])
+    def deactivate(self, request, queryset):
+        self._each(request, queryset,
+                   lambda user: account_services.user_set_active(user=user, active=False, by=request.user),
+                   _("已停用 %(count)d 个账号。"))
+
+    @admin.action(description=_("启用所选账号"), permissions=["account"])
+    def activate(self, request, queryset):
+        self._each(request, queryset,
+                   lambda user: account_services.user_set_active(user=user, active=True, by=request.user),
+                   _("已启用 %(count)d 个账号。"))
+
+    @admin.action(description=_("重置所选账号的动态验证码"), permissions=["account"])
+    def reset_second_factor(self, request, queryset):
+        self._each(request, queryset,
+                   lambda user: account_services.user_reset_second_factor(user=user, by=request.user),
+                   _("已重置 %(count)d 个账号的动态验证码，下次登录时需重新绑定认证器。"))

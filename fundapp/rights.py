@@ -186,14 +186,16 @@ def sync_user_permissions(user, on=None):
 
 
 def _sync_admin_access(user, on):
-    # The Django admin is the city administrator's back office. Only users who hold or held a city
-    # administrator post are touched, so an operator's own superuser account is left alone.
+    # The Django admin is the city administrator's back office: a post in force makes them staff (never a
+    # superuser — fundapp.auth.CityAdminBackend gives them their duties' permissions, from the same post).
+    # Only users who hold or held a city administrator post are touched, so an operator's own superuser
+    # account is left alone.
     city_posts = Post.objects.filter(user=user, role=Role.CITY_ADMIN)
     if not city_posts.exists():
         return
     in_office = user.is_active and city_posts.current(on).exists()
-    if user.is_staff != in_office or user.is_superuser != in_office:
-        user.is_staff = user.is_superuser = in_office
+    if user.is_staff != in_office or user.is_superuser:
+        user.is_staff, user.is_superuser = in_office, False
         user.save(update_fields=["is_staff", "is_superuser"])
 
 

@@ -147,6 +147,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Tells an inactive user with the right password that the account is disabled; ends their sessions.
     "fundapp.auth.LoginBackend",
+    # A city administrator in office: the back office's permissions of their duties, from the post.
+    "fundapp.auth.CityAdminBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Two-factor login (TOTP) for those who sign, pay or administer: always in production; off by default in

@@ -1,7 +1,7 @@
 """Celery tasks: thin callers of services, taking ids, safe to run twice."""
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 from . import clock, rights
 
@@ -35,26 +35,11 @@ def year_close_batch_item(community_id, year, by=None):
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8, ignore_result=True)
 def send_notification_email(notification_id):
-    """Email one notification, once. A retry after a mail-server failure, a redelivered message, or the
-    same notification queued twice (by notify() and again by send_pending_notification_emails after the
-    broker was away) sends it once: the row stays locked while its email goes out and is marked sent in
-    the same transaction, so a second task waits for the first and then finds it sent."""
-    from django.conf import settings
-    from django.core.mail import send_mail
+    """Email one notification, once, without holding a lock or a transaction while the mail server talks
+    (see fundapp.services.notify.notification_email_send). Safe to run twice and to redeliver."""
+    from .services.notify import notification_email_send
 
-    from .models import Notification
-
-    with transaction.atomic():
-        notification = (Notification.objects.select_for_update(of=("self",)).select_related("user")
-                        .filter(pk=notification_id).first())
-        if notification is None or notification.emailed_at or not notification.user.email:
-            return False
-        link = f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL
-        send_mail(subject=notification.text[:70], message=f"{notification.text}\n\n{link}",
-                  from_email=None, recipient_list=[notification.user.email])
-        notification.emailed_at = clock.now()
-        notification.save(update_fields=["emailed_at"])
-    return True
+    return notification_email_send(notification_id=notification_id)
 
 
 @shared_task(ignore_result=True)

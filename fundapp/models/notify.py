@@ -18,6 +18,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), default=clock.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    # A task sending the email claims the row first (a token and the time), sends outside any transaction,
+    # then marks it sent only if its claim still stands — see fundapp.services.notify.notification_email_send.
+    email_claim = models.CharField(max_length=32, blank=True, default="")
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

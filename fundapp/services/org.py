@@ -49,6 +49,75 @@ def subdistrict_create(*, name, code, by=None, party_committee_name="", construc
     return subdistrict
 
 
+def _snapshot_subdistrict(subdistrict):
+    return {"name": subdistrict.name, "code": subdistrict.code,
+            "party_committee_name": subdistrict.party_committee_name,
+            "construction_committee_name": subdistrict.construction_committee_name}
+
+
+def _snapshot_community(community):
+    return {"name": community.name, "code": community.code, "subdistrict": community.subdistrict_id}
+
+
+@transaction.atomic
+def subdistrict_update(*, subdistrict, by=None, **changes):
+    """Rename a subdistrict or its committees (`name`, `party_committee_name`, `construction_committee_name`).
+    Its code is fixed at creation, like a community's. Records before → after; a change to nothing is not
+    recorded."""
+    _require_city_admin(by)
+    _refuse_unknown(changes, {"name", "party_committee_name", "construction_committee_name", "code"})
+    locked = Subdistrict.objects.select_for_update().get(pk=subdistrict.pk)
+    _refuse_code_change(locked, changes, _("街道代码一经设立不能修改。"))
+    before = _snapshot_subdistrict(locked)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    _full_clean(locked)
+    after = _snapshot_subdistrict(locked)
+    if after != before:
+        locked.save()
+        audit_record(actor=by, action="subdistrict.change", target=locked,
+                     before={k: v for k, v in before.items() if after[k] != v},
+                     after={k: v for k, v in after.items() if before[k] != v})
+    return locked
+
+
+@transaction.atomic
+def community_update(*, community, by=None, **changes):
+    """Rename a community (`name`). Its code is in every public URL and in the QR codes on posters already
+    printed, so it is fixed at creation; its subdistrict is fixed too (moving it would silently move
+    everyone's rights). Records before → after; a change to nothing is not recorded."""
+    _require_city_admin(by)
+    _refuse_unknown(changes, {"name", "code", "subdistrict"})
+    locked = Community.objects.select_for_update().get(pk=community.pk)
+    _refuse_code_change(locked, changes, _("社区代码一经设立不能修改：公开网址和已张贴的二维码都用它。"))
+    new_subdistrict = changes.pop("subdistrict", locked.subdistrict_id)
+    if getattr(new_subdistrict, "pk", new_subdistrict) != locked.subdistrict_id:
+        raise DomainError(_("社区不能改属其他街道：各岗位的权限随街道而定。"))
+    before = _snapshot_community(locked)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    _full_clean(locked)
+    after = _snapshot_community(locked)
+    if after != before:
+        locked.save()
+        audit_record(actor=by, action="community.change", target=locked, community_id=locked.pk,
+                     before={k: v for k, v in before.items() if after[k] != v},
+                     after={k: v for k, v in after.items() if before[k] != v})
+    return locked
+
+
+def _refuse_unknown(changes, allowed):
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+
+
+def _refuse_code_change(obj, changes, message):
+    if "code" in changes:
+        if changes.pop("code") != obj.code:
+            raise DomainError(message)
+
+
 @transaction.atomic
 def community_create(*, subdistrict, name, code, by=None):
     _require_city_admin(by)

@@ -54,7 +54,7 @@ def test_post_changes_are_audited_with_before_and_after(org):
 def test_city_admin_post_opens_and_closes_the_back_office(org, client):
     admin = org.city_admin
     admin.refresh_from_db()
-    assert admin.is_staff and admin.is_superuser
+    assert admin.is_staff and not admin.is_superuser
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
     org_services.post_end(post=admin.posts.get(), end_date=datetime.date.today())
