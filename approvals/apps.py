@@ -14,3 +14,13 @@ class ApprovalsConfig(AppConfig):
 
         derived.register(NoticeDates())
         derived.register(ReviewDeadlines())
+
+        # The chain's batch jobs: the batches app names no client, each registers its kinds.
+        from batches import registry
+
+        from .tasks import annual_report_batch_item, year_close_batch_item
+        from .year_close import fund_year_close_preview
+
+        registry.register("annual_reports", _("年度报告草稿（第十六条）"), annual_report_batch_item)
+        registry.register("year_close", _("年度结转（第十三条）"), year_close_batch_item, with_requester=True,
+                          start_page="batches:year-close", preview=fund_year_close_preview)

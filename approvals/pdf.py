@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditRecord
 from fundapp.models import Role
 from fundapp.money import amount_in_words
+from fundapp.qr import qr_svg
 from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
@@ -110,8 +111,6 @@ def objection_url(proposal, notice):
 
 
 def _notice_context(p, notice):
-    from disclosure.presentation import qr_svg
-
     url = public_url(p, notice)
     return {
         "p": p, "community": p.community, "notice": notice, "draft": notice is None,

@@ -1,5 +1,6 @@
 """Celery tasks: thin, idempotent callers of the services."""
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
 
@@ -46,3 +47,24 @@ def annual_report_batch_item(community_id, year):
 
     report, _created = annual_report_draft(community=Community.objects.get(pk=community_id), year=year)
     return report.pk
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def close_previous_year():
+    """On 1 January: close last year for every community (idempotent, so a retry never carries twice)."""
+    from fundapp import clock
+
+    from .year_close import fund_years_close
+
+    result = fund_years_close(year=clock.today().year - 1)
+    return {"closed": result["closed"], "already": result["already"], "failed": result["failed"]}
+
+
+def year_close_batch_item(community_id, year, by=None):
+    """The batches' handler for kind "year_close": close one community's year (Art. 13), in the name of
+    `by` (the city administrator who started the run). Idempotent: a closed year is left as it is."""
+    from fundapp.models import Community
+
+    from .year_close import fund_year_close
+
+    return fund_year_close(community=Community.objects.get(pk=community_id), year=year, by=by)

@@ -1,34 +1,33 @@
 """What each kind of batch does for one community: kind → handler(community_id, year).
 
-Handlers are named by dotted path and imported when first used, so this app depends on no other app's
-models at import time. A handler must be idempotent: a re-run, or a task redelivered after a worker died,
+The batches know no client app: each app registers its kinds from its `AppConfig.ready()` with
+`register(kind, label, handler, …)`, the handler a callable (disclosure: "disclosures"; approvals:
+"annual_reports", "year_close"). So this app sits below its clients (docs/architecture.md) and importing
+it loads no other app. A handler must be idempotent: a re-run, or a task redelivered after a worker died,
 calls it again for the same community and year and must not create a second document.
 
 A kind whose act is done in the name of a person (the year close: its audit records name the city
 administrator who started it) sets `with_requester`, and its handler is called with `by=` the run's
 `requested_by` as well. A kind with `start_page` (a URL name) is started only from that page, which
-shows what will happen first; the generic "start a batch" form leaves it out.
+shows what will happen first; the generic "start a batch" form leaves it out. `preview(year=…)` is what the
+kind's start page shows before a run (the year close's preview); `status(year)` is a summary the runs page
+shows for the year (the year-end disclosures' progress).
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class Kind:
     label: object
-    handler: str
+    handler: Callable
     with_requester: bool = False
     start_page: str = ""
+    preview: Callable | None = None
+    status: Callable | None = None
 
 
-KINDS = {
-    "disclosures": Kind(_("年终公示（第十五条）"), "disclosure.services.disclosure_generate"),
-    "annual_reports": Kind(_("年度报告草稿（第十六条）"), "approvals.tasks.annual_report_batch_item"),
-    "year_close": Kind(_("年度结转（第十三条）"), "fundapp.tasks.year_close_batch_item",
-                       with_requester=True, start_page="batches:year-close"),
-}
+KINDS = {}
 
 
 class UnknownKind(ValueError):
@@ -36,7 +35,10 @@ class UnknownKind(ValueError):
 
 
 def register(kind, label, handler, **options):
-    """Add a kind (handler: a dotted path or a callable; options: with_requester, start_page)."""
+    """Add a kind, from the client app's `ready()` (handler: a callable; options: with_requester, start_page,
+    preview, status). Registering the same kind again replaces it (a reloaded app config)."""
+    if not callable(handler):
+        raise TypeError(f"batch kind {kind!r}: the handler must be a callable, not {handler!r}")
     KINDS[kind] = Kind(label, handler, **options)
 
 
@@ -49,7 +51,7 @@ def handler_for(kind):
     entry = KINDS.get(kind)
     if entry is None:
         raise UnknownKind(f"unknown batch kind {kind!r}; known: {', '.join(sorted(KINDS))}")
-    return import_string(entry.handler) if isinstance(entry.handler, str) else entry.handler
+    return entry.handler
 
 
 def wants_requester(kind):
@@ -65,3 +67,14 @@ def start_page(kind):
 def choices():
     """The kinds the generic form may start (those with a page of their own are started there)."""
     return [(kind, entry.label) for kind, entry in KINDS.items() if not entry.start_page]
+
+
+def preview_for(kind):
+    """The kind's preview callable (what its start page shows before a run), or None."""
+    entry = KINDS.get(kind)
+    return entry.preview if entry else None
+
+
+def statuses(year):
+    """{kind: status} for every kind that reports one for `year` (the runs page's summaries)."""
+    return {kind: entry.status(year) for kind, entry in KINDS.items() if entry.status is not None}

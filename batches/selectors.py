@@ -1,6 +1,7 @@
 """Reads for the batches pages: the year close's preview, grouped by subdistrict with subtotals.
 
-The figures come from the money service's preview (`fund_year_close_preview`: the whole city in a fixed
+The figures come from the year close's preview (`approvals.year_close.fund_year_close_preview`, registered
+as the "year_close" kind's `preview` — this app imports no client app: the whole city in a fixed
 number of queries); this module only groups and adds them up, and lists the year-close runs already
 started for the year, so the page costs the same whether the city has ten communities or five hundred.
 """
@@ -75,11 +76,11 @@ def closable_from(year):
 
 def year_close_overview(year):
     """The preview of closing `year` for every community, by subdistrict, and the runs started for it.
-    Rows are the money service's `ClosePreview` (community, closed, available, reserved, to_carry, moving)."""
-    from fundapp.services.money import fund_year_close_preview
+    Rows are the close's `ClosePreview` (community, closed, available, reserved, to_carry, moving)."""
+    from .registry import preview_for
 
     groups, totals = {}, Totals()
-    for row in fund_year_close_preview(year=year):
+    for row in preview_for(KIND)(year=year):
         subdistrict = row.community.subdistrict
         group = groups.get(subdistrict.pk)
         if group is None:

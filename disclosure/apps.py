@@ -13,3 +13,11 @@ class DisclosureConfig(AppConfig):
         from .derived_dates import DisclosureDates
 
         derived.register(DisclosureDates())
+
+        # The year-end disclosures as a batch job, and their progress on the batches page.
+        from batches import registry
+
+        from .selectors import disclosure_status
+        from .services import disclosure_generate
+
+        registry.register("disclosures", _("年终公示（第十五条）"), disclosure_generate, status=disclosure_status)

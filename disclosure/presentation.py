@@ -2,11 +2,10 @@
 language, amounts as Decimals, the chart and the QR code as inline SVG)."""
 from decimal import Decimal
 
-import segno
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from approvals.models import Category, State
+from fundapp.qr import qr_svg
 
 from .charts import bar_chart
 
@@ -65,11 +64,6 @@ def display(disclosure, chart=None):
         "chart_title": chart_title,
         "chart": bar_chart([(c["label"], c["settled"]) for c in categories], title=chart_title, **(chart or {})),
     }
-
-
-def qr_svg(url):
-    """The QR code as inline SVG (no image file, nothing to fetch); sized by CSS through its viewBox."""
-    return mark_safe(segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, dark="#000"))
 
 
 def poster_context(disclosure, url):

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "batches",
     "disclosure",
     "public",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -247,7 +248,7 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     # Year close (Art. 13): unspent, unreserved money carries over into the new year.
     "close-previous-year": {
-        "task": "fundapp.tasks.close_previous_year",
+        "task": "approvals.tasks.close_previous_year",
         "schedule": crontab(month_of_year=1, day_of_month=1, hour=0, minute=30),
     },
     # Annual reports (Art. 16) are drafted on 1 November for the secretaries to complete by 30 November.

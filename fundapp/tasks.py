@@ -1,7 +1,6 @@
 """Celery tasks: thin callers of services, taking ids, safe to run twice."""
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import OperationalError
 
 from . import clock, rights
 
@@ -13,24 +12,6 @@ def sync_all_post_permissions():
     for user in users.iterator():
         rights.sync_user_permissions(user)
     return users.count()
-
-
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def close_previous_year():
-    """On 1 January: close last year for every community (idempotent, so a retry never carries twice)."""
-    from .services.money import fund_years_close
-
-    result = fund_years_close(year=clock.today().year - 1)
-    return {"closed": result["closed"], "already": result["already"], "failed": result["failed"]}
-
-
-def year_close_batch_item(community_id, year, by=None):
-    """The batches' handler for kind "year_close": close one community's year (Art. 13), in the name of
-    `by` (the city administrator who started the run). Idempotent: a closed year is left as it is."""
-    from .models import Community
-    from .services.money import fund_year_close
-
-    return fund_year_close(community=Community.objects.get(pk=community_id), year=year, by=by)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8, ignore_result=True)

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import twofactor, views
+from desk import views
+
+from . import twofactor
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +19,7 @@ urlpatterns = [
     path("ledgers/<slug:code>/<int:year>/", views.ledger, name="ledger"),
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),
-    path("finance/", include("fundapp.finance_urls")),
+    path("finance/", include("desk.finance_urls")),
     path("", include("disclosure.urls")),
     path("public/", include("public.urls")),
     path("batches/", include("batches.urls")),

@@ -216,7 +216,7 @@ def test_close_year_twice_on_a_real_worker_carries_over_once(org, worker):
     from django.db.models import Sum
 
     from fundapp.models import FundYear, LedgerEntry
-    from fundapp.tasks import close_previous_year
+    from approvals.tasks import close_previous_year
 
     seed_year(org)
     # Everything not yet paid carries over: what is available and what is reserved for unfinished projects.
@@ -228,7 +228,7 @@ def test_close_year_twice_on_a_real_worker_carries_over_once(org, worker):
         second = close_previous_year.delay().get(timeout=60)
     assert first["closed"] == 4 and first["failed"] == []
     assert second == {"closed": 0, "already": 4, "failed": []}
-    ran = [thread for name, thread, _ in worker if name == "fundapp.tasks.close_previous_year"]
+    ran = [thread for name, thread, _ in worker if name == "approvals.tasks.close_previous_year"]
     assert len(ran) == 2 and threading.main_thread().name not in ran
     carried = dict(LedgerEntry.objects.filter(kind="carry_in", fund_year__year=YEAR + 1)
                    .values_list("fund_year__community__code").annotate(total=Sum("amount")))

@@ -168,7 +168,7 @@ ALLOWED = {
     # The audit chain's hash input: one canonical instant in UTC, never shown to anybody (tamper evidence).
     ("audit/services.py", 'return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")'),
     # seed_scale writes audit rows with COPY: an ISO instant with its offset, read back by the database.
-    ("fundapp/management/commands/seed_scale.py",
+    ("desk/management/commands/seed_scale.py",
      'records.append((str(rid), chain, "1", now.isoformat(), NULL, "", NULL, "", str(cid), record.action,'),
     # The benchmark's console progress lines and its default year (a developer's tool, never a page).
     ("bench/bench.py", 'print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", flush=True)'),

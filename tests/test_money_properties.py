@@ -40,6 +40,7 @@ from hypothesis.stateful import (
 )
 
 from approvals import services as chain
+from approvals import year_close
 from approvals.guards import SIGNING_ORDER
 from approvals.models import (
     Acceptance,
@@ -751,7 +752,7 @@ class YearsMachine(RuleBasedStateMachine):
         year = self.today.year - shift
         fy = FundYear.objects.filter(community=self.community, year=year).first()
         was_closed = fy is not None and fy.is_closed
-        self.attempt(lambda: money_services.fund_year_close(community=self.community, year=year,
+        self.attempt(lambda: year_close.fund_year_close(community=self.community, year=year,
                                                             by=self.people["city"]))
         fy = FundYear.objects.filter(community=self.community, year=year).first()
         if fy is not None and fy.is_closed and not was_closed:
@@ -772,7 +773,7 @@ class YearsMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_in_order(self):
-        from fundapp.finance_selectors import reconcile
+        from desk.finance_selectors import reconcile
 
         years = list(FundYear.objects.filter(community=self.community).order_by("year"))
         kinds = LedgerEntry.Kind

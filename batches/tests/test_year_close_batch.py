@@ -170,7 +170,7 @@ def test_confirming_starts_a_run_over_the_open_communities(city_2026, client, dj
     start = reverse("batches:year-close-start")
     with travel(IN_2027):
         client.force_login(org.city_admin)
-        from fundapp.services.money import fund_year_close
+        from approvals.year_close import fund_year_close
 
         fund_year_close(community=org.community("b2"), year=YEAR, by=org.city_admin)  # closed already
         html = page(client, YEAR)
@@ -222,7 +222,8 @@ def test_the_preview_costs_a_fixed_number_of_queries(org, extra, client):
     communities of `org` with projects, plus `extra` communities with an allocation each, in a third
     subdistrict; one community closed already."""
     from fundapp.services import org as org_services
-    from fundapp.services.money import fund_year_allocate, fund_year_close
+    from approvals.year_close import fund_year_close
+    from fundapp.services.money import fund_year_allocate
 
     with travel(D(2025, 3, 1)):
         allocate(org, "a1", year=2025)

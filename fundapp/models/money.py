@@ -2,7 +2,7 @@
 
 FundYear keeps running totals that the services update in the same transaction as each ledger entry,
 under a row lock; CheckConstraints make the database itself refuse a negative balance or a breach of the
-small-group cap. The ledger stays the source of truth: `fundapp.finance_selectors.reconcile` recomputes
+small-group cap. The ledger stays the source of truth: `desk.finance_selectors.reconcile` recomputes
 the totals from it. The ledger is also in order in time (SPEC §2, §9): every entry is dated inside its
 fund year, a closed year takes no entries, and the running balance in date order never goes below zero —
 checked by `fundapp.services.money._ledger_entry_add` and, from raw SQL too, by the triggers of migration

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from fundapp.models import Role
 from fundapp.money import MAX_AMOUNT, amount_in_words
-from fundapp.tests.test_exports import build_books
+from desk.tests.test_exports import build_books
 from tests.chain import allocate, draft
 
 # The rules' own examples (the first form where they give two; 整 added after 角 by our choice).
@@ -145,7 +145,7 @@ def test_the_finance_summary_shows_the_grand_total_in_capitals(org, client, tmp_
     response = client.get(reverse("finance:summary-pdf", args=[2026]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content, tmp_path)
-    assert "¥350,000.00" in text  # 200,000 + 150,000, as fundapp/tests/test_exports.py checks
+    assert "¥350,000.00" in text  # 200,000 + 150,000, as desk/tests/test_exports.py checks
     assert "总额合计（大写）：人民币叁拾伍万元整" in text
     client.cookies["django_language"] = "en"  # capitals are a Chinese paper's: not on the English one
     text = pdf_text(client.get(reverse("finance:summary-pdf", args=[2026])).content, tmp_path)

@@ -12,12 +12,13 @@ from django.db.models import Sum
 from audit.models import AuditRecord
 
 from approvals import services as chain
+from approvals import year_close
 from approvals.models import Proposal, State
 from fundapp.errors import DomainError
-from fundapp.finance_selectors import reconcile_many
+from desk.finance_selectors import reconcile_many
 from fundapp.models import FundYear, LedgerEntry, Role
 from fundapp.services import money as money_services
-from fundapp.tasks import close_previous_year
+from approvals.tasks import close_previous_year
 from tests.chain import allocate, approve, draft, reload, signed_invoice, to_accepted, to_review, travel
 
 D = datetime.date
@@ -77,7 +78,7 @@ def test_close_carries_everything_unpaid_once_at_the_year_boundary_and_moves_unf
 def test_closed_year_refuses_every_entry(org, year_2026):
     community = org.community("a1")
     with travel(NEW_YEAR):
-        money_services.fund_year_close(community=community, year=2026)
+        year_close.fund_year_close(community=community, year=2026)
         old = FundYear.objects.get(community=community, year=2026)
         with pytest.raises(DomainError):
             money_services.fund_year_allocate(community=community, year=2026, amount="1.00",
@@ -88,7 +89,7 @@ def test_closed_year_refuses_every_entry(org, year_2026):
         with pytest.raises(DomainError, match="已结转"):
             money_services.fund_year_release(old, Decimal("1.00"), small_group=False)
     with pytest.raises(DomainError):
-        money_services.fund_year_close(community=community, year=2027)  # not over yet
+        year_close.fund_year_close(community=community, year=2027)  # not over yet
     assert LedgerEntry.objects.filter(fund_year=old).count() == 3  # allocation, payment, carry-out
 
 
@@ -98,7 +99,7 @@ def test_after_close_projects_are_paid_and_release_in_the_new_year(org, year_202
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     settled = year_2026["settled"]
     with travel(NEW_YEAR):
-        money_services.fund_year_close(community=community, year=2026)
+        year_close.fund_year_close(community=community, year=2026)
     with travel(D(2027, 1, 5)):
         chain.settlement_finish(proposal=settled, by=secretary)  # releases the last 2,000 in 2027
     old = FundYear.objects.get(community=community, year=2026)
@@ -143,7 +144,7 @@ def test_a_carried_small_group_project_does_not_take_the_new_years_own_room(org)
     allocate(org)
     small = approve(org, to_review(org, draft(org, budget="40000.00", small_group=True, title="小群体项目")))
     with travel(NEW_YEAR):
-        money_services.fund_year_close(community=community, year=2026)
+        year_close.fund_year_close(community=community, year=2026)
     new = FundYear.objects.get(community=community, year=2027)
     # 2027's total is only the carry-over: 40,000 > 20% of it, yet within the cap as carried in
     assert new.total == Decimal("200000.00") and new.small_group_carried == Decimal("40000.00")
@@ -171,7 +172,7 @@ def test_preview_is_the_close_in_a_fixed_number_of_queries(org, year_2026, djang
     community = org.community("a1")
     allocate(org, "b1")
     with django_assert_max_num_queries(3):
-        city = money_services.fund_year_close_preview(year=2026)
+        city = year_close.fund_year_close_preview(year=2026)
     rows = {row.community.code: row for row in city}
     assert set(rows) == {"a1", "a2", "b1", "b2"}
     a1 = rows["a1"]
@@ -180,13 +181,13 @@ def test_preview_is_the_close_in_a_fixed_number_of_queries(org, year_2026, djang
     assert (a1.moving, a1.moving_reserved, a1.proposals) == (3, Decimal("22000.00"), None)
     assert rows["b1"].to_carry == Decimal("200000.00") and rows["b1"].moving == 0
     assert rows["a2"].fund_year is None and rows["a2"].to_carry == 0
-    (one,) = money_services.fund_year_close_preview(year=2026, communities=community)
+    (one,) = year_close.fund_year_close_preview(year=2026, communities=community)
     assert sorted(p[0] for p in one.proposals) == sorted(year_2026[k].pk for k in ("settled", "reserved", "waiting"))
     assert FundYear.objects.with_balance_to_carry().get(community=community, year=2026).to_carry == a1.to_carry
     with travel(NEW_YEAR):
-        carried = money_services.fund_year_close(community=community, year=2026)
+        carried = year_close.fund_year_close(community=community, year=2026)
     assert carried == a1.to_carry
-    (after,) = money_services.fund_year_close_preview(year=2026, communities=[community])
+    (after,) = year_close.fund_year_close_preview(year=2026, communities=[community])
     assert after.closed and after.to_carry == 0 and after.moving == 0 and after.proposals == ()
 
 
@@ -235,12 +236,12 @@ def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org
     the ledger does."""
     from approvals.reports import figures as report_figures
     from disclosure.services import disclosure_figures
-    from fundapp.finance_selectors import summary
+    from desk.finance_selectors import summary
     from public.selectors import community_year
 
     community = org.community("a1")
     with travel(NEW_YEAR):
-        money_services.fund_year_close(community=community, year=2026)
+        year_close.fund_year_close(community=community, year=2026)
         assert reload(year_2026["settled"]).fund_year.year == 2027
 
         def settled_by_year(year):

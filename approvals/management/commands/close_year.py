@@ -2,8 +2,8 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from approvals.year_close import fund_year_close_preview, fund_years_close
 from fundapp.money import format_yuan
-from fundapp.services.money import fund_year_close_preview, fund_years_close
 
 
 class Command(BaseCommand):

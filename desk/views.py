@@ -5,9 +5,9 @@ from django.views.decorators.http import require_POST
 
 from workdays import calendar
 
-from . import rights, selectors
-from .forms import LoginForm, WorkdayForm
-from .models import FundYear
+from fundapp import rights, selectors
+from fundapp.forms import LoginForm, WorkdayForm
+from fundapp.models import FundYear
 
 
 class LoginView(auth_views.LoginView):
@@ -82,8 +82,8 @@ def community_record(request, code):
 @require_POST
 def notification_open(request, pk):
     """Mark one of the person's own notifications read and go where it points."""
-    from .models import Notification
-    from .services.notify import notification_read
+    from fundapp.models import Notification
+    from fundapp.services.notify import notification_read
 
     notification = get_object_or_404(Notification, pk=pk, user=request.user)
     notification_read(notification_id=notification.pk, user=request.user)

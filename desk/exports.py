@@ -16,9 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from . import clock, selectors
-from .models import FundYear, LedgerEntry
-from .money import amount_in_words
+from fundapp import clock, selectors
+from fundapp.models import FundYear, LedgerEntry
+from fundapp.money import amount_in_words
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -236,7 +236,7 @@ def summary_xlsx(summary, scope):
 
 def summary_pdf(summary, scope):
     """The summary as an A4 PDF (WeasyPrint, CJK font embedded, nothing fetched from the network)."""
-    from .pdf import render_pdf
+    from fundapp.pdf import render_pdf
 
     return render_pdf("fundapp/finance/summary_pdf.html", {
         "s": summary, "scope": scope, "title": summary_title(scope, summary.year), "generated": _exported_at(),

@@ -11,7 +11,7 @@ from django.test import Client
 from approvals.models import Invoice, Notice, Objection, Payment, Proposal
 from approvals.models import State as S
 from audit.services import verify_chain
-from fundapp.finance_selectors import reconcile_many
+from desk.finance_selectors import reconcile_many
 from fundapp.models import Community, FundYear, LedgerEntry, Post, Subdistrict
 from fundapp.privacy import mask_name
 from fundapp.rights import check

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Category, Payment, Proposal, State
 
-from .models import Community, FundYear, LedgerEntry
-from .models.money import ZERO
+from fundapp.models import Community, FundYear, LedgerEntry
+from fundapp.models.money import ZERO
 
 KIND = LedgerEntry.Kind
 # States whose proposals count towards what a category was given and spent (as in the annual report).

@@ -1,7 +1,7 @@
 from django import template
 
-from .. import privacy
-from ..money import format_yuan
+from fundapp import privacy
+from fundapp.money import format_yuan
 
 register = template.Library()
 
@@ -96,6 +96,6 @@ def papers_for(proposal):
 @register.simple_tag
 def demo_as_of():
     """The date development runs as (settings.FUND_AS_OF) for the banner on every page, else None."""
-    from .. import clock
+    from fundapp import clock
 
     return clock.demo_as_of()

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals.models import Category, Proposal, State
-from fundapp import finance_selectors as fs
+from desk import finance_selectors as fs
 from fundapp.models import Community, FundYear, Role
 from fundapp.services import money as money_services
 from tests.chain import allocate, approve, draft, to_review

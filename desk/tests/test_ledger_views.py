@@ -11,7 +11,7 @@ def test_ledger_page_shows_running_balance_and_refuses_other_communities(client,
     fund_year = FundYear.objects.get(community__code="xingfu", year__gte=2026)
     client.force_login(django_user_model.objects.get(username="dongcheng-finance"))
     page = client.get(reverse("ledger", args=["xingfu", fund_year.year])).content.decode()
-    from fundapp.templatetags.fund import yuan
+    from desk.templatetags.fund import yuan
 
     assert yuan(fund_year.available + fund_year.reserved) in page  # the running balance after the last entry
     assert "结算发票" in page

@@ -1,7 +1,7 @@
 """Ledger exports, reconciliation and the summary across communities (SPEC §2, §6, §7).
 
 Thin: rights from fundapp.rights (view_fund; another community answers 404), figures from
-fundapp.finance_selectors, files from fundapp.exports.
+desk.finance_selectors, files from desk.exports.
 """
 from urllib.parse import quote
 
@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from . import clock, exports, finance_selectors, rights
-from .models import FundYear, Subdistrict
+from fundapp import clock, rights
+from fundapp.models import FundYear, Subdistrict
+
+from . import exports, finance_selectors
 
 
 def _download(content, content_type, filenames, disposition="attachment"):

@@ -8,7 +8,7 @@ proposals through `perform` would take days. What the services would guarantee i
 database checks it as the rows go in: the CheckConstraints, the foreign keys, and the ledger triggers — the
 ledger rows of a year are inserted while the year is still open, and the past years are closed afterwards,
 exactly as `fund_year_close` leaves them (carry-out on 31 December, carry-in on 1 January). FundYear's
-running totals equal the ledger sums (`fundapp.finance_selectors.reconcile` agrees), and one audit record per
+running totals equal the ledger sums (`desk.finance_selectors.reconcile` agrees), and one audit record per
 community (a chain of its own) records the import, so `verify_audit` passes.
 
 It refuses a database that already holds communities, unless they are this command's own data of the same

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from approvals import services as chain
 from approvals.models import Proposal
-from fundapp import exports, selectors
+from desk import exports
+from fundapp import selectors
 from fundapp.models import FundYear, Role
 from fundapp.services import money as money_services
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel

@@ -1,0 +1,194 @@
+"""The year close (Art. 13): a community's year is closed, what is not yet paid carried into the next year,
+and the year's unfinished proposals moved there with their reservations, each with its own audit record.
+
+It moves the chain's rows (proposals), so it belongs to the chain, above the ledger primitives it uses
+(`fundapp.services.money`: `fund_year_for_update`, `_ledger_entry_add`), which import nothing from here.
+Lock order, as everywhere (docs/architecture.md): the year's proposals, then the closing fund year, then
+the next one.
+"""
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from fundapp import clock, rights
+from fundapp.errors import DomainError, NotAllowed
+from fundapp.i18n import record_language
+from fundapp.models import Community, FundYear
+from fundapp.models.money import ZERO
+from fundapp.money import format_yuan
+from fundapp.services.money import KIND, _ledger_entry_add, fund_year_for_update
+
+from .models import Proposal, State
+from .workflow import TERMINAL
+
+
+def _close_keeps_states():
+    """States of proposals that stay in their year at the close: finished ones (the rest move on)."""
+    return frozenset({*TERMINAL, State.SETTLED, State.COMPLETION_NOTICE})
+
+
+def _moving_filter(prefix=""):
+    return ~Q(**{f"{prefix}state__in": list(_close_keeps_states())})
+
+
+@transaction.atomic
+def fund_year_close(*, community, year, by=None):
+    """Close a community's year (Art. 13). A closed year takes no entries at all, so everything not yet
+    paid goes to the next year:
+
+    - carry-out of the balance to carry (available + reserved = total − settled − carried out), dated
+      31 December of the closing year — written while the year is still open —, and a carry-in of the
+      same amount dated 1 January of the next year;
+    - every proposal of the year that is not finished (all but completed, rejected, withdrawn, settled,
+      completion notice) moves to the next fund year with its reservation (the next year's `reserved`
+      grows by it), each with its own audit record "proposal.carried_over";
+    - small-group reservations moved count in the next year's `small_group_carried`, not its own 20%
+      (they were capped in the closing year; the proposal keeps its carried share so a later release
+      reduces the carried figure);
+    - the year is marked closed, with reserved = available = 0.
+
+    For every community, allocations ever made = settled + reserved + available at every moment.
+    Lock order, as everywhere: the year's proposals, then the closing fund year, then the next one.
+    Closing a closed year does nothing, so a re-run (or a run after a crash) never carries twice. Returns
+    the carried amount, or None if the year was already closed."""
+    post = None
+    if by is not None:
+        decision = rights.check(by, "manage_fund", community)
+        if not decision:
+            raise NotAllowed(decision.reason)
+        post = decision.post
+    if year >= clock.today().year:
+        if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
+            return None
+        raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
+    moving = list(Proposal.objects.select_for_update(of=("self",))
+                  .filter(_moving_filter(), community=community, fund_year__year=year).order_by("pk"))
+    fund_year = fund_year_for_update(community=community, year=year)
+    if fund_year.is_closed:
+        return None
+    next_year = fund_year_for_update(community=community, year=year + 1)
+    if next_year.is_closed:
+        raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": next_year.year})
+    reserved = sum((p.reserved_amount for p in moving), ZERO)
+    if reserved != fund_year.reserved:
+        raise DomainError(_("%(year)s年度已预留 %(reserved)s，与各项目预留合计 %(projects)s 不符，请先核对账目再结转。")
+                          % {"year": year, "reserved": format_yuan(fund_year.reserved),
+                             "projects": format_yuan(reserved)})
+    small = sum((p.reserved_amount for p in moving if p.is_small_group), ZERO)
+    available = fund_year.available
+    amount = fund_year.balance_to_carry
+    if amount > 0:
+        source = f"close:{year}"
+        with record_language():
+            out_text = _("结转至%(year)s年度") % {"year": year + 1}
+            in_text = _("%(year)s年度结余结转") % {"year": year}
+        # Written while the closing year is open: a closed year takes no entries (Art. 13, the triggers).
+        _ledger_entry_add(fund_year, KIND.CARRY_OUT, amount, datetime.date(year, 12, 31), description=out_text,
+                          by=by, source=source)
+        _ledger_entry_add(next_year, KIND.CARRY_IN, amount, datetime.date(year + 1, 1, 1), description=in_text,
+                          by=by, source=source)
+    fund_year.carried_out += amount
+    fund_year.reserved -= reserved
+    fund_year.small_group_committed -= small
+    fund_year.status = FundYear.Status.CLOSED
+    fund_year.closed_at = clock.now()
+    fund_year.save(update_fields=["carried_out", "reserved", "small_group_committed", "status", "closed_at"])
+    next_year.carried_in += amount
+    next_year.reserved += reserved
+    next_year.small_group_committed += small
+    next_year.small_group_carried += small
+    next_year.save(update_fields=["carried_in", "reserved", "small_group_committed", "small_group_carried"])
+    for p in moving:
+        before = {"fund_year": year, "reserved_amount": p.reserved_amount, "small_group_carried": p.small_group_carried}
+        p.fund_year = next_year
+        p.small_group_carried = p.reserved_amount if p.is_small_group else ZERO
+        p.save(update_fields=["fund_year", "small_group_carried", "updated_at"])
+        audit_record(actor=by, post=post, action="proposal.carried_over", target=p, community_id=community.pk,
+                     before=before, after={"fund_year": year + 1, "state": p.state,
+                                           "reserved_amount": p.reserved_amount,
+                                           "small_group_carried": p.small_group_carried},
+                     effective_on=datetime.date(year + 1, 1, 1))
+    audit_record(actor=by, post=post, action="fund.close_year", target=fund_year, community_id=community.pk,
+                 after={"year": year, "carried": amount, "available": available, "reserved_carried": reserved,
+                        "small_group_carried": small, "moved_proposals": [p.pk for p in moving]},
+                 effective_on=datetime.date(year, 12, 31))
+    return amount
+
+
+def fund_years_close(*, year, by=None):
+    """Close `year` for every community, each in its own transaction; re-runnable after a failure."""
+    results = {"closed": 0, "already": 0, "failed": []}
+    for community in Community.objects.order_by("pk").iterator():
+        try:
+            carried = fund_year_close(community=community, year=year, by=by)
+        except DomainError as exc:
+            results["failed"].append((community.code, str(exc)))
+            continue
+        results["closed" if carried is not None else "already"] += 1
+    return results
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What `fund_year_close` would do for one community's year (or did, if `closed`)."""
+
+    community: Community
+    fund_year: FundYear | None  # None: the community has no fund year that year (closing creates it empty)
+    closed: bool
+    available: Decimal
+    reserved: Decimal
+    to_carry: Decimal  # available + reserved: the carry-out / carry-in amount (0 once closed)
+    moving: int  # proposals that move to the next year
+    moving_reserved: Decimal
+    proposals: tuple | None  # ((pk, title, state, reserved_amount), …) when asked for, else None
+
+
+def fund_year_close_preview(*, year, communities=None, with_proposals=None):
+    """Per community (ordered by subdistrict and name): closed already?, available, reserved, the amount the
+    close carries over and the proposals it moves — the close's own formula (`FundYear.balance_to_carry`,
+    `_close_keeps_states`). `communities`: None for the whole city, a queryset, a list or one Community.
+    The moving proposals' ids and titles are listed when `with_proposals` (default: only when one
+    community is asked for). Three queries at most, whatever the number of communities."""
+    from approvals.models import Proposal
+
+    if isinstance(communities, Community):
+        communities = [communities]
+    qs = Community.objects.select_related("subdistrict").order_by("subdistrict__name", "name", "pk")
+    if communities is not None:
+        qs = qs.filter(pk__in=[getattr(c, "pk", c) for c in communities]
+                       if not hasattr(communities, "values") else communities.values("pk"))
+    community_list = list(qs)
+    if with_proposals is None:
+        with_proposals = len(community_list) == 1
+    ids = [c.pk for c in community_list]
+    moving = _moving_filter("proposals__")
+    fund_years = {fy.community_id: fy for fy in FundYear.objects.with_balance_to_carry().filter(
+        year=year, community_id__in=ids).annotate(
+            moving=Count("proposals", filter=moving),
+            moving_reserved=Coalesce(Sum("proposals__reserved_amount", filter=moving), ZERO))}
+    listed = {}
+    if with_proposals:
+        for row in (Proposal.objects.filter(_moving_filter(), fund_year__year=year, community_id__in=ids)
+                    .order_by("pk").values_list("community_id", "pk", "title", "state", "reserved_amount")):
+            listed.setdefault(row[0], []).append(row[1:])
+    rows = []
+    for community in community_list:
+        fy = fund_years.get(community.pk)
+        if fy is None:
+            rows.append(ClosePreview(community, None, False, ZERO, ZERO, ZERO, 0, ZERO,
+                                     () if with_proposals else None))
+            continue
+        closed = fy.is_closed
+        rows.append(ClosePreview(
+            community=community, fund_year=fy, closed=closed, available=fy.available, reserved=fy.reserved,
+            to_carry=ZERO if closed else fy.to_carry, moving=0 if closed else fy.moving,
+            moving_reserved=ZERO if closed else fy.moving_reserved,
+            proposals=(tuple(listed.get(community.pk, ())) if not closed else ()) if with_proposals else None,
+        ))
+    return rows
