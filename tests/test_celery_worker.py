@@ -228,7 +228,11 @@ def test_close_year_twice_on_a_real_worker_carries_over_once(org, worker):
         second = close_previous_year.delay().get(timeout=60)
     assert first["closed"] == 4 and first["failed"] == []
     assert second == {"closed": 0, "already": 4, "failed": []}
-    ran = [thread for name, thread, _ in worker if name == "approvals.tasks.close_previous_year"]
+    # task_postrun (which records the thread) fires just after the result is stored: wait for it, briefly.
+    deadline = time.monotonic() + 10
+    while len(ran := [thread for name, thread, _ in worker if name == "approvals.tasks.close_previous_year"]) < 2 \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(ran) == 2 and threading.main_thread().name not in ran
     carried = dict(LedgerEntry.objects.filter(kind="carry_in", fund_year__year=YEAR + 1)
                    .values_list("fund_year__community__code").annotate(total=Sum("amount")))
