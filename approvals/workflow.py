@@ -136,9 +136,9 @@ def op(name, label, roles, permission, rule=""):
 
 
 OPERATIONS = {o.name: o for o in [
-    op("need_record", _("登记居民需求"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第六条"),
-    op("proposal_create", _("起草项目方案"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
-    op("proposal_update", _("修改项目方案"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
+    op("need_record", _("登记需求"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第六条"),
+    op("proposal_create", _("起草项目"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
+    op("proposal_update", _("修改方案"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
     op("objection_record", _("登记书面异议"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第十条"),
     op("objection_answer", _("答复异议"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
     op("supervision_opinion", _("记录监督意见"), {R.SUPERVISOR}, "supervise", "第十四条"),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import DROPPED, Category, Payment, Proposal, State
 
 from .models import Community, FundYear, LedgerEntry
-from .models.money import ZERO
+from .models.money import ZERO, MoneyFormula
 
 KIND = LedgerEntry.Kind
 
@@ -172,7 +172,7 @@ def reconcile_many(communities, year):
 # --- summary -----------------------------------------------------------------------------------------
 
 @dataclass
-class Figures:
+class Figures(MoneyFormula):
     """Money and projects added up over one community, a subdistrict or everything in view."""
 
     allocated: Decimal = ZERO
@@ -183,14 +183,6 @@ class Figures:
     projects: int = 0  # proposals of the year, rejected and withdrawn ones included
     approved: Decimal = ZERO  # approved budgets of live (not rejected or withdrawn) projects
     fund_years: int = 0
-
-    @property
-    def total(self):
-        return self.allocated + self.carried_in
-
-    @property
-    def available(self):
-        return self.total - self.settled - self.reserved - self.carried_out
 
     @property
     def spent_percent(self):
