@@ -13,7 +13,6 @@ from fundapp.models import Community, FundYear
 
 from .models import AnnualReport, Category, Payment, Proposal
 from .models import DROPPED
-from .models import State as S
 from .workflow import may
 
 
