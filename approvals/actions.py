@@ -9,8 +9,9 @@ from fundapp import clock, rights
 
 from . import forms as f
 from . import services as chain
-from .models import Change, Invoice, Notice, Objection, Payment
-from .workflow import TRANSITIONS
+from .guards import next_signer_role
+from .models import TERMINAL, Change, Invoice, Notice, Objection, Payment
+from .workflow import OPERATIONS, TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class UIAction:
     run: object  # run(proposal=, by=, data=, target=, documents=) -> result
     target: type | None = None  # an invoice, objection or payment the action is about
     danger: bool = False
+    operation: str = ""  # not a transition: the row of approvals.workflow.OPERATIONS saying who may
+    previewed: bool = False  # a notice: its computed last day is shown before the person confirms (SPEC §5)
+    waits: bool = True  # offered, it is something waiting for the person (False: always possible, not a task)
 
 
 def _docs(form):
@@ -46,21 +50,22 @@ ACTIONS = {a.name: a for a in [
     UIAction("post_notice", _("张贴公示"), f.NoticeForm, ("post_notice",),
              lambda proposal, by, data, documents, **kw: chain.notice_post(
                  proposal=proposal, by=by, posted_on=data["posted_on"], working_days=data["working_days"],
-                 text=data["text"], documents=documents)),
+                 text=data["text"], documents=documents), previewed=True),
     UIAction("record_objection", _("登记书面异议"), f.ObjectionForm, (),
              lambda proposal, by, data, target, **kw: chain.objection_record(
                  notice=target, by=by, channel=Objection.Channel.PAPER, resident_name=data["resident_name"],
-                 resident_contact=data["resident_contact"], text=data["text"]), target=Notice),
+                 resident_contact=data["resident_contact"], text=data["text"]), target=Notice,
+             operation="objection_record", waits=False),
     UIAction("answer_objection", _("答复异议"), f.AnswerForm, (),
              lambda proposal, by, data, target, **kw: chain.objection_answer(objection=target, by=by,
                                                                             answer=data["answer"]),
-             target=Objection),
+             target=Objection, operation="objection_answer"),
     UIAction("hold", _("暂时搁置"), f.ReasonForm, ("hold",),
              lambda proposal, by, data, **kw: chain.proposal_hold(proposal=proposal, by=by, reason=data["reason"]),
-             danger=True),
+             danger=True, waits=False),
     UIAction("replan", _("修改方案后重新上会"), f.ReasonForm, ("replan",),
              lambda proposal, by, data, **kw: chain.proposal_replan(proposal=proposal, by=by,
-                                                                   reason=data["reason"])),
+                                                                   reason=data["reason"]), waits=False),
     UIAction("submit_for_review", _("报街道党工委审批"), f.ConfirmForm, ("submit_for_review",),
              lambda proposal, by, data, **kw: chain.proposal_submit_for_review(proposal=proposal, by=by)),
     UIAction("review", _("审批"), f.ReviewForm, ("review_approve", "reject", "return_for_revision"),
@@ -69,7 +74,7 @@ ACTIONS = {a.name: a for a in [
     UIAction("start", _("启动项目"), f.ConfirmForm, ("start",),
              lambda proposal, by, data, **kw: chain.proposal_start(proposal=proposal, by=by)),
     UIAction("request_change", _("申请变更"), f.ChangeRequestForm, ("request_change",),
-             lambda proposal, by, data, **kw: chain.change_request(proposal=proposal, by=by, **data)),
+             lambda proposal, by, data, **kw: chain.change_request(proposal=proposal, by=by, **data), waits=False),
     UIAction("consent_change", _("同意变更并备案"), f.CommentsForm, ("consent_change",),
              lambda proposal, by, data, **kw: chain.change_decide(proposal=proposal, by=by, consent=True,
                                                                  comments=data["comments"]), target=Change),
@@ -80,7 +85,7 @@ ACTIONS = {a.name: a for a in [
     UIAction("follow_up", _("记录跟进"), f.FollowUpForm, ("follow_up",),
              lambda proposal, by, data, documents, **kw: chain.follow_up_record(
                  proposal=proposal, by=by, visited_on=data["visited_on"], notes=data["notes"],
-                 documents=documents)),
+                 documents=documents), waits=False),
     UIAction("acceptance", _("综合验收"), f.AcceptanceForm, ("accept", "accept_failed"),
              lambda proposal, by, data, documents, **kw: chain.acceptance_record(
                  proposal=proposal, by=by, documents=documents,
@@ -89,7 +94,7 @@ ACTIONS = {a.name: a for a in [
     UIAction("register_invoice", _("登记发票"), f.InvoiceForm, ("register_invoice",),
              lambda proposal, by, data, documents, **kw: chain.invoice_register(
                  proposal=proposal, by=by, documents=documents,
-                 **{k: data[k] for k in ("contractor", "number", "amount", "issued_on")})),
+                 **{k: data[k] for k in ("contractor", "number", "amount", "issued_on")}), waits=False),
     UIAction("sign_invoice", _("在发票上签字"), f.ConfirmForm, ("sign_invoice",),
              lambda proposal, by, data, target, **kw: chain.invoice_sign(invoice=target, by=by), target=Invoice),
     UIAction("refuse_invoice", _("拒签并退回发票"), f.ReasonForm, ("refuse_invoice",),
@@ -105,36 +110,28 @@ ACTIONS = {a.name: a for a in [
                  proposal=proposal, by=by, meeting=data["meeting"], recipient_name=data["recipient_name"],
                  receipt_reference=data["receipt_reference"], amount=data["amount"], paid_on=data["paid_on"],
                  method=data["method"], reference=data["reference"], idempotency_key=data["request_key"],
-                 documents=documents)),
+                 documents=documents), waits=False),
     UIAction("post_voucher_notice", _("张贴无发票支付公示"), f.CompletionNoticeForm, ("post_voucher_notice",),
              lambda proposal, by, data, target, **kw: chain.voucher_notice_post(
                  payment=target, by=by, posted_on=data["posted_on"], working_days=data["working_days"],
                  text=data["text"]),
-             target=Payment),
+             target=Payment, previewed=True),
     UIAction("finish_settlement", _("结算完毕"), f.ConfirmForm, ("finish_settlement",),
              lambda proposal, by, data, **kw: chain.settlement_finish(proposal=proposal, by=by)),
     UIAction("post_completion_notice", _("张贴完成公示"), f.CompletionNoticeForm, ("post_completion_notice",),
              lambda proposal, by, data, **kw: chain.completion_notice_post(
                  proposal=proposal, by=by, posted_on=data["posted_on"], working_days=data["working_days"],
-                 text=data["text"])),
+                 text=data["text"]), previewed=True),
     UIAction("complete", _("公示期满，确认完成"), f.ConfirmForm, ("complete",),
              lambda proposal, by, data, **kw: chain.proposal_complete(proposal=proposal, by=by)),
     UIAction("withdraw", _("撤回项目"), f.ReasonForm, ("withdraw",),
              lambda proposal, by, data, **kw: chain.proposal_withdraw(proposal=proposal, by=by,
-                                                                     reason=data["reason"]), danger=True),
+                                                                     reason=data["reason"]), danger=True, waits=False),
     UIAction("opinion", _("记录监督意见"), f.OpinionForm, (),
              lambda proposal, by, data, **kw: chain.supervision_opinion_record(proposal=proposal, by=by,
-                                                                              text=data["text"])),
+                                                                              text=data["text"]),
+             operation="supervision_opinion", waits=False),
 ]}
-
-_CLOSED = {"completed", "rejected", "withdrawn"}
-# Actions that are not state transitions: the permission they need.
-_OTHER = {
-    "record_objection": ("draft_proposal", None),
-    "answer_objection": ("file_proposal", None),
-    "opinion": ("supervise", None),
-}
-
 
 def offered(user, proposal, cache=None):
     """The UI actions this person may take on this proposal now, in table order.
@@ -159,7 +156,8 @@ def offered(user, proposal, cache=None):
             if any(proposal.state in TRANSITIONS[t].sources
                    and may(TRANSITIONS[t].permission, TRANSITIONS[t].roles) for t in action.transitions):
                 names.append(action.name)
-        elif may(_OTHER[action.name][0]) and (action.target is None or proposal.state not in _CLOSED):
+        elif (may(OPERATIONS[action.operation].permission, OPERATIONS[action.operation].roles)
+              and (action.target is None or proposal.state not in TERMINAL)):
             names.append(action.name)
     return names
 
@@ -187,7 +185,7 @@ def applicable(user, proposal, cache=None):
                     snapshot = cache.get("rights")
                     roles = {p.role for p in (snapshot.posts if snapshot else rights.current_posts(user))}
                 found = [i for i in invoices if i.status == Invoice.Status.SIGNING
-                         and _next_signer(i) in roles and all(s.by_id != user.pk for s in i.signatures.all())]
+                         and next_signer_role(i) in roles and all(s.by_id != user.pk for s in i.signatures.all())]
         elif action.target is Objection:
             if _prefetched(proposal, "notices") and all(_prefetched(n, "objections") for n in proposal.notices.all()):
                 found = sorted((o for n in proposal.notices.all() for o in n.objections.all() if o.answered_at is None),
@@ -210,12 +208,6 @@ def applicable(user, proposal, cache=None):
 def _prefetched(obj, name):
     """Was `name` prefetched on `obj` (a work queue prefetches; a single proposal's page asks the database)?"""
     return name in getattr(obj, "_prefetched_objects_cache", {})
-
-
-def _next_signer(invoice):
-    from .guards import SIGNING_ORDER
-
-    return SIGNING_ORDER.get(len(invoice.signatures.all()) + 1)
 
 
 def target_for(action, proposal, target_id):

@@ -10,7 +10,7 @@ from fundapp.models import Community, Post, Role
 from workdays import calendar
 
 from . import services as chain
-from .models import AnnualReport, Category, Proposal
+from .models import AFTER_SETTLEMENT, AnnualReport, Category, Proposal
 from .models import State as S
 
 D = datetime.timedelta
@@ -44,8 +44,6 @@ NOTICE_JUST_ENDED = [
     ("xingfu", "社区图书室添置图书", Category.CULTURE_SPORTS, "12000.00", S.COMPLETION_NOTICE),
 ]
 NOTICE_WORKING_DAYS = 3
-# States an example reaches only after paying the contractor.
-PAYING = frozenset({S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED})
 
 
 def _person(role, community):
@@ -180,7 +178,7 @@ def seed_chain_examples():
     for code, title, category, budget, small, state, days_ago in EXAMPLES:
         start = today - D(days=days_ago)
         wanted.append((code, title, category, budget, small, state,
-                       max(start, earliest) if state in PAYING else start, None))
+                       max(start, earliest) if state in AFTER_SETTLEMENT else start, None))
     for code, title, category, budget, state in NOTICE_JUST_ENDED:
         # The plan notice: consent and meeting two days before it. The completion notice: the chain walked
         # from eight weeks before it (the longest walk, across a Spring Festival, takes about five).

@@ -5,7 +5,7 @@ from fundapp.models import Role
 
 from . import guards
 from .models import State
-from .workflow import ARTICLES, DATE_RULES, STEPS, TERMINAL, TRANSITIONS
+from .workflow import ARTICLES, DATE_RULES, OPERATIONS, STEPS, TERMINAL, TRANSITIONS
 
 
 def _state(value):
@@ -58,6 +58,21 @@ def render_workflow_markdown():
                 f"| `{tr.name}` | {tr.label} | {', '.join(sorted(tr.sources))} | {tr.target or '—'} | {who} "
                 f"| `{tr.permission}` | {', '.join(f'`{g}`' for g in tr.guards) or '—'} | {tr.rule or '—'} |"
             )
+        lines += [
+            "",
+            "## Acts that are not transitions",
+            "",
+            "Who may do what is this table and the one above, and nothing else: `approvals.workflow.OPERATIONS`",
+            "names the acts that change no proposal's state; the service performing an act checks its row",
+            "(`approvals.workflow.may`), and the pages offering it read the same row. A payment is also a",
+            "transition: its right is checked before its request key is looked up.",
+            "",
+            "| act | 名称 | who (post in force, per community) | permission | rule |",
+            "|---|---|---|---|---|",
+        ]
+        for name, row in OPERATIONS.items():
+            who = "<br/>".join(f"{r} ({Role(r).label})" for r in sorted(row.roles))
+            lines.append(f"| `{name}` | {row.label} | {who} | `{row.permission}` | {row.rule or '—'} |")
         lines += ["", "## Guards", "", "| guard | what must hold |", "|---|---|"]
         for name, fn in sorted(guards.GUARDS.items()):
             lines.append(f"| `{name}` | {(fn.__doc__ or '').strip()} |")

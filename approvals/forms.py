@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Document, Meeting, Need, Payment, Proposal
+from .guards import NOTICE_WORKING_DAYS
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}),
         "error_messages": {"invalid": _("请输入有效日期，格式为 年-月-日，例如 2026-09-30。")}}
@@ -138,11 +139,17 @@ class MeetingForm(forms.Form):
     documents_from = {"minutes_file": Document.Kind.MINUTES}
 
 
+def notice_days_field():
+    """A notice's working days, bounded as approvals.guards.NOTICE_WORKING_DAYS says (3 to 60)."""
+    days = NOTICE_WORKING_DAYS
+    return forms.IntegerField(label=_("公示工作日数"), min_value=days.start, max_value=days.stop - 1,
+                              initial=days.start, error_messages={"min_value": _("公示期不得少于3个工作日。"),
+                                                                  "invalid": _("请输入整数。")})
+
+
 class NoticeForm(forms.Form):
     posted_on = forms.DateField(label=_("张贴日期"), **DATE)
-    working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
-                                      error_messages={"min_value": _("公示期不得少于3个工作日。"),
-                                                      "invalid": _("请输入整数。")})
+    working_days = notice_days_field()
     text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False, max_length=4000)
     photo = UploadField(label=_("公示栏照片"))
 
@@ -238,9 +245,7 @@ class VoucherForm(IdempotentForm):
 
 class CompletionNoticeForm(forms.Form):
     posted_on = forms.DateField(label=_("张贴日期"), **DATE)
-    working_days = forms.IntegerField(label=_("公示工作日数"), min_value=3, max_value=60, initial=3,
-                                      error_messages={"min_value": _("公示期不得少于3个工作日。"),
-                                                      "invalid": _("请输入整数。")})
+    working_days = notice_days_field()
     text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False, max_length=4000)
 
 

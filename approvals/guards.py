@@ -74,10 +74,26 @@ def reason(ctx):
         raise DomainError(_("请填写理由。"))
 
 
-def notice_min_days(ctx):
-    """The notice runs for at least 3 working days (Art. 10)."""
-    if ctx.data["working_days"] < 3:
+NOTICE_WORKING_DAYS = range(3, 61)  # a notice runs 3 (Art. 10, 15) to 60 working days
+
+
+def notice_working_days(value):
+    """`value` as a notice's number of working days, within NOTICE_WORKING_DAYS — the one check of the
+    range (the services call it on what they are given; the forms take their bounds from it)."""
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("公示工作日数须为整数。")) from None
+    if days < NOTICE_WORKING_DAYS.start:
         raise DomainError(_("公示期不得少于3个工作日。"))
+    if days >= NOTICE_WORKING_DAYS.stop:
+        raise DomainError(_("公示期最长 60 个工作日。"))
+    return days
+
+
+def notice_min_days(ctx):
+    """The notice runs for 3 (Art. 10) to 60 working days."""
+    notice_working_days(ctx.data["working_days"])
 
 
 def _running_notice(ctx, kind):
@@ -176,12 +192,20 @@ def within_budget(ctx):
 SIGNING_ORDER = {1: "community_secretary", 2: "construction_director", 3: "subdistrict_secretary"}
 
 
+def next_signer_role(invoice):
+    """The role whose signature `invoice` awaits next (Art. 13), or None once it carries three.
+
+    The one place the next signer is computed: the guard below, the service choosing the post to act in,
+    and the page offering "sign" (which prefetches the signatures, so this asks no query there)."""
+    return SIGNING_ORDER.get(len(invoice.signatures.all()) + 1)
+
+
 def signature_order(ctx):
     """The invoice is being signed and the signer holds the next post in the order: community secretary, construction director, 党工委 secretary (Art. 13)."""
     invoice = ctx.data["invoice"]
     if invoice.status != Invoice.Status.SIGNING:
         raise DomainError(_("该发票当前不需要签字（%(status)s）。") % {"status": invoice.get_status_display()})
-    expected = SIGNING_ORDER[invoice.signatures.count() + 1]
+    expected = next_signer_role(invoice)
     if ctx.post.role != expected:
         from fundapp.models import Role
 
@@ -390,4 +414,5 @@ DATE_GUARDS = {rule.guard: _date_guard(rule) for rule in DATE_RULES if rule.guar
 
 
 GUARDS = {name: fn for name, fn in globals().items() if callable(fn) and getattr(fn, "__module__", "") == __name__
-          and not name.startswith("_") and name not in ("check_date", "entered_date")} | DATE_GUARDS
+          and not name.startswith("_")
+          and name not in ("check_date", "entered_date", "next_signer_role", "notice_working_days")} | DATE_GUARDS

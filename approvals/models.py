@@ -46,6 +46,31 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+# ---- named sets of states: each concept once, imported wherever it is needed ---------------------------
+S = State
+# Before approval: what a community can still withdraw (with APPROVED) and nothing is reserved yet.
+PRE_APPROVAL = frozenset({S.DRAFT, S.CONSENT_PENDING, S.CONSENTED, S.MEETING_PASSED, S.NOTICE, S.ON_HOLD})
+# The plan may be edited (Art. 9, 10: before the meeting; after a consent with comments).
+EDITABLE = frozenset({S.DRAFT, S.CONSENTED})
+# No step leaves these.
+TERMINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN})
+# Turned down or given up: they count towards nothing a category was given or spent.
+DROPPED = frozenset({S.REJECTED, S.WITHDRAWN})
+# The approved budget is reserved in the fund year until settled, released or withdrawn.
+RESERVING = frozenset({S.APPROVED, S.IN_PROGRESS, S.ACCEPTED})
+# Reached only after paying the contractor (settlement finished).
+AFTER_SETTLEMENT = frozenset({S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED})
+# Finished, one way or another: at a year close these stay in their year; every other proposal moves on with
+# its reservation (approvals.year_close).
+FINISHED = AFTER_SETTLEMENT | DROPPED
+# Being delivered or done: residents may give satisfaction feedback (Art. 12).
+DELIVERING = frozenset({S.IN_PROGRESS, S.ACCEPTED}) | AFTER_SETTLEMENT
+# Already seen by the public on a notice: from the plan notice on, except those turned down or withdrawn
+# (drafts and proposals still awaiting consent are the community's working papers).
+PUBLIC_STATES = frozenset(State) - {S.DRAFT, S.CONSENT_PENDING, S.CONSENTED, S.MEETING_PASSED} - DROPPED
+del S
+
+
 class Act(models.Model):
     """Who did it, in which post, when — shared by every step record."""
 

@@ -12,7 +12,8 @@ from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import Community, FundYear
 
 from .models import AnnualReport, Category, Payment, Proposal
-from .models import State as S
+from .models import DROPPED
+from .workflow import may
 
 
 def due_date(year):
@@ -25,7 +26,7 @@ def figures(community, year):
     fund_year = FundYear.objects.filter(community=community, year=year).order_by().first()
     proposals = Proposal.objects.filter(community=community, fund_year__year=year)
     by_category = {
-        row["category"]: row for row in proposals.exclude(state__in=[S.REJECTED, S.WITHDRAWN])
+        row["category"]: row for row in proposals.exclude(state__in=DROPPED)
         .values("category").annotate(count=Count("pk"), approved=Sum("approved_budget"))
     }
     paid = Payment.objects.paid_by_category(year=year, community_ids=[community.pk])
@@ -76,7 +77,7 @@ def annual_report_draft(*, community, year):
 
 @transaction.atomic
 def annual_report_submit(*, report, by, narrative):
-    decision = rights.check(by, "file_proposal", report.community)
+    decision = may(by, "annual_report_submit", report.community)
     if not decision:
         raise NotAllowed(decision.reason)
     if not str(narrative).strip():
@@ -96,7 +97,7 @@ def annual_report_submit(*, report, by, narrative):
 
 @transaction.atomic
 def annual_report_evaluate(*, report, by, grade, comments):
-    decision = rights.check(by, "manage_project", report.community)
+    decision = may(by, "annual_report_evaluate", report.community)
     if not decision:
         raise NotAllowed(decision.reason)
     if grade not in AnnualReport.Grade.values:

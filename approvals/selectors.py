@@ -7,10 +7,9 @@ from audit.models import AuditRecord
 from fundapp import clock, rights
 from workdays.calendar import WorkCalendar
 
-from .actions import applicable, offered
-from .models import Invoice, Notice, Objection, Proposal
+from .actions import ACTIONS, applicable, offered
+from .models import TERMINAL, Invoice, Notice, Proposal
 from .models import State as S
-from .workflow import TERMINAL
 
 
 def proposals_for(user, *, state=None, community=None):
@@ -49,9 +48,6 @@ def proposal_detail(proposal):
     return p, timeline
 
 
-# Always possible, so not something waiting for the person.
-NOT_WAITING = {"withdraw", "opinion", "request_change", "record_objection", "hold", "replan", "pay_voucher",
-               "register_invoice", "follow_up"}
 # Steps that open only once a notice has run its period (Art. 10, 15): waiting for the person from its
 # next-step day (00:00 Asia/Shanghai), not before — at midnight they appear in the queue with no act.
 AFTER_NOTICE = {"submit_for_review": Notice.Kind.PLAN, "complete": Notice.Kind.COMPLETION}
@@ -60,7 +56,7 @@ AFTER_NOTICE = {"submit_for_review": Notice.Kind.PLAN, "complete": Notice.Kind.C
 def _waiting(action, proposal, today):
     kind = AFTER_NOTICE.get(action)
     if kind is None:
-        return action not in NOT_WAITING
+        return ACTIONS[action].waits
     # The current notice of that kind (still open in the record: no act has closed it); .all() is prefetched.
     current = max((n for n in proposal.notices.all() if n.kind == kind and n.status == Notice.Status.RUNNING),
                   key=lambda n: n.pk, default=None)
@@ -89,7 +85,7 @@ def work_queue(user, limit=50):
     # further, with everything `applicable` reads prefetched for them: a fixed number of queries, and no
     # related rows loaded for the many proposals waiting on somebody else.
     live = [p for p in proposals_for(user).exclude(state__in=TERMINAL)[:500]
-            if any(a not in NOT_WAITING for a in offered(user, p, cache))]
+            if any(ACTIONS[a].waits for a in offered(user, p, cache))]
     prefetch_related_objects(live, "invoices__signatures", "changes", "payments", "notices__objections")
     deadlines = [p.review_deadline for p in live if p.state == S.UNDER_REVIEW and p.review_deadline]
     if deadlines:
@@ -108,10 +104,6 @@ def work_queue(user, limit=50):
     items.sort(key=lambda i: (i.days_left is None, i.days_left if i.days_left is not None else 0,
                               -i.proposal.updated_at.timestamp()))
     return items[:limit]
-
-
-def open_objections(proposal):
-    return Objection.objects.filter(notice__proposal=proposal, answered_at__isnull=True)
 
 
 def overdue_reviews(user):

@@ -26,7 +26,8 @@ from .models import (
     Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
 )
 from .models import State as S
-from .workflow import EDITABLE, RESERVING, TRANSITIONS
+from .models import DELIVERING, EDITABLE, RESERVING
+from .workflow import TRANSITIONS, may
 
 
 @dataclass
@@ -119,8 +120,9 @@ def _audit_details(data):
     return {k: v for k, v in data.items() if isinstance(v, simple)}
 
 
-def _require(user, codename, community):
-    decision = rights.check(user, codename, community)
+def _require(user, operation, community):
+    """The post in which `user` may do `operation` on `community`, as approvals.workflow.OPERATIONS says."""
+    decision = may(user, operation, community)
     if not decision:
         raise NotAllowed(decision.reason)
     return decision.post
@@ -137,7 +139,7 @@ def _clean(obj):
 
 def need_record(*, community, by, channel, description, resident_name="", resident_contact="", on=None):
     """A need in the register; `by=None` for a resident's own online submission."""
-    post = _require(by, "draft_proposal", community) if by is not None else None
+    post = _require(by, "need_record", community) if by is not None else None
     on = on or clock.today()
     if not str(description).strip():
         raise DomainError(_("请填写需求内容。"))
@@ -188,7 +190,7 @@ PLAN_FIELDS = ("title", "category", "content", "beneficiaries", "beneficiary_cou
 
 
 def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
-    post = _require(by, "draft_proposal", community)
+    post = _require(by, "proposal_create", community)
     year = year or clock.today().year
     fields, clean_lines, budget = _validated_plan({k: fields.get(k) for k in PLAN_FIELDS}, lines)
     fund_year = FundYear.objects.filter(community=community, year=year).first()
@@ -208,7 +210,7 @@ def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
 
 
 def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
-    post = _require(by, "draft_proposal", proposal.community)
+    post = _require(by, "proposal_update", proposal.community)
     with transaction.atomic():
         p = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if p.state not in EDITABLE:
@@ -295,20 +297,8 @@ def _new_notice(ctx, kind, posted_on, working_days, text=""):
     )
 
 
-def _working_days(value):
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        raise DomainError(_("公示工作日数须为整数。")) from None
-    if days < 3:
-        raise DomainError(_("公示期不得少于3个工作日。"))
-    if days > 60:
-        raise DomainError(_("公示期最长 60 个工作日。"))
-    return days
-
-
 def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=()):
-    working_days = _working_days(working_days)
+    working_days = guard_functions.notice_working_days(working_days)
     return perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on, documents=documents,
                    working_days=working_days,
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
@@ -317,7 +307,7 @@ def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=(
 def objection_record(*, notice, channel, resident_name, text, resident_contact="", by=None):
     """An objection to a running notice: recorded by staff from paper (`by`), or online by a resident."""
     community = notice.proposal.community
-    post = _require(by, "draft_proposal", community) if by is not None else None
+    post = _require(by, "objection_record", community) if by is not None else None
     if not str(text).strip() or not str(resident_name).strip():
         raise DomainError(_("请填写姓名和异议内容。"))
     with transaction.atomic():
@@ -334,7 +324,7 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
 
 def objection_answer(*, objection, by, answer):
     community = objection.notice.proposal.community
-    post = _require(by, "file_proposal", community)
+    post = _require(by, "objection_answer", community)
     if not str(answer).strip():
         raise DomainError(_("请填写答复内容。"))
     with transaction.atomic():
@@ -539,10 +529,6 @@ def invoice_register(*, proposal, by, contractor, number, amount, issued_on, doc
                    documents=documents, issued_on=issued_on)
 
 
-def _next_signer_role(invoice):
-    return guard_functions.SIGNING_ORDER.get(invoice.signatures.count() + 1)
-
-
 def invoice_sign(*, invoice, by):
     def effect(ctx):
         inv = ctx.data["invoice"]
@@ -574,7 +560,7 @@ def _lock_invoice(invoice_pk):
 def _invoice_action(invoice, action, by, effect, **data):
     inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
     # Only the next signer's post counts; the signature_order guard re-checks it under the lock.
-    role = _next_signer_role(inv) if inv.status == Invoice.Status.SIGNING else None
+    role = guard_functions.next_signer_role(inv) if inv.status == Invoice.Status.SIGNING else None
     return perform(proposal=inv.proposal, action=action, by=by, roles={role} if role else None, effect=effect,
                    load=_lock_invoice(inv.pk), **data)
 
@@ -582,7 +568,7 @@ def _invoice_action(invoice, action, by, effect, **data):
 def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=None):
     """Pay the contractor directly after the third signature; posts the expenditure. Pays once."""
     key = idempotency_key or f"invoice-{invoice.pk}"
-    _require(by, "settle_invoice", invoice.proposal.community)
+    _require(by, "invoice_settle", invoice.proposal.community)
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.invoice_id != invoice.pk:
@@ -636,7 +622,7 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
     """Pay without an invoice (individual contractors, aid): prior meeting decision + signed receipt."""
     amount = parse_amount(amount)
     key = idempotency_key or f"voucher-{uuid.uuid4()}"
-    _require(by, "settle_invoice", proposal.community)
+    _require(by, "voucher_pay", proposal.community)
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.proposal_id != proposal.pk or existing.invoice_id is not None:
@@ -658,7 +644,7 @@ def voucher_pay(*, proposal, by, meeting, recipient_name, receipt_reference, amo
 
 
 def voucher_notice_post(*, payment, by, posted_on, working_days=3, text=""):
-    working_days = _working_days(working_days)
+    working_days = guard_functions.notice_working_days(working_days)
 
     def effect(ctx):
         notice = _new_notice(ctx, Notice.Kind.VOUCHER, posted_on, working_days, text)
@@ -676,7 +662,7 @@ def settlement_finish(*, proposal, by):
 
 
 def completion_notice_post(*, proposal, by, posted_on, working_days=3, text=""):
-    working_days = _working_days(working_days)
+    working_days = guard_functions.notice_working_days(working_days)
     return perform(proposal=proposal, action="post_completion_notice", by=by, posted_on=posted_on,
                    working_days=working_days,
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))
@@ -688,7 +674,7 @@ def proposal_complete(*, proposal, by):
 
 
 def supervision_opinion_record(*, proposal, by, text):
-    post = _require(by, "supervise", proposal.community)
+    post = _require(by, "supervision_opinion", proposal.community)
     if not str(text).strip():
         raise DomainError(_("请填写监督意见。"))
     with transaction.atomic():
@@ -748,12 +734,9 @@ def review_deadlines_remind(*, today=None):
     return sent
 
 
-FEEDBACK_STATES = {S.IN_PROGRESS, S.ACCEPTED, S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED}
-
-
 def feedback_record(*, proposal, satisfied, comment=""):
     """A resident's satisfaction feedback, online and anonymous, on a project being delivered or done."""
-    if proposal.state not in FEEDBACK_STATES:
+    if proposal.state not in DELIVERING:
         raise DomainError(_("该项目尚未实施，暂不能评价。"))
     with transaction.atomic():
         feedback = Feedback.objects.create(proposal=proposal, satisfied=bool(satisfied), comment=comment)

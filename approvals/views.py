@@ -18,8 +18,8 @@ from . import pdf, reports, selectors
 from . import services as chain
 from .actions import ACTIONS, applicable, documents_of, target_for
 from .forms import BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, plausible_pk
-from .models import AnnualReport, Category, Document, Invoice, Need, State
-from .workflow import EDITABLE
+from . import workflow
+from .models import EDITABLE, AnnualReport, Category, Document, Invoice, Need, State
 
 
 @login_required
@@ -30,7 +30,7 @@ def proposal_list(request):
     proposals = selectors.proposals_for(request.user, state=state)
     return render(request, "approvals/proposal_list.html", {
         "proposals": proposals[:200], "state": state, "states": State.choices,
-        "can_draft": rights.communities_for(request.user, "draft_proposal").exists(),
+        "can_draft": workflow.communities_for(request.user, "proposal_create").exists(),
     })
 
 
@@ -42,7 +42,7 @@ def proposal_detail(request, pk):
     return render(request, "approvals/proposal_detail.html", {
         "p": proposal, "timeline": timeline, "fund_year": proposal.fund_year,
         "actions": [(ACTIONS[name], targets) for name, targets in actions.items()],
-        "can_edit": proposal.state in EDITABLE and rights.check(request.user, "draft_proposal", proposal.community),
+        "can_edit": proposal.state in EDITABLE and workflow.may(request.user, "proposal_update", proposal.community),
     })
 
 
@@ -57,7 +57,7 @@ def _plan_from(form, formset):
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_create(request):
-    communities = rights.communities_for(request.user, "draft_proposal")
+    communities = workflow.communities_for(request.user, "proposal_create")
     code = request.GET.get("community") or request.POST.get("community")
     community = communities.filter(code=code).first() if code and slug_re.match(code) else None
     if code and community is None:
@@ -86,7 +86,7 @@ def proposal_create(request):
 @require_http_methods(["GET", "POST"])
 def proposal_edit(request, pk):
     proposal = selectors.get_proposal_or_404(request.user, pk)
-    if not rights.check(request.user, "draft_proposal", proposal.community) or proposal.state not in EDITABLE:
+    if not workflow.may(request.user, "proposal_update", proposal.community) or proposal.state not in EDITABLE:
         raise Http404
     initial = {k: getattr(proposal, k) for k in chain.PLAN_FIELDS}
     initial["needs"] = list(proposal.needs.all())
@@ -113,11 +113,6 @@ def _fund_year(community):
     return FundYear.objects.filter(community=community, year=clock.today().year).first()
 
 
-# Notices show their computed last day before the secretary confirms (SPEC §5); files are chosen on
-# the confirmation step, since a browser cannot carry a chosen file across to a second page.
-PREVIEWED = {"post_notice", "post_completion_notice", "post_voucher_notice"}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_action(request, pk, action):
@@ -136,7 +131,8 @@ def proposal_action(request, pk, action):
     form = ui.form(request.POST or None, request.FILES or None, **form_kwargs)
     preview = None
     if request.method == "POST" and form.is_valid():
-        if action in PREVIEWED and "confirm" not in request.POST:
+        # Files are chosen on the confirmation step: a browser cannot carry a chosen file to a second page.
+        if ui.previewed and "confirm" not in request.POST:
             # Show the computed last day before the secretary confirms (SPEC §5).
             try:
                 posted, days = form.cleaned_data["posted_on"], form.cleaned_data["working_days"]
@@ -156,7 +152,7 @@ def proposal_action(request, pk, action):
     return render(request, "approvals/action.html", {
         "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
         "feedback": chain.feedback_tally(proposal) if action == "acceptance" else None,
-        "needs_preview": action in PREVIEWED,
+        "needs_preview": ui.previewed,
         "target_kind": ui.target.__name__.lower() if ui.target else "",
     })
 
@@ -185,7 +181,7 @@ def document_download(request, pk):
 @require_http_methods(["GET", "POST"])
 def needs(request):
     communities = rights.communities_for(request.user, "view_fund")
-    writable = rights.communities_for(request.user, "draft_proposal")
+    writable = workflow.communities_for(request.user, "need_record")
     code = request.GET.get("community") or request.POST.get("community")
     if code and not slug_re.match(code):  # not a community code (a NUL byte would even upset PostgreSQL)
         raise Http404
@@ -242,10 +238,10 @@ def annual_report(request, pk):
     report = get_object_or_404(AnnualReport.objects.select_related("community"), pk=pk)
     if not rights.check(request.user, "view_fund", report.community):
         raise Http404
-    can_submit = report.status == AnnualReport.Status.DRAFT and rights.check(request.user, "file_proposal",
+    can_submit = report.status == AnnualReport.Status.DRAFT and workflow.may(request.user, "annual_report_submit",
                                                                              report.community)
-    can_evaluate = report.status == AnnualReport.Status.SUBMITTED and rights.check(
-        request.user, "manage_project", report.community)
+    can_evaluate = report.status == AnnualReport.Status.SUBMITTED and workflow.may(
+        request.user, "annual_report_evaluate", report.community)
     form = None
     if can_submit:
         form = ReportSubmitForm(request.POST or None, initial={"narrative": report.narrative})

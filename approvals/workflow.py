@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from fundapp import rights
 from fundapp.models import Role
 
+from .models import EDITABLE, PRE_APPROVAL, RESERVING, TERMINAL  # noqa: F401  (named beside the states)
 from .models import Acceptance, Change, FollowUp, Invoice, Meeting, Notice, Payment, Proposal
 from .models import State as S
 
@@ -32,8 +34,6 @@ class Transition:
 def t(name, label, sources, target, roles, permission, guards=(), rule=""):
     return Transition(name, label, frozenset(sources), target, frozenset(roles), permission, tuple(guards), rule)
 
-
-PRE_APPROVAL = {S.DRAFT, S.CONSENT_PENDING, S.CONSENTED, S.MEETING_PASSED, S.NOTICE, S.ON_HOLD}
 
 TRANSITIONS = {
     tr.name: tr
@@ -114,6 +114,58 @@ TRANSITIONS = {
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], ""),
     ]
 }
+
+# ---- acts that are not transitions ------------------------------------------------------------------
+# What a person may do on a community without changing a proposal's state: the role(s) and the guardian
+# permission each act needs, read by the service that performs it (`approvals.services.require`), by the
+# pages that offer it (`approvals.actions`) and by the tests. With TRANSITIONS, the one table of who may do
+# what; docs/workflow.md prints both.
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    label: str
+    roles: frozenset
+    permission: str
+    rule: str = ""
+
+
+def op(name, label, roles, permission, rule=""):
+    return Operation(name, label, frozenset(roles), permission, rule)
+
+
+OPERATIONS = {o.name: o for o in [
+    op("need_record", _("登记需求"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第六条"),
+    op("proposal_create", _("起草项目"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
+    op("proposal_update", _("修改方案"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
+    op("objection_record", _("登记书面异议"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第十条"),
+    op("objection_answer", _("答复异议"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
+    op("supervision_opinion", _("记录监督意见"), {R.SUPERVISOR}, "supervise", "第十四条"),
+    op("annual_report_submit", _("报送年度报告"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十六条"),
+    op("annual_report_evaluate", _("评议年度报告"), {R.SUBDISTRICT_STAFF}, "manage_project", "第十六条"),
+]}
+# A payment is also a transition (settle_invoice, pay_voucher); its right is checked once more before the
+# idempotency look-up, so that a replayed request answers only to someone who may pay.
+OPERATIONS["invoice_settle"] = TRANSITIONS["settle_invoice"]
+OPERATIONS["voucher_pay"] = TRANSITIONS["pay_voucher"]
+
+
+def needed(operation):
+    """The row (a Transition or an Operation) that says who may do `operation`."""
+    return TRANSITIONS.get(operation) or OPERATIONS[operation]
+
+
+def may(user, operation, community):
+    """May `user` do `operation` on `community` today? A rights.Decision carrying the post acted in."""
+    row = needed(operation)
+    return rights.check(user, row.permission, community, roles=row.roles)
+
+
+def communities_for(user, operation):
+    """The communities on which `user` may do `operation` today (for pages offering it)."""
+    return rights.communities_for(user, needed(operation).permission)
+
 
 # ---- dates ------------------------------------------------------------------------------------------
 # Every date a person enters is an assertion about the chain (SPEC §9): it cannot precede the step it
@@ -213,12 +265,3 @@ DATE_RULES = [
              why="Planned dates of the plan (checked by approvals.services when the plan is saved); "
                  "planned_start itself is a plan and has no bound."),
 ]
-
-TERMINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN})
-# States whose approved budget is reserved in the fund year until settled, released or withdrawn.
-RESERVING = frozenset({S.APPROVED, S.IN_PROGRESS, S.ACCEPTED})
-EDITABLE = frozenset({S.DRAFT, S.CONSENTED})
-
-
-def available_transitions(state):
-    return [tr for tr in TRANSITIONS.values() if state in tr.sources]

@@ -24,17 +24,12 @@ from fundapp.models.money import ZERO
 from fundapp.money import format_yuan
 from fundapp.services.money import KIND, _ledger_entry_add, fund_year_for_update
 
-from .models import Proposal, State
-from .workflow import TERMINAL
-
-
-def _close_keeps_states():
-    """States of proposals that stay in their year at the close: finished ones (the rest move on)."""
-    return frozenset({*TERMINAL, State.SETTLED, State.COMPLETION_NOTICE})
+from .models import FINISHED, Proposal
 
 
 def _moving_filter(prefix=""):
-    return ~Q(**{f"{prefix}state__in": list(_close_keeps_states())})
+    """Proposals that move on at the close: all but the finished ones (models.FINISHED)."""
+    return ~Q(**{f"{prefix}state__in": list(FINISHED)})
 
 
 @transaction.atomic
@@ -152,7 +147,7 @@ class ClosePreview:
 def fund_year_close_preview(*, year, communities=None, with_proposals=None):
     """Per community (ordered by subdistrict and name): closed already?, available, reserved, the amount the
     close carries over and the proposals it moves — the close's own formula (`FundYear.balance_to_carry`,
-    `_close_keeps_states`). `communities`: None for the whole city, a queryset, a list or one Community.
+    `models.FINISHED`). `communities`: None for the whole city, a queryset, a list or one Community.
     The moving proposals' ids and titles are listed when `with_proposals` (default: only when one
     community is asked for). Three queries at most, whatever the number of communities."""
     from approvals.models import Proposal

@@ -12,14 +12,12 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from approvals.models import Category, Payment, Proposal, State
+from approvals.models import DROPPED, Category, Payment, Proposal, State
 
 from fundapp.models import Community, FundYear, LedgerEntry
-from fundapp.models.money import ZERO
+from fundapp.models.money import ZERO, MoneyFormula
 
 KIND = LedgerEntry.Kind
-# States whose proposals count towards what a category was given and spent (as in the annual report).
-DEAD_STATES = (State.REJECTED, State.WITHDRAWN)
 
 
 def _label(name):
@@ -174,7 +172,7 @@ def reconcile_many(communities, year):
 # --- summary -----------------------------------------------------------------------------------------
 
 @dataclass
-class Figures:
+class Figures(MoneyFormula):
     """Money and projects added up over one community, a subdistrict or everything in view."""
 
     allocated: Decimal = ZERO
@@ -185,14 +183,6 @@ class Figures:
     projects: int = 0  # proposals of the year, rejected and withdrawn ones included
     approved: Decimal = ZERO  # approved budgets of live (not rejected or withdrawn) projects
     fund_years: int = 0
-
-    @property
-    def total(self):
-        return self.allocated + self.carried_in
-
-    @property
-    def available(self):
-        return self.total - self.settled - self.reserved - self.carried_out
 
     @property
     def spent_percent(self):
@@ -263,7 +253,7 @@ def summary(communities, year):
             fy.community = row.community
             row.fund_year = fy
             row.figures.add_fund_year(fy)
-    live = ~Q(state__in=DEAD_STATES)
+    live = ~Q(state__in=DROPPED)
     categories = {value: {"count": 0, "approved": ZERO, "settled": ZERO} for value in Category.values}
     states = dict.fromkeys(State.values, 0)
     for group in (Proposal.objects.filter(community_id__in=_ids(communities), fund_year__year=year)
@@ -276,7 +266,7 @@ def summary(communities, year):
         states[group["state"]] += group["n"]
         row.figures.projects += group["n"]
         row.figures.approved += approved
-        if group["state"] not in DEAD_STATES:
+        if group["state"] not in DROPPED:
             category = categories[group["category"]]
             category["count"] += group["n"]
             category["approved"] += approved

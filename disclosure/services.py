@@ -18,8 +18,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
 
-from approvals.models import Acceptance, Category, Payment, Proposal
-from approvals.models import State as S
+from approvals.models import PUBLIC_STATES, Acceptance, Category, Payment, Proposal
 from audit.services import audit_record
 from fundapp import clock
 from fundapp.models import Community, FundYear
@@ -28,10 +27,6 @@ from workdays.calendar import WorkCalendar
 from .models import WORKING_DAYS, YearEndDisclosure, deadline
 
 
-# Projects the public has already seen on a notice: from the plan notice on, except those turned down or
-# withdrawn (drafts and proposals still awaiting consent are the community's working papers).
-PUBLIC_STATES = [S.NOTICE, S.ON_HOLD, S.UNDER_REVIEW, S.APPROVED, S.IN_PROGRESS, S.ACCEPTED, S.SETTLED,
-                 S.COMPLETION_NOTICE, S.COMPLETED]
 MONEY_FIELDS = ("allocated", "carried_in", "settled", "reserved", "carried_out")
 ZERO = Decimal("0.00")
 

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from approvals.models import Category, Document, Notice, Objection, Payment, Proposal
-from approvals.services import FEEDBACK_STATES
+from approvals.models import DELIVERING
 from fundapp import clock
 from fundapp.models import Community, FundYear
 from fundapp.privacy import mask_name, redact
@@ -144,7 +144,7 @@ def _build(community, year, today):
             "approved_budget": _money(p.approved_budget), "settled": _money(p.settled_amount),
             "beneficiaries": p.beneficiary_count, "planned_start": p.planned_start.isoformat(),
             "planned_end": p.planned_end.isoformat(), "contractor": p.contractor,
-            "feedback_open": p.state in FEEDBACK_STATES,
+            "feedback_open": p.state in DELIVERING,
             "documents": [{"id": d.pk, "kind": d.kind, "kind_name": str(d.get_kind_display()),
                            "sha256": d.sha256, "uploaded_on": timezone.localdate(d.uploaded_at).isoformat()}
                           for d in p.public_documents],

@@ -39,9 +39,9 @@ from guardian.shortcuts import get_objects_for_user
 
 from approvals import reports as report_services
 from approvals import services as chain
-from approvals.actions import _OTHER, ACTIONS
+from approvals.actions import ACTIONS
 from approvals.models import AnnualReport, Invoice, Need, Objection, Payment, Proposal
-from approvals.workflow import TRANSITIONS
+from approvals.workflow import OPERATIONS, TRANSITIONS
 from audit.models import AuditRecord
 from batches import services as batch_services
 from batches.models import BatchRun
@@ -103,14 +103,71 @@ def visible_codes(role):
     return {code for code in ALL_CODES if MATRIX[(role, "view_fund", scope_of(code))]}
 
 
-# The permission each UI action needs: its transitions' permission, or the table for the other actions.
+# What each act needs: the codename (a column above) and the roles that may take it — written out by hand
+# from the fund rules (Art. 6, 9–16), like the matrix, and compared with the production tables
+# (approvals.workflow TRANSITIONS and OPERATIONS) by test_the_production_tables_agree_with_this_one.
+# The first block are the UI actions of a proposal's page; the second the acts of other pages.
+NEEDS_TABLE = """
+act                      codename  roles
+submit_for_consent       file      community_secretary
+consent                  consent   subdistrict_secretary
+return_consent           consent   subdistrict_secretary
+meeting                  file      community_secretary
+post_notice              file      community_secretary
+record_objection         draft     community_secretary community_staff
+answer_objection         file      community_secretary
+hold                     file      community_secretary
+replan                   file      community_secretary
+submit_for_review        file      community_secretary
+review                   review    subdistrict_secretary construction_director
+start                    file      community_secretary
+request_change           file      community_secretary
+consent_change           consent   subdistrict_secretary
+refuse_change            consent   subdistrict_secretary
+follow_up                project   subdistrict_staff
+acceptance               project   subdistrict_staff
+register_invoice         file      community_secretary
+sign_invoice             sign      community_secretary construction_director subdistrict_secretary
+refuse_invoice           sign      community_secretary construction_director subdistrict_secretary
+settle_invoice           settle    finance_officer
+pay_voucher              settle    finance_officer
+post_voucher_notice      file      community_secretary
+finish_settlement        file      community_secretary
+post_completion_notice   file      community_secretary
+complete                 file      community_secretary
+withdraw                 file      community_secretary
+opinion                  supervise supervisor
+need_record              draft     community_secretary community_staff
+proposal_create          draft     community_secretary community_staff
+proposal_update          draft     community_secretary community_staff
+annual_report_submit     file      community_secretary
+annual_report_evaluate   project   subdistrict_staff
+"""
+
+
+def _parse_needs(table):
+    rows = [line.split() for line in table.strip().splitlines()][1:]
+    return {act: (COLUMNS[codename], frozenset(Role(r) for r in roles)) for act, codename, *roles in rows}
+
+
+NEEDS = _parse_needs(NEEDS_TABLE)
+# The UI action's name where the service's operation is named otherwise.
+OPERATION_OF = {"record_objection": "objection_record", "answer_objection": "objection_answer",
+                "opinion": "supervision_opinion"}
+
+
 def action_codename(name):
-    action = ACTIONS[name]
-    if action.transitions:
-        permissions = {TRANSITIONS[t].permission for t in action.transitions}
-        assert len(permissions) == 1, (name, permissions)
-        return permissions.pop()
-    return _OTHER[name][0]
+    return NEEDS[name][0]
+
+
+def production_needs(name):
+    """(codename, roles) that approvals.workflow gives the act `name`: the union over a UI action's
+    transitions (which must agree on the codename), or its row of OPERATIONS."""
+    action = ACTIONS.get(name)
+    rows = ([TRANSITIONS[t] for t in action.transitions] if action is not None and action.transitions
+            else [OPERATIONS[OPERATION_OF.get(name, name)]])
+    codenames = {row.permission for row in rows}
+    return (codenames.pop() if len(codenames) == 1 else codenames), frozenset().union(*(row.roles for row in rows))
 
 
 # ---- the world: the same objects in a1, a2 and b1 (and a little in b2) --------------------------------
@@ -385,9 +442,28 @@ def snapshot():
 def test_the_matrix_covers_every_role_codename_and_action():
     assert set(ROLES) == set(Role) and len(ROLES) == len(Role)
     assert set(CODENAMES) == rights.ALL_PERMISSIONS and len(CODENAMES) == len(rights.ALL_PERMISSIONS)
-    # Every action a page can offer needs a codename of the matrix, so every action is covered by it.
-    assert {action_codename(name) for name in ACTIONS} <= set(CODENAMES)
-    assert {t.permission for t in TRANSITIONS.values()} <= set(CODENAMES)
+    # Every action a page can offer, and every other act, is a row of NEEDS; every transition is an action's.
+    assert set(ACTIONS) <= set(NEEDS)
+    others = set(OPERATIONS) - set(OPERATION_OF.values()) - {"invoice_settle", "voucher_pay"}  # not UI actions
+    assert set(NEEDS) == set(ACTIONS) | others
+    assert {t for a in ACTIONS.values() for t in a.transitions} == set(TRANSITIONS) - {"approve"}
+
+
+def test_the_production_tables_agree_with_this_one():
+    """TRANSITIONS and OPERATIONS give each act the codename and roles of NEEDS; the roles hold the codename
+    in the matrix (own community); and the payments' own rows agree with their transitions."""
+    wrong = []
+    for name, (codename, roles) in NEEDS.items():
+        if production_needs(name) != (codename, roles):
+            wrong.append((name, "table", (codename, sorted(roles)), "production", production_needs(name)))
+        holders = {role for role in ROLES if MATRIX[(role, codename, "own")]}
+        if not roles <= holders:
+            wrong.append((name, "roles without the codename in the matrix", sorted(roles - holders)))
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert production_needs("invoice_settle") == NEEDS["settle_invoice"]
+    assert production_needs("voucher_pay") == NEEDS["pay_voucher"]
+    # The second approval is the same right as the first.
+    assert (TRANSITIONS["approve"].permission, TRANSITIONS["approve"].roles) == production_needs("review")
 
 
 @pytest.mark.django_db

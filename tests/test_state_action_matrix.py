@@ -1,8 +1,16 @@
-"""Every (state × action) pair of the approval chain, tried over HTTP by a person in every role.
+"""Every (person × state × action) cell of the approval chain, against a table written out by hand.
 
-The demo holds a proposal in every state. Each role POSTs every action to every proposal it can see —
-including jumps straight to later steps. A pair the page does not offer to that person answers 404 and
-changes nothing; offered pairs are exercised by the lifecycle and browser tests.
+STATE_ACTIONS below says who may take each action of a proposal's page in which state, transcribed from the
+fund rules (Art. 9–15) and SPEC §4 — not read from `approvals.workflow` or `approvals.actions`, so a change
+to the production tables that this table does not also make fails here, naming the cell.
+
+The demo holds a proposal in every state. For each person in the demo and each proposal they can see (and a
+sample of those they cannot):
+- an action the table allows is offered, and one it does not allow is not (actions marked `*` act on an
+  object that may or may not exist — an invoice whose turn it is, an open objection, a running notice, a
+  pending change, a payment awaiting its notice — so for them only "offered ⇒ the table allows it" holds);
+- every action not offered, POSTed over HTTP (including jumps straight to later steps), answers 404; and
+  nothing at all changed afterwards.
 """
 import pytest
 from django.core.management import call_command
@@ -11,37 +19,127 @@ from django.urls import reverse
 from approvals.actions import ACTIONS, applicable
 from approvals.models import Proposal
 from audit.models import AuditRecord
-from fundapp import rights
 
-PEOPLE = ["city-admin", "dongcheng-secretary", "dongcheng-director", "dongcheng-staff", "dongcheng-finance",
-          "xingfu-secretary", "xingfu-staff", "xingfu-supervisor"]
+# Who: C community secretary, W community staff (社区工作者), V supervisor (监督委员会成员) — on their own
+# community; S 党工委 secretary, D 建管委 director, T subdistrict staff, F finance officer — on the
+# communities of their subdistrict; the city administrator takes no step of a proposal. "." nobody.
+# States: dr draft · cp consent_pending · cs consented · mp meeting_passed · no notice · oh on_hold ·
+# ur under_review · ap approved · ip in_progress · ac accepted · se settled · cn completion_notice ·
+# co completed · rj rejected · wd withdrawn.
+STATE_ACTIONS = """
+action                   dr  cp  cs  mp  no  oh  ur  ap  ip  ac  se  cn  co  rj  wd
+submit_for_consent       C   .   .   .   .   .   .   .   .   .   .   .   .   .   .
+consent                  .   S   .   .   .   .   .   .   .   .   .   .   .   .   .
+return_consent           .   S   .   .   .   .   .   .   .   .   .   .   .   .   .
+meeting                  .   .   C   .   .   C   .   .   .   .   .   .   .   .   .
+post_notice              .   .   .   C   .   .   .   .   .   .   .   .   .   .   .
+record_objection*        .   .   .   .   CW  .   .   .   .   .   .   .   .   .   .
+answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   .
+hold                     .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
+replan                   .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
+submit_for_review        .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
+review                   .   .   .   .   .   .   SD  .   .   .   .   .   .   .   .
+start                    .   .   .   .   .   .   .   C   .   .   .   .   .   .   .
+request_change           .   .   .   .   .   .   .   C   C   .   .   .   .   .   .
+consent_change*          .   .   .   .   .   .   .   S   S   .   .   .   .   .   .
+refuse_change*           .   .   .   .   .   .   .   S   S   .   .   .   .   .   .
+follow_up                .   .   .   .   .   .   .   .   T   .   .   .   .   .   .
+acceptance               .   .   .   .   .   .   .   .   T   .   .   .   .   .   .
+register_invoice         .   .   .   .   .   .   .   .   .   C   .   .   .   .   .
+sign_invoice*            .   .   .   .   .   .   .   .   .   CDS .   .   .   .   .
+refuse_invoice*          .   .   .   .   .   .   .   .   .   CDS .   .   .   .   .
+settle_invoice*          .   .   .   .   .   .   .   .   .   F   .   .   .   .   .
+pay_voucher              .   .   .   .   .   .   .   .   .   F   .   .   .   .   .
+post_voucher_notice*     .   .   .   .   .   .   .   .   .   C   .   .   .   .   .
+finish_settlement        .   .   .   .   .   .   .   .   .   C   .   .   .   .   .
+post_completion_notice   .   .   .   .   .   .   .   .   .   .   C   .   .   .   .
+complete                 .   .   .   .   .   .   .   .   .   .   .   C   .   .   .
+withdraw                 C   C   C   C   C   C   .   C   .   .   .   .   .   .   .
+opinion                  V   V   V   V   V   V   V   V   V   V   V   V   V   V   V
+"""
+STATE_CODES = {"dr": "draft", "cp": "consent_pending", "cs": "consented", "mp": "meeting_passed", "no": "notice",
+               "oh": "on_hold", "ur": "under_review", "ap": "approved", "ip": "in_progress", "ac": "accepted",
+               "se": "settled", "cn": "completion_notice", "co": "completed", "rj": "rejected", "wd": "withdrawn"}
+
+# The demo's people: who they are (a letter above) and where (a community or a subdistrict code).
+PEOPLE = {
+    "city-admin": ("A", None),
+    "dongcheng-secretary": ("S", "dongcheng"), "dongcheng-director": ("D", "dongcheng"),
+    "dongcheng-staff": ("T", "dongcheng"), "dongcheng-finance": ("F", "dongcheng"),
+    "xingfu-secretary": ("C", "xingfu"), "xingfu-staff": ("W", "xingfu"), "xingfu-supervisor": ("V", "xingfu"),
+}
+COMMUNITY_LETTERS = set("CWV")
+POST_DATA = {"confirm": "1", "reason": "x", "comments": "x", "decision": "approve", "text": "x", "answer": "x",
+             "target": "1"}
+
+
+def _parse(table):
+    header, *rows = [line.split() for line in table.strip().splitlines()]
+    states = [STATE_CODES[code] for code in header[1:]]
+    cells, targeted = {}, set()
+    for name, *marks in rows:
+        assert len(marks) == len(states), name
+        if name.endswith("*"):
+            name = name[:-1]
+            targeted.add(name)
+        for state, mark in zip(states, marks):
+            cells[(name, state)] = set() if mark == "." else set(mark)
+    return cells, targeted
+
+
+ALLOWED, TARGETED = _parse(STATE_ACTIONS)
+
+
+def table_allows(username, proposal, action):
+    letter, where = PEOPLE[username]
+    if letter in COMMUNITY_LETTERS:
+        in_scope = proposal.community.code == where
+    else:
+        in_scope = where is not None and proposal.community.subdistrict.code == where
+    return in_scope and letter in ALLOWED[(action, proposal.state)]
+
+
+def test_the_table_names_every_action_and_state():
+    assert {name for name, _ in ALLOWED} == set(ACTIONS)
+    assert {state for _, state in ALLOWED} == set(STATE_CODES.values())
+    assert TARGETED == {name for name, action in ACTIONS.items() if action.target is not None}
 
 
 @pytest.mark.django_db
-def test_every_state_action_pair_not_offered_is_refused_and_changes_nothing(client, django_user_model):
+def test_every_person_state_action_cell_follows_the_table_and_refusals_change_nothing(client, django_user_model):
     call_command("seed_demo")
-    proposals = list(Proposal.objects.select_related("community"))
-    assert len({p.state for p in proposals}) == 15
+    proposals = list(Proposal.objects.select_related("community", "community__subdistrict"))
+    assert {p.state for p in proposals} == set(STATE_CODES.values())
     before = {p.pk: p.state for p in proposals}
     records = AuditRecord.objects.count()
-    tried = refused = 0
-    for username in PEOPLE:
+    wrong = []
+    offered_cells = refused = 0
+    for username, (letter, where) in PEOPLE.items():
         user = django_user_model.objects.get(username=username)
         client.force_login(user)
-        visible = set(rights.communities_for(user, "view_fund").values_list("pk", flat=True))
-        outside = [p for p in proposals if p.community_id not in visible][:2]  # a sample is enough: 404 early
-        for proposal in [p for p in proposals if p.community_id in visible] + outside:
+        mine = [p for p in proposals if where is None
+                or where in (p.community.code, p.community.subdistrict.code)]
+        outside = [p for p in proposals if p not in mine][:2]  # a sample is enough: 404 early
+        for proposal in mine + outside:
             offered = applicable(user, proposal)
             for name in ACTIONS:
+                cell = (username, proposal.community.code, proposal.state, name)
+                allowed = table_allows(username, proposal, name)
                 if name in offered:
+                    offered_cells += 1
+                    if not allowed:
+                        wrong.append((*cell, "offered, but the table does not allow it"))
                     continue
+                if allowed and name not in TARGETED:
+                    wrong.append((*cell, "the table allows it, but it is not offered"))
                 url = reverse("approvals:proposal-action", args=[proposal.pk, name])
-                response = client.post(url, {"confirm": "1", "reason": "x", "comments": "x", "decision": "approve",
-                                             "text": "x", "answer": "x", "target": "1"})
-                tried += 1
-                assert response.status_code == 404, (username, proposal.state, name, response.status_code)
+                response = client.post(url, POST_DATA)
+                if response.status_code != 404:
+                    wrong.append((*cell, f"not offered, but POST answered {response.status_code}"))
                 refused += 1
-    assert tried == refused and tried > 1000
-    print(f"\nstate x action matrix: {tried} (person, state, action) pairs tried over HTTP, all refused")
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert refused > 1000 and offered_cells > 20, (refused, offered_cells)  # the demo did exercise the table
+    print(f"\nstate x action matrix: {offered_cells} offered cells checked against the table, "
+          f"{refused} not offered and refused over HTTP")
     assert {p.pk: p.state for p in Proposal.objects.all()} == before
     assert AuditRecord.objects.count() == records

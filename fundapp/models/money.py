@@ -50,7 +50,20 @@ class FundYearQuerySet(models.QuerySet):
         return self.annotate(to_carry=balance_to_carry_expression())
 
 
-class FundYear(models.Model):
+class MoneyFormula:
+    """SPEC §2, once: total = allocated + carried in; available = total − settled − reserved − carried out.
+    For a fund year and for sums of fund years (fundapp.finance_selectors.Figures) alike."""
+
+    @property
+    def total(self):
+        return self.allocated + self.carried_in
+
+    @property
+    def available(self):
+        return self.total - self.settled - self.reserved - self.carried_out
+
+
+class FundYear(MoneyFormula, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("进行中")
         CLOSED = "closed", _("已结转")
@@ -101,14 +114,6 @@ class FundYear(models.Model):
 
     def __str__(self):
         return f"{self.community} {self.year}"
-
-    @property
-    def total(self):
-        return self.allocated + self.carried_in
-
-    @property
-    def available(self):
-        return self.total - self.settled - self.reserved - self.carried_out
 
     @property
     def balance_to_carry(self):
