@@ -66,7 +66,7 @@ EXPECTED = {
     "work queue, community secretary": 22,
     "work queue, community staff": 15,
     "work queue, supervisor": 15,
-    "work queue, city administrator": 16,
+    "work queue, city administrator": 17,  # + the back-office permissions of the post (fundapp.auth.CityAdminBackend)
     "proposal list, subdistrict secretary": 8,
     "proposal list, community secretary": 9,
     "proposal detail in progress, subdistrict secretary": 33,
