@@ -16,13 +16,13 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from fundapp import clock, rights
-from fundapp.errors import DomainError, NotAllowed
+from fundapp import clock
+from fundapp.errors import DomainError
 from fundapp.i18n import record_language
 from fundapp.models import Community, FundYear
 from fundapp.models.money import ZERO
 from fundapp.money import format_yuan
-from fundapp.services.money import KIND, _ledger_entry_add, fund_year_for_update
+from fundapp.services.money import KIND, _ledger_entry_add, fund_manager_post, fund_year_for_update
 
 from .models import FINISHED, Proposal
 
@@ -52,12 +52,7 @@ def fund_year_close(*, community, year, by=None):
     Lock order, as everywhere: the year's proposals, then the closing fund year, then the next one.
     Closing a closed year does nothing, so a re-run (or a run after a crash) never carries twice. Returns
     the carried amount, or None if the year was already closed."""
-    post = None
-    if by is not None:
-        decision = rights.check(by, "manage_fund", community)
-        if not decision:
-            raise NotAllowed(decision.reason)
-        post = decision.post
+    post = fund_manager_post(by, community)
     if year >= clock.today().year:
         if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
             return None

@@ -13,9 +13,7 @@ import datetime
 import io
 import re
 import shutil
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from approvals.models import Document, Objection
 from audit.models import AuditRecord
 from fundapp.models import Role
 from tests.chain import draft, settleable
+from tests.files import PDF, png_bytes
 
 # 17:30 UTC on 1 December is 01:30 on 2 December in Beijing.
 MOMENT = datetime.datetime(2026, 12, 1, 17, 30, tzinfo=datetime.UTC)
@@ -40,15 +39,6 @@ UTC_DATES = ("2026-12-01", "2026年12月1日", "12-01 17:30", "2026/12/01")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def png_bytes():
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def pdftotext(data, tmp_path):

@@ -16,9 +16,7 @@ import inspect
 import re
 import shutil
 import socket
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
@@ -38,20 +36,11 @@ from fundapp import twofactor
 from fundapp.models import Role
 from public import forms as public_forms
 from tests.chain import allocate, approve, draft, meeting_passed, to_review, travel
+from tests.files import JPEG, PDF, png_bytes
 
 VISIT = datetime.date(2026, 10, 20)
 
 
-def png_bytes():
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 @pytest.fixture

@@ -104,15 +104,21 @@ def _ledger_entry_add(fund_year, kind, amount, entry_date, *, description, by=No
 
 # ---- allocations and their corrections -----------------------------------------------------------------
 
+def fund_manager_post(by, community):
+    """The post in which `by` manages the community's fund (allocations, reversals, the year close), None
+    for a system act (`by` None); NotAllowed for anyone else."""
+    if by is None:
+        return None
+    decision = rights.check(by, "manage_fund", community)
+    if not decision:
+        raise NotAllowed(decision.reason)
+    return decision.post
+
+
 @transaction.atomic
 def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     """Record the city's allocation for a community's year (Art. 5), dated inside the year, not after today."""
-    post = None
-    if by is not None:
-        decision = rights.check(by, "manage_fund", community)
-        if not decision:
-            raise NotAllowed(decision.reason)
-        post = decision.post
+    post = fund_manager_post(by, community)
     amount = parse_amount(amount)
     fund_year = fund_year_for_update(community=community, year=year)
     if fund_year.is_closed:
@@ -139,12 +145,7 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
         raise DomainError(_("请填写冲销理由。"))
     entry = LedgerEntry.objects.select_related("fund_year__community").get(pk=entry.pk)
     community = entry.fund_year.community
-    post = None
-    if by is not None:
-        decision = rights.check(by, "manage_fund", community)
-        if not decision:
-            raise NotAllowed(decision.reason)
-        post = decision.post
+    post = fund_manager_post(by, community)
     if entry.kind != KIND.ALLOCATION:
         raise DomainError(_("只有拨款分录可以在此冲销；支出的更正请通过结算办理。"))
     fund_year = fund_year_for_update(community=community, year=entry.fund_year.year)
