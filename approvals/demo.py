@@ -10,29 +10,28 @@ from fundapp.models import Community, Post, Role
 from workdays import calendar
 
 from . import services as chain
-from .models import AFTER_SETTLEMENT, AnnualReport, Category, Proposal
-from .models import State as S
+from .models import AFTER_SETTLEMENT, AnnualReport, Category, Proposal, State
 
 D = datetime.timedelta
 
 # (community code, title, category, budget, small group, state it stands in, days ago it started)
 EXAMPLES = [
-    ("xingfu", "楼道照明改造", Category.PROPERTY, "36000.00", False, S.COMPLETED, 70),
-    ("xingfu", "独居老人助餐服务", Category.HARDSHIP, "18000.00", True, S.IN_PROGRESS, 45),
-    ("xingfu", "社区健身器材更新", Category.CULTURE_SPORTS, "25000.00", False, S.NOTICE, 1),
-    ("xingfu", "便民雨伞借用点", Category.CONVENIENCE, "3000.00", False, S.DRAFT, 0),
-    ("heping", "失业人员技能培训", Category.EMPLOYMENT, "22000.00", False, S.UNDER_REVIEW, 20),
-    ("heping", "老旧小区绿化补植", Category.PROPERTY, "30000.00", False, S.APPROVED, 30),
-    ("heping", "重阳节文艺汇演", Category.CULTURE_SPORTS, "8000.00", False, S.CONSENT_PENDING, 0),
-    ("guangming", "困难家庭助学", Category.HARDSHIP, "12000.00", True, S.ACCEPTED, 50),
-    ("guangming", "小区道路修补", Category.PROPERTY, "40000.00", False, S.CONSENTED, 3),
-    ("youyi", "社区志愿服务表彰", Category.OTHER, "5000.00", False, S.SETTLED, 60),
-    ("youyi", "停车棚维修", Category.PROPERTY, "26000.00", False, S.ON_HOLD, 10),
-    ("tuanjie", "便民理发服务", Category.CONVENIENCE, "6000.00", False, S.MEETING_PASSED, 2),
-    ("tuanjie", "广场舞音响购置", Category.CULTURE_SPORTS, "9000.00", False, S.REJECTED, 25),
-    ("chunhui", "社区公益集市", Category.OTHER, "7000.00", False, S.WITHDRAWN, 15),
-    ("chunhui", "楼顶防水修缮", Category.PROPERTY, "38000.00", False, S.COMPLETION_NOTICE, 60),
-    ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, S.UNDER_REVIEW, 8),
+    ("xingfu", "楼道照明改造", Category.PROPERTY, "36000.00", False, State.COMPLETED, 70),
+    ("xingfu", "独居老人助餐服务", Category.HARDSHIP, "18000.00", True, State.IN_PROGRESS, 45),
+    ("xingfu", "社区健身器材更新", Category.CULTURE_SPORTS, "25000.00", False, State.NOTICE, 1),
+    ("xingfu", "便民雨伞借用点", Category.CONVENIENCE, "3000.00", False, State.DRAFT, 0),
+    ("heping", "失业人员技能培训", Category.EMPLOYMENT, "22000.00", False, State.UNDER_REVIEW, 20),
+    ("heping", "老旧小区绿化补植", Category.PROPERTY, "30000.00", False, State.APPROVED, 30),
+    ("heping", "重阳节文艺汇演", Category.CULTURE_SPORTS, "8000.00", False, State.CONSENT_PENDING, 0),
+    ("guangming", "困难家庭助学", Category.HARDSHIP, "12000.00", True, State.ACCEPTED, 50),
+    ("guangming", "小区道路修补", Category.PROPERTY, "40000.00", False, State.CONSENTED, 3),
+    ("youyi", "社区志愿服务表彰", Category.OTHER, "5000.00", False, State.SETTLED, 60),
+    ("youyi", "停车棚维修", Category.PROPERTY, "26000.00", False, State.ON_HOLD, 10),
+    ("tuanjie", "便民理发服务", Category.CONVENIENCE, "6000.00", False, State.MEETING_PASSED, 2),
+    ("tuanjie", "广场舞音响购置", Category.CULTURE_SPORTS, "9000.00", False, State.REJECTED, 25),
+    ("chunhui", "社区公益集市", Category.OTHER, "7000.00", False, State.WITHDRAWN, 15),
+    ("chunhui", "楼顶防水修缮", Category.PROPERTY, "38000.00", False, State.COMPLETION_NOTICE, 60),
+    ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, State.UNDER_REVIEW, 8),
 ]
 
 # Ready for a tester to finish today, dated back from today (the domain's: FUND_AS_OF moves it) with the
@@ -40,8 +39,8 @@ EXAMPLES = [
 # "Demo logins").
 # (community code, title, category, budget, state it stands in)
 NOTICE_JUST_ENDED = [
-    ("youyi", "小区路灯增设", Category.PROPERTY, "20000.00", S.NOTICE),
-    ("xingfu", "社区图书室添置图书", Category.CULTURE_SPORTS, "12000.00", S.COMPLETION_NOTICE),
+    ("youyi", "小区路灯增设", Category.PROPERTY, "20000.00", State.NOTICE),
+    ("xingfu", "社区图书室添置图书", Category.CULTURE_SPORTS, "12000.00", State.COMPLETION_NOTICE),
 ]
 NOTICE_WORKING_DAYS = 3
 
@@ -73,28 +72,28 @@ class Walker:
     def walk(self, until):
         p, today = self.p, clock.today()
         steps = [
-            (S.CONSENT_PENDING, lambda: self.on(self.day, chain.proposal_submit_for_consent, proposal=p,
+            (State.CONSENT_PENDING, lambda: self.on(self.day, chain.proposal_submit_for_consent, proposal=p,
                                                 by=self.secretary)),
-            (S.CONSENTED, lambda: self.on(self.day, chain.consent_decide, proposal=p, by=self.sd_secretary,
+            (State.CONSENTED, lambda: self.on(self.day, chain.consent_decide, proposal=p, by=self.sd_secretary,
                                           consented=True, comments="同意提交联席会议讨论")),
-            (S.MEETING_PASSED, lambda: self.on(self.day, chain.meeting_record, proposal=p, by=self.secretary,
+            (State.MEETING_PASSED, lambda: self.on(self.day, chain.meeting_record, proposal=p, by=self.secretary,
                                                held_on=self.day, place="社区党群服务中心二楼会议室", attendance=23,
                                                votes_for=19, votes_against=2, votes_abstain=2,
                                                attendees="社区“两委”成员 9 人，居民代表 14 人",
                                                minutes="与会人员讨论了项目方案和预算，表决通过。")),
-            (S.NOTICE, lambda: self._notice(min(self.day + D(days=1), today))),
-            (S.UNDER_REVIEW, lambda: self.on(p.notices.get().next_step_day, chain.proposal_submit_for_review,
+            (State.NOTICE, lambda: self._notice(min(self.day + D(days=1), today))),
+            (State.UNDER_REVIEW, lambda: self.on(p.notices.get().next_step_day, chain.proposal_submit_for_review,
                                              proposal=p, by=self.secretary)),
-            (S.APPROVED, self._approve),
-            (S.IN_PROGRESS, self._start),
-            (S.ACCEPTED, lambda: self.on(self.day + D(days=7), chain.acceptance_record, proposal=p, by=self.sd_staff,
+            (State.APPROVED, self._approve),
+            (State.IN_PROGRESS, self._start),
+            (State.ACCEPTED, lambda: self.on(self.day + D(days=7), chain.acceptance_record, proposal=p, by=self.sd_staff,
                                          inspected_on=self.day + D(days=7), quality="按方案完成，质量良好",
                                          satisfaction_method="入户问卷", asked_count=40, satisfied_count=37,
                                          passed=True)),
-            (S.SETTLED, self._settle),
-            (S.COMPLETION_NOTICE, lambda: self.on(self.day, chain.completion_notice_post, proposal=p,
+            (State.SETTLED, self._settle),
+            (State.COMPLETION_NOTICE, lambda: self.on(self.day, chain.completion_notice_post, proposal=p,
                                                   by=self.secretary, posted_on=self.day)),
-            (S.COMPLETED, lambda: self.on(p.notices.filter(kind="completion").get().next_step_day,
+            (State.COMPLETED, lambda: self.on(p.notices.filter(kind="completion").get().next_step_day,
                                           chain.proposal_complete, proposal=p, by=self.secretary)),
         ]
         for state, step in steps:
@@ -139,15 +138,15 @@ def posted_on_for_notice_ending_by(today, working_days=NOTICE_WORKING_DAYS):
 
 def _end_in(walker, state):
     p, w = walker.p, walker
-    if state == S.ON_HOLD:
-        w.walk(S.NOTICE)
+    if state == State.ON_HOLD:
+        w.walk(State.NOTICE)
         w.on(w.day + D(days=1), chain.proposal_hold, proposal=p, by=w.secretary, reason="居民对选址意见分歧较大")
-    elif state == S.REJECTED:
-        w.walk(S.UNDER_REVIEW)
+    elif state == State.REJECTED:
+        w.walk(State.UNDER_REVIEW)
         w.on(w.day + D(days=1), chain.review_decide, proposal=p, by=w.director, decision="reject",
              reason="属于应由物业单位承担的费用（第四条）")
-    elif state == S.WITHDRAWN:
-        w.walk(S.CONSENTED)
+    elif state == State.WITHDRAWN:
+        w.walk(State.CONSENTED)
         w.on(w.day + D(days=2), chain.proposal_withdraw, proposal=p, by=w.secretary, reason="已由驻区单位捐助")
     else:
         w.walk(state)
@@ -156,10 +155,10 @@ def _end_in(walker, state):
 def _end_with_notice_just_over(walker, state, posted):
     """Walk to the step before the notice, then post it on `posted` (its period over by today)."""
     p, w = walker.p, walker
-    w.walk(S.MEETING_PASSED if state == S.NOTICE else S.SETTLED)
+    w.walk(State.MEETING_PASSED if state == State.NOTICE else State.SETTLED)
     if w.day > posted:
         raise RuntimeError(f"demo step for {p.title} would happen after its notice ({w.day})")
-    if state == S.NOTICE:
+    if state == State.NOTICE:
         w._notice(posted)
         return
     w.on(posted, chain.completion_notice_post, proposal=p, by=w.secretary, posted_on=posted,
@@ -182,7 +181,7 @@ def seed_chain_examples():
     for code, title, category, budget, state in NOTICE_JUST_ENDED:
         # The plan notice: consent and meeting two days before it. The completion notice: the chain walked
         # from eight weeks before it (the longest walk, across a Spring Festival, takes about five).
-        start = posted - D(days=2) if state == S.NOTICE else max(posted - D(days=56), earliest)
+        start = posted - D(days=2) if state == State.NOTICE else max(posted - D(days=56), earliest)
         wanted.append((code, title, category, budget, False, state, start, posted))
     created, skipped = 0, []
     for code, title, category, budget, small, state, start, notice_posted in wanted:

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from workdays.derived import Move
 
-from .models import Notice, Proposal
-from .models import State as S
+from .models import Notice, Proposal, State
 from .services import notice_dates, review_deadline
 
 
@@ -62,7 +61,7 @@ class ReviewDeadlines:
     kind = "review_deadline"
 
     def moves(self, calendar, *, today, for_update=False):
-        proposals = (Proposal.objects.filter(state=S.UNDER_REVIEW, review_received_on__isnull=False)
+        proposals = (Proposal.objects.filter(state=State.UNDER_REVIEW, review_received_on__isnull=False)
                      .select_related("community").order_by("pk"))
         if for_update:
             proposals = proposals.select_for_update(of=("self",))

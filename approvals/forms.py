@@ -1,5 +1,5 @@
 """Forms parse what people type; the services decide. Amounts stay text here so that
-fundapp.money.parse_amount gives the same message on every path.
+fundapp.amounts.parse_amount gives the same message on every path.
 
 Every text field has a max_length: what is typed is shown on pages and printed on PDFs, so its size bounds
 the time a page or a PDF takes to render (tests/test_uploads_and_pdf.py checks every field has one)."""

@@ -10,10 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundapp.errors import DomainError
-from fundapp.money import format_yuan
+from fundapp.amounts import format_yuan
 
-from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision
-from .models import State as S
+from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision, State
 from .workflow import ARTICLES, DATE_RULES, STEPS
 
 def complete(ctx):
@@ -102,7 +101,7 @@ def _running_notice(ctx, kind):
 
 def notice_period_over(ctx):
     """The running notice has run its full period: today is after its last working day (Art. 10, 15)."""
-    kind = Notice.Kind.PLAN if ctx.proposal.state == S.NOTICE else Notice.Kind.COMPLETION
+    kind = Notice.Kind.PLAN if ctx.proposal.state == State.NOTICE else Notice.Kind.COMPLETION
     notice = _running_notice(ctx, kind)
     if notice is None:
         raise DomainError(_("没有正在进行的公示。"))

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fundapp import clock
 from fundapp.models import Community, FundYear, Post
-from fundapp.models.money import MONEY, ZERO
-from fundapp.money import FEN
+from fundapp.models.funds import MONEY, ZERO
+from fundapp.amounts import FEN
 
 USER = settings.AUTH_USER_MODEL
 
@@ -550,7 +550,7 @@ class Payment(Act):
         return self.invoice_id is None
 
     def __str__(self):
-        from fundapp.money import format_yuan
+        from fundapp.amounts import format_yuan
         from fundapp.privacy import mask_name
 
         who = self.invoice.number if self.invoice_id else mask_name(self.recipient_name)

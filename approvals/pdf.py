@@ -19,13 +19,12 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditRecord
 from fundapp.models import Role
-from fundapp.money import amount_in_words
+from fundapp.amounts import amount_in_words
 from fundapp.qr import qr_svg
 from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
-from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision
-from .models import State as S
+from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision, State
 
 
 def render_pdf(template, context):
@@ -121,13 +120,13 @@ def _notice_context(p, notice):
 
 def plan_notice_of(p):
     """The plan notice to print: None for a draft (the meeting passed, nothing posted yet for this round)."""
-    if p.state == S.MEETING_PASSED:
+    if p.state == State.MEETING_PASSED:
         return None
     return _last(p.notices.all(), lambda n: n.kind == Notice.Kind.PLAN)
 
 
 def plan_notice_available(p):
-    return p.state == S.MEETING_PASSED or any(n.kind == Notice.Kind.PLAN for n in p.notices.all())
+    return p.state == State.MEETING_PASSED or any(n.kind == Notice.Kind.PLAN for n in p.notices.all())
 
 
 def plan_notice(proposal):

@@ -8,8 +8,7 @@ from fundapp import clock, rights
 from workdays.calendar import WorkCalendar
 
 from .actions import ACTIONS, applicable, offered
-from .models import TERMINAL, Invoice, Notice, Proposal
-from .models import State as S
+from .models import Invoice, Notice, Proposal, State, TERMINAL
 
 
 def proposals_for(user, *, state=None, community=None):
@@ -87,7 +86,7 @@ def work_queue(user, limit=50):
     live = [p for p in proposals_for(user).exclude(state__in=TERMINAL)[:500]
             if any(ACTIONS[a].waits for a in offered(user, p, cache))]
     prefetch_related_objects(live, "invoices__signatures", "changes", "payments", "notices__objections")
-    deadlines = [p.review_deadline for p in live if p.state == S.UNDER_REVIEW and p.review_deadline]
+    deadlines = [p.review_deadline for p in live if p.state == State.UNDER_REVIEW and p.review_deadline]
     if deadlines:
         cal.preload(min(*deadlines, today), max(*deadlines, today))
     for proposal in live:
@@ -95,7 +94,7 @@ def work_queue(user, limit=50):
         if not actions:
             continue
         item = QueueItem(proposal=proposal, actions=actions)
-        if proposal.state == S.UNDER_REVIEW and proposal.review_deadline:
+        if proposal.state == State.UNDER_REVIEW and proposal.review_deadline:
             item.deadline = proposal.review_deadline
             item.days_left = cal.working_days_between(today, proposal.review_deadline)
             if not proposal.review_deadline_confirmed:
@@ -108,7 +107,7 @@ def work_queue(user, limit=50):
 
 def overdue_reviews(user):
     """Reviews past their deadline in the communities this person oversees (subdistrict and city)."""
-    return (proposals_for(user).filter(state=S.UNDER_REVIEW, review_deadline__lt=clock.today())
+    return (proposals_for(user).filter(state=State.UNDER_REVIEW, review_deadline__lt=clock.today())
             .order_by("review_deadline"))
 
 

@@ -15,8 +15,8 @@ from fundapp import clock, rights
 from fundapp.errors import Conflict, DomainError, NotAllowed
 from fundapp.i18n import record_language
 from fundapp.models import FundYear
-from fundapp.money import parse_amount
-from fundapp.services import money as money_services
+from fundapp.amounts import parse_amount
+from fundapp.services import ledger as ledger_services
 from workdays import calendar
 
 from . import documents as document_store
@@ -25,8 +25,7 @@ from .models import (
     Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
     Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
 )
-from .models import State as S
-from .models import DELIVERING, EDITABLE, RESERVING
+from .models import DELIVERING, EDITABLE, RESERVING, State
 from .workflow import TRANSITIONS, may
 
 
@@ -42,7 +41,7 @@ class Context:
     def fund_year(self):
         """The proposal's fund year, locked (after the proposal: the one lock order everywhere)."""
         if self._fund_year is None:
-            self._fund_year = money_services.fund_year_for_update(
+            self._fund_year = ledger_services.fund_year_for_update(
                 community=self.proposal.community, year=self.proposal.fund_year.year
             )
         return self._fund_year
@@ -403,7 +402,7 @@ def review_decide(*, proposal, by, decision, reason=""):
 
 def _reserve(ctx):
     p = ctx.proposal
-    money_services.fund_year_reserve(ctx.fund_year(), p.budget, small_group=p.is_small_group)
+    ledger_services.fund_year_reserve(ctx.fund_year(), p.budget, small_group=p.is_small_group)
     p.approved_budget = p.budget
     p.reserved_amount = p.budget
 
@@ -412,7 +411,7 @@ def _release(ctx, amount):
     """Give `amount` of the proposal's reservation back to its fund year; a small-group project carried in
     at a year close gives back its carried share first (fund_year_release)."""
     p = ctx.proposal
-    p.small_group_carried -= money_services.fund_year_release(
+    p.small_group_carried -= ledger_services.fund_year_release(
         ctx.fund_year(), amount, small_group=p.is_small_group, carried_share=p.small_group_carried, by=ctx.by)
 
 
@@ -466,7 +465,7 @@ def change_decide(*, proposal, by, consent, comments=""):
         if change.new_budget is not None and change.new_budget != p.approved_budget:
             delta = change.new_budget - p.approved_budget
             if delta > 0:
-                money_services.fund_year_reserve(ctx.fund_year(), delta, small_group=p.is_small_group)
+                ledger_services.fund_year_reserve(ctx.fund_year(), delta, small_group=p.is_small_group)
             else:
                 _release(ctx, -delta)
             p.approved_budget = p.budget = change.new_budget
@@ -604,7 +603,7 @@ def invoice_settle(*, invoice, by, paid_on, method, reference, idempotency_key=N
 def _pay(ctx, *, amount, paid_on, method, reference, key, description, invoice=None, **voucher):
     p = ctx.proposal
     fund_year = ctx.fund_year()
-    entry = money_services.fund_year_spend(fund_year, amount, by=ctx.by, entry_date=paid_on,
+    entry = ledger_services.fund_year_spend(fund_year, amount, by=ctx.by, entry_date=paid_on,
                                            description=description, source=f"approvals.proposal:{p.pk}")
     payment = Payment.objects.create(proposal=p, invoice=invoice, amount=amount, paid_on=paid_on, method=method,
                                      reference=reference, ledger_entry=entry, idempotency_key=key, by=ctx.by,
@@ -692,11 +691,11 @@ def overdue_reviews_escalate(*, today=None):
 
     today = today or clock.today()
     escalated = 0
-    overdue = Proposal.objects.filter(state=S.UNDER_REVIEW, review_deadline__lt=today)
+    overdue = Proposal.objects.filter(state=State.UNDER_REVIEW, review_deadline__lt=today)
     for proposal in overdue.select_related("community").iterator():
         with transaction.atomic():
             p = Proposal.objects.select_for_update().get(pk=proposal.pk)
-            if p.state != S.UNDER_REVIEW or p.review_overdue_round == p.review_round:
+            if p.state != State.UNDER_REVIEW or p.review_overdue_round == p.review_round:
                 continue
             p.review_overdue_round = p.review_round
             p.save(update_fields=["review_overdue_round"])
@@ -721,7 +720,7 @@ def review_deadlines_remind(*, today=None):
     today = today or clock.today()
     cal = WorkCalendar()
     sent = 0
-    for p in Proposal.objects.filter(state=S.UNDER_REVIEW, review_deadline__gte=today).select_related("community"):
+    for p in Proposal.objects.filter(state=State.UNDER_REVIEW, review_deadline__gte=today).select_related("community"):
         if cal.working_days_between(today, p.review_deadline) != 1:
             continue
         decided = set(p.reviews.filter(round=p.review_round).values_list("by_id", flat=True))

@@ -13,8 +13,7 @@ from fundapp import rights
 from fundapp.models import Role
 
 from .models import EDITABLE, PRE_APPROVAL, RESERVING, TERMINAL  # noqa: F401  (named beside the states)
-from .models import Acceptance, Change, FollowUp, Invoice, Meeting, Notice, Payment, Proposal
-from .models import State as S
+from .models import Acceptance, Change, FollowUp, Invoice, Meeting, Notice, Payment, Proposal, State
 
 R = Role
 
@@ -38,79 +37,79 @@ def t(name, label, sources, target, roles, permission, guards=(), rule=""):
 TRANSITIONS = {
     tr.name: tr
     for tr in [
-        t("submit_for_consent", _("报请初步同意"), {S.DRAFT}, S.CONSENT_PENDING,
+        t("submit_for_consent", _("报请初步同意"), {State.DRAFT}, State.CONSENT_PENDING,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["complete", "art4", "needs", "budget_available", "small_group_cap"], "第九、十条"),
-        t("consent", _("初步同意"), {S.CONSENT_PENDING}, S.CONSENTED,
+        t("consent", _("初步同意"), {State.CONSENT_PENDING}, State.CONSENTED,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", [], "第十条"),
-        t("return_consent", _("退回（初步意见）"), {S.CONSENT_PENDING}, S.DRAFT,
+        t("return_consent", _("退回（初步意见）"), {State.CONSENT_PENDING}, State.DRAFT,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["reason"], "第十条"),
-        t("meeting_passed", _("联席会议通过"), {S.CONSENTED, S.ON_HOLD}, S.MEETING_PASSED,
+        t("meeting_passed", _("联席会议通过"), {State.CONSENTED, State.ON_HOLD}, State.MEETING_PASSED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date", "budget_available",
                                                       "small_group_cap"], "第十条"),
-        t("meeting_failed", _("联席会议未通过"), {S.CONSENTED, S.ON_HOLD}, S.DRAFT,
+        t("meeting_failed", _("联席会议未通过"), {State.CONSENTED, State.ON_HOLD}, State.DRAFT,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date"], "第十条"),
-        t("post_notice", _("张贴公示"), {S.MEETING_PASSED}, S.NOTICE,
+        t("post_notice", _("张贴公示"), {State.MEETING_PASSED}, State.NOTICE,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_date", "notice_min_days"], "第十条"),
-        t("hold", _("暂时搁置"), {S.NOTICE}, S.ON_HOLD,
+        t("hold", _("暂时搁置"), {State.NOTICE}, State.ON_HOLD,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条"),
-        t("replan", _("修改方案后重新上会"), {S.NOTICE}, S.CONSENTED,
+        t("replan", _("修改方案后重新上会"), {State.NOTICE}, State.CONSENTED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条"),
-        t("submit_for_review", _("报党工委审批"), {S.NOTICE}, S.UNDER_REVIEW,
+        t("submit_for_review", _("报党工委审批"), {State.NOTICE}, State.UNDER_REVIEW,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["notice_period_over", "no_open_objection", "budget_available", "small_group_cap"], "第十条"),
-        t("review_approve", _("审批同意"), {S.UNDER_REVIEW}, None,
+        t("review_approve", _("审批同意"), {State.UNDER_REVIEW}, None,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
           ["leader_not_yet_decided"], "第十一条"),
-        t("approve", _("批准（两位主要领导均同意）"), {S.UNDER_REVIEW}, S.APPROVED,
+        t("approve", _("批准（两位主要领导均同意）"), {State.UNDER_REVIEW}, State.APPROVED,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
           ["both_leaders_approved", "budget_available", "small_group_cap"], "第十一条"),
-        t("reject", _("不予批准"), {S.UNDER_REVIEW}, S.REJECTED,
+        t("reject", _("不予批准"), {State.UNDER_REVIEW}, State.REJECTED,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
           ["reason", "leader_not_yet_decided"], "第十一条"),
-        t("return_for_revision", _("退回修改"), {S.UNDER_REVIEW}, S.DRAFT,
+        t("return_for_revision", _("退回修改"), {State.UNDER_REVIEW}, State.DRAFT,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
           ["reason", "leader_not_yet_decided"], "第十一条"),
-        t("start", _("启动项目"), {S.APPROVED}, S.IN_PROGRESS,
+        t("start", _("启动项目"), {State.APPROVED}, State.IN_PROGRESS,
           {R.COMMUNITY_SECRETARY}, "file_proposal", [], "第十一条"),
-        t("request_change", _("申请变更"), {S.APPROVED, S.IN_PROGRESS}, None,
+        t("request_change", _("申请变更"), {State.APPROVED, State.IN_PROGRESS}, None,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["no_pending_change", "change_end_date"], "第十一条"),
-        t("consent_change", _("同意变更并备案"), {S.APPROVED, S.IN_PROGRESS}, None,
+        t("consent_change", _("同意变更并备案"), {State.APPROVED, State.IN_PROGRESS}, None,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "change_budget_covered"],
           "第十一条"),
-        t("refuse_change", _("不同意变更"), {S.APPROVED, S.IN_PROGRESS}, None,
+        t("refuse_change", _("不同意变更"), {State.APPROVED, State.IN_PROGRESS}, None,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "reason"], "第十一条"),
-        t("follow_up", _("记录跟进"), {S.IN_PROGRESS}, None,
+        t("follow_up", _("记录跟进"), {State.IN_PROGRESS}, None,
           {R.SUBDISTRICT_STAFF}, "manage_project", ["follow_up_date"], "第十二条"),
-        t("accept", _("验收合格"), {S.IN_PROGRESS}, S.ACCEPTED,
+        t("accept", _("验收合格"), {State.IN_PROGRESS}, State.ACCEPTED,
           {R.SUBDISTRICT_STAFF}, "manage_project", ["no_pending_change", "acceptance_date"], "第十二条"),
-        t("accept_failed", _("验收不合格，整改后复验"), {S.IN_PROGRESS}, None,
+        t("accept_failed", _("验收不合格，整改后复验"), {State.IN_PROGRESS}, None,
           {R.SUBDISTRICT_STAFF}, "manage_project", ["failed_acceptance_date"], "第十二条"),
-        t("register_invoice", _("登记发票"), {S.ACCEPTED}, None,
+        t("register_invoice", _("登记发票"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["invoice_date", "within_budget"], "第十三条"),
-        t("sign_invoice", _("发票签字"), {S.ACCEPTED}, None,
+        t("sign_invoice", _("发票签字"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
           ["signature_order", "signer_not_yet_signed"], "第十三条"),
-        t("refuse_invoice", _("拒签退回发票"), {S.ACCEPTED}, None,
+        t("refuse_invoice", _("拒签退回发票"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
           ["signature_order", "reason"], "第十三条"),
-        t("settle_invoice", _("结算发票"), {S.ACCEPTED}, None,
+        t("settle_invoice", _("结算发票"), {State.ACCEPTED}, None,
           {R.FINANCE_OFFICER}, "settle_invoice", ["invoice_signed", "settlement_date", "within_budget"],
           "第十三条"),
-        t("pay_voucher", _("无发票支付"), {S.ACCEPTED}, None,
+        t("pay_voucher", _("无发票支付"), {State.ACCEPTED}, None,
           {R.FINANCE_OFFICER}, "settle_invoice", ["prior_meeting", "voucher_payment_date", "receipt", "within_budget"],
           "第十三条"),
-        t("post_voucher_notice", _("无发票支付事后公示"), {S.ACCEPTED}, None,
+        t("post_voucher_notice", _("无发票支付事后公示"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["voucher_awaiting_notice", "voucher_notice_date"],
           "第十三条"),
-        t("finish_settlement", _("结算完毕"), {S.ACCEPTED}, S.SETTLED,
+        t("finish_settlement", _("结算完毕"), {State.ACCEPTED}, State.SETTLED,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["has_payment", "no_invoice_pending", "vouchers_noticed"], "第十三条"),
-        t("post_completion_notice", _("张贴完成公示"), {S.SETTLED}, S.COMPLETION_NOTICE,
+        t("post_completion_notice", _("张贴完成公示"), {State.SETTLED}, State.COMPLETION_NOTICE,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["completion_notice_date"], "第十五条"),
-        t("complete", _("公示期满，项目完成"), {S.COMPLETION_NOTICE}, S.COMPLETED,
+        t("complete", _("公示期满，项目完成"), {State.COMPLETION_NOTICE}, State.COMPLETED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_period_over"], "第十五条"),
-        t("withdraw", _("撤回"), PRE_APPROVAL | {S.APPROVED}, S.WITHDRAWN,
+        t("withdraw", _("撤回"), PRE_APPROVAL | {State.APPROVED}, State.WITHDRAWN,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], ""),
     ]
 }
@@ -172,7 +171,7 @@ def communities_for(user, operation):
 # follows, and cannot lie in the future for an act that has happened. One row per entered date; the guard
 # it names is generated from the row by approvals.guards and named in the transitions above, and
 # docs/workflow.md prints the table. A money entry's fund year (open, dates inside it, running balance)
-# is the ledger's rule: fundapp.services.money.
+# is the ledger's rule: fundapp.services.ledger.
 
 ARTICLES = {9: _("第九条"), 10: _("第十条"), 11: _("第十一条"), 12: _("第十二条"), 13: _("第十三条"), 15: _("第十五条")}
 

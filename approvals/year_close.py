@@ -2,7 +2,7 @@
 and the year's unfinished proposals moved there with their reservations, each with its own audit record.
 
 It moves the chain's rows (proposals), so it belongs to the chain, above the ledger primitives it uses
-(`fundapp.services.money`: `fund_year_for_update`, `_ledger_entry_add`), which import nothing from here.
+(`fundapp.services.ledger`: `fund_year_for_update`, `ledger_entry_add`), which import nothing from here.
 Lock order, as everywhere (docs/architecture.md): the year's proposals, then the closing fund year, then
 the next one.
 """
@@ -20,9 +20,9 @@ from fundapp import clock
 from fundapp.errors import DomainError
 from fundapp.i18n import record_language
 from fundapp.models import Community, FundYear
-from fundapp.models.money import ZERO
-from fundapp.money import format_yuan
-from fundapp.services.money import KIND, _ledger_entry_add, fund_manager_post, fund_year_for_update
+from fundapp.models.funds import ZERO
+from fundapp.amounts import format_yuan
+from fundapp.services.ledger import KIND, ledger_entry_add, fund_manager_post, fund_year_for_update
 
 from .models import FINISHED, Proposal
 
@@ -79,9 +79,9 @@ def fund_year_close(*, community, year, by=None):
             out_text = _("结转至%(year)s年度") % {"year": year + 1}
             in_text = _("%(year)s年度结余结转") % {"year": year}
         # Written while the closing year is open: a closed year takes no entries (Art. 13, the triggers).
-        _ledger_entry_add(fund_year, KIND.CARRY_OUT, amount, datetime.date(year, 12, 31), description=out_text,
+        ledger_entry_add(fund_year, KIND.CARRY_OUT, amount, datetime.date(year, 12, 31), description=out_text,
                           by=by, source=source)
-        _ledger_entry_add(next_year, KIND.CARRY_IN, amount, datetime.date(year + 1, 1, 1), description=in_text,
+        ledger_entry_add(next_year, KIND.CARRY_IN, amount, datetime.date(year + 1, 1, 1), description=in_text,
                           by=by, source=source)
     fund_year.carried_out += amount
     fund_year.reserved -= reserved

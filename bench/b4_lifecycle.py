@@ -63,7 +63,7 @@ def build_org(tag, n_communities, per_community):
     from django.contrib.auth import get_user_model
 
     from fundapp.models import Role
-    from fundapp.services import money as money_services
+    from fundapp.services import ledger as ledger_services
     from fundapp.services import org as org_services
 
     User = get_user_model()
@@ -83,7 +83,7 @@ def build_org(tag, n_communities, per_community):
         local = {role: person(f"b4{tag}c{i}-{role}", role, community=community)
                  for role in (Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF)}
         with travel(D(YEAR, 1, 10)):
-            money_services.fund_year_allocate(community=community, year=YEAR, amount=BUDGET * (per_community + 1),
+            ledger_services.fund_year_allocate(community=community, year=YEAR, amount=BUDGET * (per_community + 1),
                                               entry_date=D(YEAR, 1, 10))
         communities.append((community, {**people, **local}))
     return sd, communities

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from fundapp import clock, selectors
 from fundapp.models import FundYear, LedgerEntry
-from fundapp.money import amount_in_words
+from fundapp.amounts import amount_in_words
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"

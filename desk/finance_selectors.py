@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import DROPPED, Category, Payment, Proposal, State
 
 from fundapp.models import Community, FundYear, LedgerEntry
-from fundapp.models.money import ZERO, MoneyFormula
+from fundapp.models.funds import ZERO, MoneyFormula
 
 KIND = LedgerEntry.Kind
 

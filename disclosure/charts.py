@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from fundapp.money import format_yuan
+from fundapp.amounts import format_yuan
 
 FONT = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
 

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from . import rights
 from .admin_site import ReadOnlyAdmin
 from .errors import DomainError
-from .money import parse_amount
+from .amounts import parse_amount
 from .models import Community, FundYear, LedgerEntry, Post, Subdistrict
 from .services import accounts as account_services
-from .services import money as money_services
+from .services import ledger as ledger_services
 from .services import org as org_services
 
 
@@ -106,7 +106,7 @@ class FundYearAdmin(ReadOnlyAdmin):
 class AllocationForm(forms.ModelForm):
     community = forms.ModelChoiceField(Community.objects.all(), label=_("社区"))
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2200)
-    # Parsed by fundapp.money.parse_amount, so the admin gives the same messages as every other path.
+    # Parsed by fundapp.amounts.parse_amount, so the admin gives the same messages as every other path.
     amount = forms.CharField(label=_("金额"), max_length=30)
 
     class Meta:
@@ -121,7 +121,7 @@ class AllocationForm(forms.ModelForm):
         except DomainError as exc:
             self.add_error("amount", str(exc))
         if data.get("community") and data.get("year"):
-            problem = money_services.fund_year_closed_error(data["community"], data["year"])
+            problem = ledger_services.fund_year_closed_error(data["community"], data["year"])
             if problem:
                 self.add_error("year", problem)
         return data
@@ -143,7 +143,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        entry = money_services.fund_year_allocate(
+        entry = ledger_services.fund_year_allocate(
             community=data["community"], year=data["year"], amount=data["amount"],
             entry_date=data["entry_date"], by=request.user,
         )

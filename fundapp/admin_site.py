@@ -13,7 +13,7 @@ CITY_ADMIN_WRITES = {
     "fundapp.subdistrict": ("add", "change"),  # fundapp.services.org.subdistrict_create / _update
     "fundapp.community": ("add", "change"),  # fundapp.services.org.community_create / _update
     "fundapp.post": ("add", "change"),  # fundapp.services.org.post_save
-    "fundapp.ledgerentry": ("add",),  # an allocation: fundapp.services.money.fund_year_allocate
+    "fundapp.ledgerentry": ("add",),  # an allocation: fundapp.services.ledger.fund_year_allocate
 }
 # Accounts, groups, second-factor devices and login lockouts: not the city administrator's to edit. They
 # see people (to choose a post's holder) and act on accounts only through the audited actions of

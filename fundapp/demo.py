@@ -9,7 +9,7 @@ from django.db import transaction
 
 from . import clock
 from .models import Community, FundYear, LedgerEntry, Post, Role, Subdistrict
-from .services import money as money_services
+from .services import ledger as ledger_services
 from .services import org as org_services
 
 DEMO_PASSWORD = "fund-demo-2026"
@@ -92,7 +92,7 @@ def seed_demo(today=None):
             if not LedgerEntry.objects.filter(
                 fund_year__community=community, fund_year__year=today.year, kind=LedgerEntry.Kind.ALLOCATION
             ).exists():
-                money_services.fund_year_allocate(
+                ledger_services.fund_year_allocate(
                     community=community, year=today.year, amount=ANNUAL_ALLOCATION,
                     entry_date=allocation_day(today),
                 )

@@ -7,7 +7,7 @@ import time_machine
 from approvals import services as chain
 from approvals.models import Category, Proposal
 from fundapp.models import Role
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 
 ALLOCATION = Decimal("200000.00")
 
@@ -19,7 +19,7 @@ def travel(day):
 
 
 def allocate(org, code="a1", year=2026, amount=ALLOCATION):
-    return money_services.fund_year_allocate(community=org.community(code), year=year, amount=amount,
+    return ledger_services.fund_year_allocate(community=org.community(code), year=year, amount=amount,
                                              entry_date=datetime.date(year, 1, 10))
 
 

@@ -36,7 +36,7 @@ from audit.models import AuditRecord
 from batches.models import BatchItem, BatchRun
 from disclosure.models import YearEndDisclosure
 from disclosure.tests.seed import YEAR, seed_year
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from fundapp.services import org as org_services
 from tests import faults
 from tests.chain import travel
@@ -196,7 +196,7 @@ def _more_communities(org, n):
             code = f"{subdistrict.code}{i + 3}"
             community = org_services.community_create(subdistrict=subdistrict, name=f"{subdistrict.name}{i + 3}号社区",
                                                       code=code)
-            money_services.fund_year_allocate(community=community, year=YEAR, amount=Decimal("80000.00") + i,
+            ledger_services.fund_year_allocate(community=community, year=YEAR, amount=Decimal("80000.00") + i,
                                               entry_date=datetime.date(YEAR, 1, 10))
             codes.append(code)
     return codes

@@ -66,8 +66,8 @@ from audit.models import AuditChainHead, AuditRecord
 from audit.services import verify_chain
 from fundapp.errors import DomainError
 from fundapp.models import FundYear, LedgerEntry, Role
-from fundapp.models.money import SMALL_GROUP_SHARE
-from fundapp.services import money as money_services
+from fundapp.models.funds import SMALL_GROUP_SHARE
+from fundapp.services import ledger as ledger_services
 
 from .chain import (
     allocate,
@@ -164,7 +164,7 @@ class FundMachine(RuleBasedStateMachine):
             self.serial = 0
             self.refused = 0
             with travel(self.today):
-                money_services.fund_year_allocate(community=self.community, year=2026, amount=ALLOCATION,
+                ledger_services.fund_year_allocate(community=self.community, year=2026, amount=ALLOCATION,
                                                   entry_date=START, by=self.people["city"])
             self.fy_pk = FundYear.objects.get(community=self.community, year=2026).pk
         except BaseException:
@@ -242,7 +242,7 @@ class FundMachine(RuleBasedStateMachine):
 
     @rule(amount=fen_amounts, by=st.sampled_from(["city", "city", "secretary", "finance"]))
     def top_up(self, amount, by):
-        self.attempt(lambda: money_services.fund_year_allocate(
+        self.attempt(lambda: ledger_services.fund_year_allocate(
             community=self.community, year=2026, amount=amount, entry_date=self.today, by=self.people[by]))
 
     @precondition(lambda self: self.proposals)
@@ -641,7 +641,7 @@ class YearsMachine(RuleBasedStateMachine):
           year_shift=st.sampled_from([0, 0, 0, -1, 1]))
     def allocate(self, amount, offset, year_shift):
         day = self.dated(offset)
-        self.attempt(lambda: money_services.fund_year_allocate(
+        self.attempt(lambda: ledger_services.fund_year_allocate(
             community=self.community, year=self.today.year + year_shift, amount=amount, entry_date=day,
             by=self.people["city"]))
 
@@ -651,7 +651,7 @@ class YearsMachine(RuleBasedStateMachine):
         entries = list(LedgerEntry.objects.filter(kind=LedgerEntry.Kind.ALLOCATION).order_by("pk"))
         entry = entries[pick % len(entries)]
         day = self.dated(offset)
-        self.attempt(lambda: money_services.ledger_entry_reverse(entry=entry, reason="金额错误", entry_date=day,
+        self.attempt(lambda: ledger_services.ledger_entry_reverse(entry=entry, reason="金额错误", entry_date=day,
                                                                  by=self.people["city"]))
 
     @precondition(lambda self: len(self.proposals) < 6)

@@ -17,8 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import get_objects_for_user
 
-from approvals.models import Proposal
-from approvals.models import State as S
+from approvals.models import Proposal, State
 from fundapp import rights
 from fundapp.models import Community
 from tests.chain import travel
@@ -82,8 +81,8 @@ def _counts():
     community = Community.objects.get(code="c00001")
     this_year = Proposal.objects.filter(fund_year__year=YEAR).order_by("pk")
     values = {"code": community.code, "year": YEAR,
-              "live": this_year.filter(state=S.IN_PROGRESS).first().pk,
-              "done": this_year.filter(state=S.COMPLETED).first().pk}
+              "live": this_year.filter(state=State.IN_PROGRESS).first().pk,
+              "done": this_year.filter(state=State.COMPLETED).first().pk}
     clients, counts = {}, {}
     # Content types are cached per process, as in a long-running web worker: warm, so that no page pays
     # for the first lookup depending on which page happens to come first.

@@ -14,9 +14,18 @@ from django.utils import timezone
 from approvals import services as chain
 from approvals.guards import GUARDS
 from approvals.models import (
-    Acceptance, Change, ConsentDecision, FollowUp, Invoice, Meeting, Notice, Payment, Proposal, Signature,
+    Acceptance,
+    Change,
+    ConsentDecision,
+    FollowUp,
+    Invoice,
+    Meeting,
+    Notice,
+    Payment,
+    Proposal,
+    Signature,
+    State,
 )
-from approvals.models import State as S
 from approvals.workflow import DATE_RULES, STEPS, TRANSITIONS
 from audit.models import AuditRecord
 from fundapp import clock
@@ -161,7 +170,7 @@ def test_a_new_meeting_after_a_hold_follows_the_notice_it_resumes(org_funded):
     with clock.as_of(D(2026, 9, 30)):
         chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30))
         chain.proposal_hold(proposal=proposal, by=secretary, reason="意见分歧较大")
-    assert Proposal.objects.get(pk=proposal.pk).state == S.ON_HOLD
+    assert Proposal.objects.get(pk=proposal.pk).state == State.ON_HOLD
     today = D(2026, 10, 20)
     message = refused(proposal, today, meeting_call(proposal, secretary, D(2026, 9, 29)), step("last_plan_notice"))
     assert "2026-09-30" in message

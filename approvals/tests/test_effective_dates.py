@@ -15,7 +15,7 @@ from approvals.services import EFFECTIVE_DATE_KEYS, TRANSITIONS
 from audit.models import AuditRecord
 from fundapp import clock
 from fundapp.models import Role
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, draft, travel
 
 D = datetime.timedelta
@@ -152,11 +152,11 @@ def test_a_meeting_held_three_days_ago_takes_effect_then_and_is_recorded_now(org
 
 def test_money_and_needs_take_effect_on_their_own_dates(org):
     community = org.community("a1")
-    entry = money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+    entry = ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                               entry_date=datetime.date(2026, 1, 10))
     need = chain.need_record(community=community, by=org.person(Role.COMMUNITY_STAFF), channel="door",
                              description="路灯不亮", on=datetime.date(2026, 3, 2))
-    reversal = money_services.ledger_entry_reverse(entry=entry, reason="金额有误",
+    reversal = ledger_services.ledger_entry_reverse(entry=entry, reason="金额有误",
                                                    entry_date=datetime.date(2026, 1, 12))
 
     def effective(target):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from approvals.docs import render_workflow_markdown
+from approvals.workflow_doc import render_workflow_markdown
 from approvals.guards import GUARDS
 from approvals.workflow import TRANSITIONS
 

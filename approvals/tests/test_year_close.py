@@ -17,7 +17,7 @@ from approvals.models import Proposal, State
 from fundapp.errors import DomainError
 from desk.finance_selectors import reconcile_many
 from fundapp.models import FundYear, LedgerEntry, Role
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from approvals.tasks import close_previous_year
 from tests.chain import allocate, approve, draft, reload, signed_invoice, to_accepted, to_review, travel
 
@@ -81,13 +81,13 @@ def test_closed_year_refuses_every_entry(org, year_2026):
         year_close.fund_year_close(community=community, year=2026)
         old = FundYear.objects.get(community=community, year=2026)
         with pytest.raises(DomainError):
-            money_services.fund_year_allocate(community=community, year=2026, amount="1.00",
+            ledger_services.fund_year_allocate(community=community, year=2026, amount="1.00",
                                               entry_date=D(2026, 12, 30))
         with pytest.raises(DomainError, match="已结转"):
-            money_services.fund_year_spend(old, Decimal("1.00"), by=None, entry_date=D(2026, 12, 30),
+            ledger_services.fund_year_spend(old, Decimal("1.00"), by=None, entry_date=D(2026, 12, 30),
                                            description="x", source="")
         with pytest.raises(DomainError, match="已结转"):
-            money_services.fund_year_release(old, Decimal("1.00"), small_group=False)
+            ledger_services.fund_year_release(old, Decimal("1.00"), small_group=False)
     with pytest.raises(DomainError):
         year_close.fund_year_close(community=community, year=2027)  # not over yet
     assert LedgerEntry.objects.filter(fund_year=old).count() == 3  # allocation, payment, carry-out

@@ -223,7 +223,7 @@ def test_the_preview_costs_a_fixed_number_of_queries(org, extra, client):
     subdistrict; one community closed already."""
     from fundapp.services import org as org_services
     from approvals.year_close import fund_year_close
-    from fundapp.services.money import fund_year_allocate
+    from fundapp.services.ledger import fund_year_allocate
 
     with travel(D(2025, 3, 1)):
         allocate(org, "a1", year=2025)

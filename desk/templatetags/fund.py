@@ -1,7 +1,7 @@
 from django import template
 
 from fundapp import privacy
-from fundapp.money import format_yuan
+from fundapp.amounts import format_yuan
 
 register = template.Library()
 

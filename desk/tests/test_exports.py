@@ -17,7 +17,7 @@ from approvals.models import Proposal
 from desk import exports
 from fundapp import selectors
 from fundapp.models import FundYear, Role
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
 
 D = datetime.date
@@ -30,7 +30,7 @@ def build_books(org):
     a2 and b1 funded. Through the real services, as the application itself writes them."""
     allocate(org, "a1")
     duplicate = allocate(org, "a1", amount=Decimal("5000.00"))
-    money_services.ledger_entry_reverse(entry=duplicate, reason="重复拨款", entry_date=D(2026, 1, 12))
+    ledger_services.ledger_entry_reverse(entry=duplicate, reason="重复拨款", entry_date=D(2026, 1, 12))
     allocate(org, "a2", amount=Decimal("150000.00"))
     allocate(org, "b1", amount=Decimal("90000.00"))
     settled = draft(org, "a1")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from approvals.models import Category, Proposal, State
 from desk import finance_selectors as fs
 from fundapp.models import Community, FundYear, Role
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, approve, draft, to_review
 
 from .test_exports import build_books
@@ -27,7 +27,7 @@ def city(org):
     build_books(org)
     allocate(org, "b2", amount=Decimal("80000.00"))
     wrong = allocate(org, "b2", amount=Decimal("1000.00"))
-    money_services.ledger_entry_reverse(entry=wrong, reason="金额错误", entry_date=D(2026, 2, 1))
+    ledger_services.ledger_entry_reverse(entry=wrong, reason="金额错误", entry_date=D(2026, 2, 1))
     approve(org, to_review(org, draft(org, "b1", budget="20000.00", title="就业技能培训"), "b1"), "b1")
     to_review(org, draft(org, "b2", budget="9000.00", title="文体活动"), "b2")
     return org

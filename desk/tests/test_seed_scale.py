@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
-from approvals.models import Invoice, Notice, Objection, Payment, Proposal
-from approvals.models import State as S
+from approvals.models import Invoice, Notice, Objection, Payment, Proposal, State
 from audit.services import verify_chain
 from desk.finance_selectors import reconcile_many
 from fundapp.models import Community, FundYear, LedgerEntry, Post, Subdistrict
@@ -41,9 +40,9 @@ def test_sizes_and_organisation(seeded):
     assert FundYear.objects.count() == COMMUNITIES * YEARS
     # Every state of the chain is there in the current year, the past year is finished.
     assert set(Proposal.objects.filter(fund_year__year=2026).values_list("state", flat=True)) == set(S.values) - {
-        S.ON_HOLD}
+        State.ON_HOLD}
     assert set(Proposal.objects.filter(fund_year__year=2025).values_list("state", flat=True)) <= {
-        S.COMPLETED, S.REJECTED, S.WITHDRAWN}
+        State.COMPLETED, State.REJECTED, State.WITHDRAWN}
     # Posts give rights through the same rule as everywhere (guardian grant + post in force).
     secretary = get_user_model().objects.get(username="sd0001-secretary")
     assert check(secretary, "review_proposal", Community.objects.get(code="c00001"))
@@ -66,7 +65,7 @@ def test_running_totals_equal_the_ledger_and_years_close_as_the_service_does(see
     for model in (FundYear, Proposal, Notice, Invoice, Payment):
         for obj in model.objects.all():
             obj.validate_constraints()
-    for p in Proposal.objects.filter(state__in=[S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED]):
+    for p in Proposal.objects.filter(state__in=[State.SETTLED, State.COMPLETION_NOTICE, State.COMPLETED]):
         payment = p.payments.get()
         assert payment.amount == p.settled_amount and payment.ledger_entry.amount == p.settled_amount
         assert payment.invoice.signatures.count() == 3 and p.reserved_amount == 0
@@ -103,7 +102,7 @@ def test_pages_render_for_a_seeded_community_and_mask_residents(seeded):
         staff.force_login(get_user_model().objects.get(username="sd0001-secretary"))
         home = staff.get("/")
         assert home.status_code == 200
-        live = Proposal.objects.filter(community__code="c00001", state=S.UNDER_REVIEW).first()
+        live = Proposal.objects.filter(community__code="c00001", state=State.UNDER_REVIEW).first()
         assert live.title in home.content.decode()
 
 

@@ -2,7 +2,7 @@
 
 Entries are never changed or removed (a mistake is corrected by a reversing entry), and a closed year
 takes no new allocation, carry-in or reversal — even from raw SQL. Expenditures and carry-outs are still
-accepted there: they pay projects the year approved out of their reservations (fundapp.services.money).
+accepted there: they pay projects the year approved out of their reservations (fundapp.services.ledger).
 SQLite drops a table's triggers when a later migration rebuilds it: such a migration must run
 install_triggers again.
 """

@@ -1,4 +1,4 @@
-from .money import FundYear, LedgerEntry
+from .funds import FundYear, LedgerEntry
 from .notify import Notification
 from .org import Community, Post, Role, Subdistrict
 

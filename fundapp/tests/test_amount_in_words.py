@@ -1,4 +1,4 @@
-"""fundapp.money.amount_in_words against the People's Bank of China's 《正确填写票据和结算凭证的基本规定》.
+"""fundapp.amounts.amount_in_words against the People's Bank of China's 《正确填写票据和结算凭证的基本规定》.
 
 Every expected string is written by hand from the rules (never computed by the function under test). Our
 choices where the rules allow two forms (see the docstring): 整 after 元 and after 角, none after 分; 零 after
@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from fundapp.models import Role
-from fundapp.money import MAX_AMOUNT, amount_in_words
+from fundapp.amounts import MAX_AMOUNT, amount_in_words
 from desk.tests.test_exports import build_books
 from tests.chain import allocate, draft
 

@@ -1,4 +1,4 @@
-"""fundapp.money.parse_amount, the one parser behind every amount a person types: what it accepts (exact
+"""fundapp.amounts.parse_amount, the one parser behind every amount a person types: what it accepts (exact
 Decimal results), what it refuses (with which message), and that every amount field on the pages and in the
 back office goes through it — "1e5" is no longer ¥100,000.00."""
 import datetime
@@ -14,7 +14,7 @@ from approvals.models import Invoice, Proposal
 from audit.models import AuditRecord
 from fundapp.errors import DomainError
 from fundapp.models import Community, LedgerEntry, Role
-from fundapp.money import MAX_AMOUNT, parse_amount
+from fundapp.amounts import MAX_AMOUNT, parse_amount
 from tests.chain import allocate, approve, draft, to_accepted, to_review, travel
 
 ACCEPTED = [

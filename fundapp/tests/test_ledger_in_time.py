@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from fundapp.errors import DomainError
 from fundapp.models import FundYear, LedgerEntry
-from fundapp.services import money as money_services
+from fundapp.services import ledger as ledger_services
 from tests.chain import travel
 
 D = datetime.date
@@ -28,22 +28,22 @@ def community(org):
 
 def allocate(community, amount, day, year=None):
     with travel(max(day, D(2026, 1, 1))):
-        return money_services.fund_year_allocate(community=community, year=year or day.year, amount=amount,
+        return ledger_services.fund_year_allocate(community=community, year=year or day.year, amount=amount,
                                                  entry_date=day)
 
 
 def reserved_year(community, allocation_day=D(2026, 6, 1), amount="50000.00", reserve="30000.00"):
     allocate(community, amount, allocation_day)
     with transaction.atomic():
-        fy = money_services.fund_year_for_update(community=community, year=2026)
-        money_services.fund_year_reserve(fy, Decimal(reserve), small_group=False)
+        fy = ledger_services.fund_year_for_update(community=community, year=2026)
+        ledger_services.fund_year_reserve(fy, Decimal(reserve), small_group=False)
     return FundYear.objects.get(pk=fy.pk)
 
 
 def spend(fy, amount, day):
     with travel(D(2026, 11, 30)), transaction.atomic():
-        fy = money_services.fund_year_for_update(community=fy.community, year=fy.year)
-        return money_services.fund_year_spend(fy, Decimal(amount), by=None, entry_date=day, description="支付",
+        fy = ledger_services.fund_year_for_update(community=fy.community, year=fy.year)
+        return ledger_services.fund_year_spend(fy, Decimal(amount), by=None, entry_date=day, description="支付",
                                               source="test")
 
 
@@ -55,20 +55,20 @@ def spend(fy, amount, day):
 def test_an_allocation_is_dated_inside_its_year_and_not_after_today(community, day, message):
     before = counts()
     with travel(D(2026, 11, 20)), pytest.raises(DomainError, match=message):
-        money_services.fund_year_allocate(community=community, year=2026, amount="1000.00", entry_date=day)
+        ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00", entry_date=day)
     assert counts() == before
 
 
 def test_an_entry_needs_a_date_not_a_moment(community):
     with pytest.raises(DomainError, match="记账日期"):
-        money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+        ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                           entry_date=datetime.datetime(2026, 1, 10, 9, 0))
 
 
 def test_the_boundary_days_belong_to_the_year(community):
     allocate(community, "1000.00", D(2026, 1, 1))
     with travel(D(2027, 1, 1)):
-        money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+        ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                           entry_date=D(2026, 12, 31))
     assert FundYear.objects.get(community=community, year=2026).allocated == Decimal("2000.00")
 
@@ -109,18 +109,18 @@ def test_a_later_allocation_does_not_fund_an_earlier_payment(community):
 def test_a_reversal_is_not_dated_before_its_entry_and_keeps_the_balance_in_date_order(community):
     first = allocate(community, "100000.00", D(2026, 1, 10))
     with transaction.atomic():
-        fy = money_services.fund_year_for_update(community=community, year=2026)
-        money_services.fund_year_reserve(fy, Decimal("90000.00"), small_group=False)
+        fy = ledger_services.fund_year_for_update(community=community, year=2026)
+        ledger_services.fund_year_reserve(fy, Decimal("90000.00"), small_group=False)
     fy = FundYear.objects.get(pk=fy.pk)
     spend(fy, "90000.00", D(2026, 3, 1))
     allocate(community, "100000.00", D(2026, 6, 1))
     with travel(D(2026, 11, 20)):
         with pytest.raises(DomainError, match="早于被冲销分录"):
-            money_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 1, 9))
+            ledger_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 1, 9))
         # the available money allows it, but on 1 March the year would have paid 90,000 out of nothing
         with pytest.raises(DomainError, match="2026-03-01 的余额将为负数"):
-            money_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 2, 1))
-        money_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 6, 1))
+            ledger_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 2, 1))
+        ledger_services.ledger_entry_reverse(entry=first, reason="重复", entry_date=D(2026, 6, 1))
     assert FundYear.objects.get(pk=fy.pk).allocated == Decimal("100000.00")
 
 

@@ -78,7 +78,7 @@ def test_json_totals_equal_the_ledger_and_the_page_equals_the_json(org, year_wit
     assert Decimal(data["totals"]["settled"]) == spent == Decimal("28500.00")
     assert Decimal(data["totals"]["available"]) == fund_year.available
     assert sum(Decimal(r["settled"]) for r in data["by_category"]) == spent
-    from fundapp.money import format_yuan
+    from fundapp.amounts import format_yuan
 
     for name in ("total", "settled", "reserved", "available"):
         shown = re.search(rf'data-total="{name}">([^<]+)<', page).group(1)

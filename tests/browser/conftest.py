@@ -123,11 +123,11 @@ def screenshot_dir():
 @pytest.fixture
 def funded_org(org):
     """The shared `org`, with this year's allocation recorded for every community (so homes show money)."""
-    from fundapp.services import money as money_services
+    from fundapp.services import ledger as ledger_services
 
     year = timezone.localdate().year
     for community in org.communities.values():
-        money_services.fund_year_allocate(
+        ledger_services.fund_year_allocate(
             community=community, year=year, amount=Decimal("200000.00"), entry_date=datetime.date(year, 1, 2)
         )
     return org

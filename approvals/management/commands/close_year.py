@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.year_close import fund_year_close_preview, fund_years_close
-from fundapp.money import format_yuan
+from fundapp.amounts import format_yuan
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from approvals.docs import render_workflow_markdown
+from approvals.workflow_doc import render_workflow_markdown
 
 
 class Command(BaseCommand):

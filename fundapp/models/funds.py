@@ -5,7 +5,7 @@ under a row lock; CheckConstraints make the database itself refuse a negative ba
 small-group cap. The ledger stays the source of truth: `desk.finance_selectors.reconcile` recomputes
 the totals from it. The ledger is also in order in time (SPEC §2, §9): every entry is dated inside its
 fund year, a closed year takes no entries, and the running balance in date order never goes below zero —
-checked by `fundapp.services.money._ledger_entry_add` and, from raw SQL too, by the triggers of migration
+checked by `fundapp.services.ledger.ledger_entry_add` and, from raw SQL too, by the triggers of migration
 0005.
 
 The small-group cap (Art. 7(2)). Small-group projects committed in a year (reserved + paid from that year)

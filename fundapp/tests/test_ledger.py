@@ -5,8 +5,8 @@ import pytest
 
 from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import FundYear, LedgerEntry, Role
-from fundapp.money import format_yuan, parse_amount
-from fundapp.services import money as money_services
+from fundapp.amounts import format_yuan, parse_amount
+from fundapp.services import ledger as ledger_services
 
 
 @pytest.mark.parametrize("raw", ["-1", "0", "0.001", "1e3x", "abc", "", "100000000.01", "NaN", "Infinity"])
@@ -26,7 +26,7 @@ def test_amounts_are_exact():
 @pytest.mark.django_db
 def test_allocation_posts_an_entry_and_raises_the_total(org):
     community = org.community("a1")
-    money_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
+    ledger_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
                                       entry_date=datetime.date(2026, 1, 10), by=org.city_admin)
     fund_year = FundYear.objects.get(community=community, year=2026)
     assert fund_year.total == Decimal("200000.00") == fund_year.available
@@ -37,7 +37,7 @@ def test_allocation_posts_an_entry_and_raises_the_total(org):
 @pytest.mark.django_db
 def test_allocation_is_the_city_admins_alone(org):
     with pytest.raises(NotAllowed):
-        money_services.fund_year_allocate(community=org.community("a1"), year=2026, amount="1.00",
+        ledger_services.fund_year_allocate(community=org.community("a1"), year=2026, amount="1.00",
                                           entry_date=datetime.date(2026, 1, 10),
                                           by=org.person(Role.FINANCE_OFFICER, "a1"))
     assert not LedgerEntry.objects.exists()
@@ -48,7 +48,7 @@ def test_closed_year_refuses_allocations(org):
     community = org.community("a1")
     FundYear.objects.create(community=community, year=2025, status=FundYear.Status.CLOSED)
     with pytest.raises(DomainError):
-        money_services.fund_year_allocate(community=community, year=2025, amount="1.00",
+        ledger_services.fund_year_allocate(community=community, year=2025, amount="1.00",
                                           entry_date=datetime.date(2025, 1, 10))
     assert not LedgerEntry.objects.exists()
 
@@ -56,19 +56,19 @@ def test_closed_year_refuses_allocations(org):
 @pytest.mark.django_db
 def test_a_wrong_allocation_is_corrected_by_a_reversal_once(org):
     community = org.community("a1")
-    wrong = money_services.fund_year_allocate(community=community, year=2026, amount="20000.00",
+    wrong = ledger_services.fund_year_allocate(community=community, year=2026, amount="20000.00",
                                               entry_date=datetime.date(2026, 1, 10), by=org.city_admin)
-    money_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
+    ledger_services.fund_year_allocate(community=community, year=2026, amount="200000.00",
                                       entry_date=datetime.date(2026, 1, 11), by=org.city_admin)
     with pytest.raises(DomainError):
-        money_services.ledger_entry_reverse(entry=wrong, reason="", entry_date=datetime.date(2026, 1, 12),
+        ledger_services.ledger_entry_reverse(entry=wrong, reason="", entry_date=datetime.date(2026, 1, 12),
                                             by=org.city_admin)
-    reversal = money_services.ledger_entry_reverse(entry=wrong, reason="重复拨款", by=org.city_admin,
+    reversal = ledger_services.ledger_entry_reverse(entry=wrong, reason="重复拨款", by=org.city_admin,
                                                    entry_date=datetime.date(2026, 1, 12))
     assert reversal.kind == LedgerEntry.Kind.REVERSAL and reversal.reverses == wrong
     assert FundYear.objects.get(community=community).allocated == Decimal("200000.00")
     with pytest.raises(DomainError):
-        money_services.ledger_entry_reverse(entry=wrong, reason="再次", by=org.city_admin,
+        ledger_services.ledger_entry_reverse(entry=wrong, reason="再次", by=org.city_admin,
                                             entry_date=datetime.date(2026, 1, 12))
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REVERSAL).count() == 1
 
@@ -76,11 +76,11 @@ def test_a_wrong_allocation_is_corrected_by_a_reversal_once(org):
 @pytest.mark.django_db
 def test_a_reversal_cannot_make_the_balance_negative(org):
     community = org.community("a1")
-    entry = money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+    entry = ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                               entry_date=datetime.date(2026, 1, 10))
     FundYear.objects.filter(community=community).update(reserved=Decimal("600.00"))
     with pytest.raises(DomainError):
-        money_services.ledger_entry_reverse(entry=entry, reason="错误", entry_date=datetime.date(2026, 1, 12))
+        ledger_services.ledger_entry_reverse(entry=entry, reason="错误", entry_date=datetime.date(2026, 1, 12))
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REVERSAL).exists()
 
 
@@ -89,7 +89,7 @@ def test_the_database_refuses_a_negative_balance_even_without_the_services(org):
     from django.db import IntegrityError, transaction
 
     community = org.community("a1")
-    money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+    ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                       entry_date=datetime.date(2026, 1, 10))
     with pytest.raises(IntegrityError), transaction.atomic():
         FundYear.objects.filter(community=community).update(reserved=Decimal("1000.01"))
@@ -102,7 +102,7 @@ def test_the_database_keeps_the_ledger_append_only_and_closed_years_closed(org):
     from django.db import DatabaseError, connection, transaction
 
     community = org.community("a1")
-    entry = money_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
+    entry = ledger_services.fund_year_allocate(community=community, year=2026, amount="1000.00",
                                               entry_date=datetime.date(2026, 1, 10))
     table = LedgerEntry._meta.db_table
     for sql in (f"UPDATE {table} SET amount = 1 WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):

@@ -1,7 +1,7 @@
 """Writes to a community's fund: allocations, and the money moves of the approval chain and the year close
 (the ledger primitives; the close itself, which moves the chain's proposals, is `approvals.year_close`).
 
-Every ledger entry goes through `_ledger_entry_add`, which keeps the ledger in order in time (SPEC §2, §9,
+Every ledger entry goes through `ledger_entry_add`, which keeps the ledger in order in time (SPEC §2, §9,
 Art. 13): an entry's date lies inside its fund year (1 January–31 December); an allocation, expenditure or
 reversal is not dated after today; a closed year takes no entries at all; a reversal is not dated before
 the entry it reverses; and the fund year's running balance in date order — inflows (allocation, carry_in)
@@ -19,8 +19,8 @@ from .. import clock, rights
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
 from ..models import FundYear, LedgerEntry
-from ..models.money import ZERO
-from ..money import format_yuan, parse_amount
+from ..models.funds import ZERO
+from ..amounts import format_yuan, parse_amount
 
 KIND = LedgerEntry.Kind
 INFLOWS = frozenset({KIND.ALLOCATION, KIND.CARRY_IN})
@@ -90,7 +90,7 @@ def ledger_date_error(fund_year, kind, amount, entry_date, *, reverses=None):
     return ""
 
 
-def _ledger_entry_add(fund_year, kind, amount, entry_date, *, description, by=None, source="", reverses=None):
+def ledger_entry_add(fund_year, kind, amount, entry_date, *, description, by=None, source="", reverses=None):
     """Append one entry to a locked fund year's ledger after checking the time rules (module docstring).
     The caller updates the FundYear running totals in the same transaction."""
     entry_date = _as_date(entry_date)
@@ -126,7 +126,7 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     before = {"allocated": fund_year.allocated}
     with record_language():
         description = _("%(year)s年度专项经费拨款") % {"year": year}
-    entry = _ledger_entry_add(fund_year, KIND.ALLOCATION, amount, entry_date, description=description, by=by)
+    entry = ledger_entry_add(fund_year, KIND.ALLOCATION, amount, entry_date, description=description, by=by)
     fund_year.allocated += amount
     fund_year.save(update_fields=["allocated"])
     audit_record(
@@ -158,7 +158,7 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
                           % {"available": format_yuan(fund_year.available)})
     with record_language():
         description = _("冲销：%(description)s（%(reason)s）") % {"description": entry.description, "reason": reason}
-    reversal = _ledger_entry_add(fund_year, KIND.REVERSAL, entry.amount, entry_date, description=description,
+    reversal = ledger_entry_add(fund_year, KIND.REVERSAL, entry.amount, entry_date, description=description,
                                  by=by, reverses=entry)
     before = {"allocated": fund_year.allocated}
     fund_year.allocated -= entry.amount
@@ -232,7 +232,7 @@ def fund_year_spend(fund_year, amount, *, by, entry_date, description, source):
     error = payment_date_error(fund_year, entry_date)
     if error:
         raise DomainError(error)
-    entry = _ledger_entry_add(fund_year, KIND.EXPENDITURE, amount, entry_date, description=description, by=by,
+    entry = ledger_entry_add(fund_year, KIND.EXPENDITURE, amount, entry_date, description=description, by=by,
                               source=source)
     fund_year.reserved -= amount
     fund_year.settled += amount

@@ -140,7 +140,7 @@ def _date_rules():
         "",
         "A payment's date (`paid_on`) is also the date of its ledger entry. That a money entry's date lies",
         "inside its fund year, that a closed year takes no entries, and that a fund year's running balance in",
-        "date order never goes below zero are the ledger's rules, enforced by `fundapp.services.money` (and",
+        "date order never goes below zero are the ledger's rules, enforced by `fundapp.services.ledger` (and",
         "the database) for every entry, whichever service writes it:",
         "",
         "| entry | its date | not before | not after | rule |",
