@@ -248,7 +248,7 @@ def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
 def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
     post = _require(by, "proposal_update", proposal.community)
     with transaction.atomic():
-        p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        p = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
         if p.state not in EDITABLE:
             raise DomainError(_("项目处于“%(state)s”状态，方案不能修改。") % {"state": p.get_state_display()})
         current = {k: getattr(p, k) for k in PLAN_FIELDS}
@@ -735,7 +735,7 @@ def overdue_reviews_escalate(*, today=None):
     overdue = Proposal.objects.filter(state=State.UNDER_REVIEW, review_deadline__lt=today)
     for proposal in overdue.select_related("community").iterator():
         with transaction.atomic():
-            p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+            p = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
             if p.state != State.UNDER_REVIEW or p.review_overdue_round == p.review_round:
                 continue
             p.review_overdue_round = p.review_round

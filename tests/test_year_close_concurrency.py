@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from approvals import services as chain
-from approvals.models import FINISHED, Payment, Proposal, State
+from approvals.models import FINISHED, Category, Payment, Proposal, State
 from approvals.year_close import fund_year_close
 from audit.models import AuditRecord
 from audit.services import verify_chain
@@ -42,9 +42,9 @@ CLOSE_DAY = D(2027, 1, 4)
 TRIALS = ("a1", "a2", "b1", "b2")
 
 
-def race(close, acts):
-    """Run `close()` and every act at once, each thread with its own connection; (close outcome, [(result,
-    exception)] of the acts)."""
+def race(close, acts, spread=0.015, later=0.0):
+    """Run `close()` and every act at once, each thread with its own connection, the acts `spread` seconds
+    apart and the first `later` seconds after the close; (close outcome, [(result, exception)] of the acts)."""
     works = [close, *acts]
     barrier = threading.Barrier(len(works))
     outcomes = [None] * len(works)
@@ -52,7 +52,9 @@ def race(close, acts):
     def run(i):
         try:
             barrier.wait(timeout=30)
-            time.sleep(random.uniform(0, 0.04))  # vary who reaches the database first
+            # Vary who reaches the database first: the close at a random moment, the acts spread out over
+            # the time a close takes (a few tens of milliseconds), so some run before it, some during it.
+            time.sleep(random.uniform(0, 0.03) if i == 0 else later + (i - 1) * spread + random.uniform(0, 0.01))
             outcomes[i] = (works[i](), None)
         except BaseException as exc:  # noqa: BLE001 - every outcome is inspected
             outcomes[i] = (None, exc)
@@ -102,6 +104,11 @@ def assert_closed_cleanly(community):
     assert verify_chain() == []
 
 
+PLAN = dict(category=Category.PROPERTY, content="更换楼道路灯", beneficiaries="broad", beneficiary_count=800,
+            planned_start=D(2026, 10, 15), planned_end=D(2026, 11, 30), contractor="光明电器维修部",
+            art4_declaration=True)
+
+
 def _approved(org, code, title):
     return approve(org, to_review(org, draft(org, code, budget="30000.00", title=title), code), code)
 
@@ -120,9 +127,11 @@ def test_drafts_created_while_the_year_closes_are_refused_or_carried_never_stran
     tally = {"carried": 0, "refused": 0}
     for code in TRIALS:
         community = org.community(code)
+        staff = org.person(Role.COMMUNITY_STAFF, code)
         with travel(CLOSE_DAY):
-            closed, drafts = race(close(org, code),
-                                  [lambda i=i: draft(org, code, title=f"结转时起草{i}", year=2026) for i in range(4)])
+            closed, drafts = race(close(org, code), [
+                lambda i=i: chain.proposal_create(community=community, by=staff, year=2026, title=f"结转时起草{i}",
+                                                  lines=[("路灯及人工", "3000.00")], **PLAN) for i in range(4)])
         assert closed[1] is None, describe(closed[1])
         only_refusals(drafts, refused_messages)
         for proposal, exc in drafts:
@@ -148,12 +157,15 @@ def test_second_approvals_while_the_year_closes_reserve_in_one_year_or_the_other
         with travel(D(2026, 10, 12)):
             for p in waiting[code]:
                 chain.review_decide(proposal=p, by=org.person(Role.SUBDISTRICT_SECRETARY, code), decision="approve")
-    for code in TRIALS[:3]:
+    # The close reaches the proposals first, or the approvals do, or they cross: the acts start 0, 0.12 and
+    # 0.4 s after the close (an approval or a close takes a few hundred milliseconds on a busy machine).
+    for code, later in zip(TRIALS[:3], (0.0, 0.12, 0.4)):
         community = org.community(code)
         director = org.person(Role.CONSTRUCTION_DIRECTOR, code)
         with travel(CLOSE_DAY):
             closed, approvals = race(close(org, code), [
-                lambda p=p: chain.review_decide(proposal=p, by=director, decision="approve") for p in waiting[code]])
+                lambda p=p: chain.review_decide(proposal=p, by=director, decision="approve") for p in waiting[code]],
+                spread=0.05, later=later)
         assert closed[1] is None, describe(closed[1])
         only_refusals(approvals)
         assert all(e is None for _, e in approvals), [describe(e) for _, e in approvals if e]
