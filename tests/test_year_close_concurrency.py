@@ -180,8 +180,8 @@ def test_second_approvals_while_the_year_closes_reserve_in_one_year_or_the_other
 
 
 def test_settlements_and_voucher_payments_while_the_year_closes_are_paid_in_2026_or_refused(org):
-    """Per trial two accepted projects, each with two signed 10,000 invoices and a 1,000 payment without an
-    invoice, all paid at once (dated 30 December) while the year closes."""
+    """Per trial two accepted projects, each with a signed 10,000 invoice and a 1,000 payment without an
+    invoice, all four paid at once (dated 30 December) while the year closes."""
     paid_on = D(2026, 12, 30)
     invoices, vouchers = {}, {}
     for code in TRIALS[:3]:
@@ -190,9 +190,7 @@ def test_settlements_and_voucher_payments_while_the_year_closes_are_paid_in_2026
         for i in range(2):
             proposal = to_accepted(org, _approved(org, code, f"待结算{i}"), code)
             vouchers[code].append(proposal)
-            for j in range(2):
-                invoices[code].append(signed_invoice(org, proposal, code, amount="10000.00",
-                                                     number=f"No.{code}-{i}-{j}"))
+            invoices[code].append(signed_invoice(org, proposal, code, amount="10000.00", number=f"No.{code}-{i}"))
     refusal = ("付款日期 2026-12-30 不在2027年度内：2026-12-30 所在年度已结转，不再记账（第十三条）；"
                "本项目的款项记入2027年度，付款日期须在2027年内。")
     for code, later in zip(TRIALS[:3], (0.0, 0.05, 0.3)):
@@ -204,7 +202,7 @@ def test_settlements_and_voucher_payments_while_the_year_closes_are_paid_in_2026
                                              receipt_reference="签收单1", amount="1000.00", paid_on=paid_on,
                                              method="cash", reference=f"V-{p.pk}") for p in vouchers[code]]
         with travel(CLOSE_DAY):
-            closed, payments = race(close(org, code), [settle[0], pay[0], settle[1], settle[2], pay[1], settle[3]],
+            closed, payments = race(close(org, code), [settle[0], pay[0], settle[1], pay[1]],
                                     later=later)
         assert closed[1] is None, describe(closed[1])
         only_refusals(payments, {refusal})
@@ -219,109 +217,3 @@ def test_settlements_and_voucher_payments_while_the_year_closes_are_paid_in_2026
             assert proposal.fund_year.year == 2027 and proposal.state == State.ACCEPTED
             assert proposal.reserved_amount == Decimal("30000.00") - proposal.settled_amount
         assert_closed_cleanly(community)
-
-
-def _approved(org, code, title):
-    return approve(org, to_review(org, draft(org, code, budget="30000.00", title=title), code), code)
-
-
-def close(org, code):
-    return lambda: fund_year_close(community=org.community(code), year=2026, by=org.person(Role.CITY_ADMIN))
-
-
-def test_drafts_created_while_the_year_closes_are_refused_or_carried_never_stranded(org):
-    for code in TRIALS:
-        allocate(org, code)
-        with travel(D(2026, 9, 1)):
-            draft(org, code, title="早已起草的项目")
-    refused_messages = {"2026年度正在结转，不能再在该年度新建项目；请在2027年度新建。",
-                        "2026年度已结转，不能再在该年度新建项目；请在2027年度新建。"}
-    tally = {"carried": 0, "refused": 0}
-    for code in TRIALS:
-        community = org.community(code)
-        staff = org.person(Role.COMMUNITY_STAFF, code)
-        with travel(CLOSE_DAY):
-            closed, drafts = race(close(org, code), [
-                lambda i=i: chain.proposal_create(community=community, by=staff, year=2026, title=f"结转时起草{i}",
-                                                  lines=[("路灯及人工", "3000.00")], **PLAN) for i in range(4)])
-        assert closed[1] is None, describe(closed[1])
-        only_refusals(drafts, refused_messages)
-        for proposal, exc in drafts:
-            if exc is None:  # landed before the close marked the year: carried, with its own audit record
-                p = Proposal.objects.select_related("fund_year").get(pk=proposal.pk)
-                assert (p.fund_year.year, p.state) == (2027, State.DRAFT)
-                assert AuditRecord.objects.filter(action="proposal.carried_over", target_id=str(p.pk)).exists()
-                tally["carried"] += 1
-            else:
-                tally["refused"] += 1
-        assert not Proposal.objects.filter(community=community, fund_year__year=2026).exists()
-        assert_closed_cleanly(community)
-    assert sum(tally.values()) == 4 * len(TRIALS), tally
-
-
-def test_second_approvals_while_the_year_closes_reserve_in_one_year_or_the_other_and_move(org):
-    budget = Decimal("30000.00")
-    waiting = {}
-    for code in TRIALS[:3]:
-        allocate(org, code)
-        waiting[code] = [to_review(org, draft(org, code, budget=str(budget), title=f"待审批{i}"), code)
-                         for i in range(3)]
-        with travel(D(2026, 10, 12)):
-            for p in waiting[code]:
-                chain.review_decide(proposal=p, by=org.person(Role.SUBDISTRICT_SECRETARY, code), decision="approve")
-    # The close reaches the proposals first, or the approvals do, or they cross: the acts start 0, 0.12 and
-    # 0.4 s after the close (an approval or a close takes a few hundred milliseconds on a busy machine).
-    for code, later in zip(TRIALS[:3], (0.0, 0.12, 0.4)):
-        community = org.community(code)
-        director = org.person(Role.CONSTRUCTION_DIRECTOR, code)
-        with travel(CLOSE_DAY):
-            closed, approvals = race(close(org, code), [
-                lambda p=p: chain.review_decide(proposal=p, by=director, decision="approve") for p in waiting[code]],
-                spread=0.05, later=later)
-        assert closed[1] is None, describe(closed[1])
-        only_refusals(approvals)
-        assert all(e is None for _, e in approvals), [describe(e) for _, e in approvals if e]
-        for p in waiting[code]:
-            p = Proposal.objects.select_related("fund_year").get(pk=p.pk)
-            # Approved before the close (reserved in 2026, carried) or after it (reserved in 2027): either
-            # way the project is in 2027, approved, with its whole budget reserved.
-            assert (p.fund_year.year, p.state, p.reserved_amount) == (2027, State.APPROVED, budget)
-        new = FundYear.objects.get(community=community, year=2027)
-        assert new.reserved == budget * 3
-        assert_closed_cleanly(community)
-
-
-def test_settlements_while_the_year_closes_are_paid_in_2026_or_refused_never_stranded(org):
-    paid_on = D(2026, 12, 30)
-    invoices = {}
-    for code in TRIALS[:3]:
-        allocate(org, code)
-        invoices[code] = []
-        for i in range(2):
-            proposal = to_accepted(org, _approved(org, code, f"待结算{i}"), code)
-            for j in range(2):
-                invoices[code].append(signed_invoice(org, proposal, code, amount="10000.00",
-                                                     number=f"No.{code}-{i}-{j}"))
-    refusal = ("付款日期 2026-12-30 不在2027年度内：2026-12-30 所在年度已结转，不再记账（第十三条）；"
-               "本项目的款项记入2027年度，付款日期须在2027年内。")
-    for code in TRIALS[:3]:
-        community = org.community(code)
-        finance = org.person(Role.FINANCE_OFFICER, code)
-        with travel(CLOSE_DAY):
-            closed, settlements = race(close(org, code), [
-                lambda inv=inv: chain.invoice_settle(invoice=inv, by=finance, paid_on=paid_on, method="transfer",
-                                                     reference=f"BANK-{inv.pk}")
-                for inv in invoices[code]])
-        assert closed[1] is None, describe(closed[1])
-        only_refusals(settlements, {refusal})
-        paid = [payment for payment, e in settlements if e is None]
-        old = FundYear.objects.get(community=community, year=2026)
-        # Every payment made is booked in 2026, the year of its date, before the close carried the rest.
-        assert {p.ledger_entry.fund_year_id for p in Payment.objects.filter(pk__in=[p.pk for p in paid])} <= {old.pk}
-        assert old.settled == Decimal("10000.00") * len(paid)
-        assert LedgerEntry.objects.filter(fund_year=old, kind=LedgerEntry.Kind.EXPENDITURE).count() == len(paid)
-        for proposal in Proposal.objects.filter(community=community):
-            assert proposal.fund_year.year == 2027 and proposal.state == State.ACCEPTED
-            assert proposal.reserved_amount == Decimal("30000.00") - proposal.settled_amount
-        assert_closed_cleanly(community)
-
