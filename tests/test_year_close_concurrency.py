@@ -13,6 +13,11 @@ services. Whatever the interleaving, after each trial:
 - a draft either was refused with the message naming the year, or is in the open year;
 - the money invariant holds (desk.finance_selectors.reconcile_many for both years: the totals equal the
   ledger's sums; allocated = settled + reserved + available across the years) and the audit chain verifies.
+
+The trials vary who comes first by staggering the threads; the last test fixes the one interleaving that
+used to fail most (an approval waiting for the close's lock on its proposal) deterministically.
+Against the code before issue 13's fix, the drafts test strands a draft in the closed year and the last
+test gets `Proposal.DoesNotExist`.
 """
 import datetime
 import random
@@ -217,3 +222,53 @@ def test_settlements_and_voucher_payments_while_the_year_closes_are_paid_in_2026
             assert proposal.fund_year.year == 2027 and proposal.state == State.ACCEPTED
             assert proposal.reserved_amount == Decimal("30000.00") - proposal.settled_amount
         assert_closed_cleanly(community)
+
+
+def test_an_approval_waiting_for_the_close_finds_the_moved_proposal_not_a_missing_one(org):
+    """Deterministic: the close holds its locks (it runs inside a transaction that stays open half a second)
+    while the second approval waits for the proposal's row; when the close commits, the approval goes on
+    with the proposal as moved — in 2027, reserving there — instead of `Proposal.DoesNotExist` (which a
+    FOR UPDATE over a join with the old fund year used to return: a 500 in the views)."""
+    from django.db import transaction
+
+    allocate(org)
+    proposal = to_review(org, draft(org, budget="30000.00"))
+    with travel(D(2026, 10, 12)):
+        chain.review_decide(proposal=proposal, by=org.person(Role.SUBDISTRICT_SECRETARY), decision="approve")
+    closed_and_holding = threading.Event()
+    outcome = {}
+
+    def close_and_hold():
+        try:
+            with transaction.atomic():
+                outcome["close"] = fund_year_close(community=org.community("a1"), year=2026)
+                closed_and_holding.set()
+                time.sleep(0.5)
+        except BaseException as exc:  # noqa: BLE001
+            outcome["close"] = exc
+            closed_and_holding.set()
+        finally:
+            connection.close()
+
+    def approve_when_locked_out():
+        try:
+            closed_and_holding.wait(timeout=30)
+            outcome["approval"] = chain.review_decide(proposal=proposal, by=org.person(Role.CONSTRUCTION_DIRECTOR),
+                                                      decision="approve")
+        except BaseException as exc:  # noqa: BLE001
+            outcome["approval"] = exc
+        finally:
+            connection.close()
+
+    with travel(CLOSE_DAY):
+        threads = [threading.Thread(target=close_and_hold), threading.Thread(target=approve_when_locked_out)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert outcome["close"] == Decimal("200000.00"), outcome
+    assert not isinstance(outcome["approval"], BaseException), describe(outcome["approval"])
+    p = Proposal.objects.select_related("fund_year").get(pk=proposal.pk)
+    assert (p.fund_year.year, p.state, p.reserved_amount) == (2027, State.APPROVED, Decimal("30000.00"))
+    assert FundYear.objects.get(community=org.community("a1"), year=2027).reserved == Decimal("30000.00")
+    assert_closed_cleanly(org.community("a1"))
