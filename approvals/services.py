@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from fundapp import clock, rights
+from fundapp.db import retry_on_conflict
 from fundapp.errors import Conflict, DomainError, NotAllowed
 from fundapp.i18n import record_language
 from fundapp.models import FundYear
@@ -80,11 +81,21 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, documen
     `documents` [(kind, uploaded file), …] are checked before anything is written and stored with the step.
     The audit record carries the step's effective date: `effective_on`, else its entered date
     (EFFECTIVE_DATE_KEYS), else today; and the real time it was recorded.
+    A deadlock or serialization failure reported by PostgreSQL runs the whole act again (a few times,
+    with a jittered backoff), unless `perform` is called inside a caller's transaction: then the caller's
+    outermost service retries (fundapp.db.retry_on_conflict).
     """
     transition = TRANSITIONS[action]
     uploads = [(kind, f, document_store.inspect_upload(f)) for kind, f in documents]
+    return _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, data)
+
+
+@retry_on_conflict
+def _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, data):
+    """perform's transaction: the whole act, run again from the start if PostgreSQL reports a deadlock or
+    serialization failure (fundapp.db.retry_on_conflict; only when it is the outermost transaction)."""
     with transaction.atomic():
-        p = Proposal.objects.select_for_update().select_related("community", "fund_year").get(pk=proposal.pk)
+        p = _lock_proposal(proposal.pk)
         if p.state not in transition.sources:
             raise DomainError(
                 _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
@@ -114,6 +125,18 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, documen
     return result if result is not None else p
 
 
+def _lock_proposal(pk):
+    """Lock the proposal's row — that row only: no join, so neither its community nor its fund year is
+    locked, and a row the year close moved meanwhile (a new fund_year_id) is found again rather than lost
+    (a FOR UPDATE over a join re-checks the join against the old fund year and returns nothing) — then read
+    it with its community and fund year, as they are now that it is ours."""
+    try:
+        Proposal.objects.select_for_update(of=("self",)).only("pk").get(pk=pk)
+    except Proposal.DoesNotExist:
+        raise Conflict(_("该项目已不存在，请返回列表刷新后再试。")) from None
+    return Proposal.objects.select_related("community", "fund_year").get(pk=pk)
+
+
 def _audit_details(data):
     simple = (str, int, Decimal, datetime.date, bool, type(None))
     return {k: v for k, v in data.items() if isinstance(v, simple)}
@@ -136,6 +159,7 @@ def _clean(obj):
 
 # ---- needs and drafting -------------------------------------------------------------------------
 
+@retry_on_conflict
 def need_record(*, community, by, channel, description, resident_name="", resident_contact="", on=None):
     """A need in the register; `by=None` for a resident's own online submission."""
     post = _require(by, "need_record", community) if by is not None else None
@@ -188,14 +212,26 @@ PLAN_FIELDS = ("title", "category", "content", "beneficiaries", "beneficiary_cou
                "planned_end", "contractor", "art4_declaration")
 
 
+@retry_on_conflict
 def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
+    """A new draft in the community's fund year `year` (default: this year's).
+
+    The fund year must be open: once its close has begun (closing) or is done (closed), nothing new may
+    be attached to it, and the draft is refused with the year to use instead. The fund year's row is
+    share-locked while the draft is written (`fund_year_for_share`), and the close marks the year closing
+    under an update lock of that row, in a transaction of its own, before it reads the year's proposals:
+    so a draft either commits before the mark (and the close sees it and carries it to the next year with
+    an audit record) or reads the mark (and is refused). No draft can land in a closed year."""
     post = _require(by, "proposal_create", community)
     year = year or clock.today().year
     fields, clean_lines, budget = _validated_plan({k: fields.get(k) for k in PLAN_FIELDS}, lines)
-    fund_year = FundYear.objects.filter(community=community, year=year).first()
-    if fund_year is None or fund_year.is_closed:
-        raise DomainError(_("%(year)s年度经费尚未下达或已结转。") % {"year": year})
     with transaction.atomic():
+        fund_year = ledger_services.fund_year_for_share(community=community, year=year)
+        if fund_year is None:
+            raise DomainError(_("%(year)s年度经费尚未下达或已结转。") % {"year": year})
+        refusal = ledger_services.fund_year_new_work_error(fund_year, what="proposal")
+        if refusal:
+            raise DomainError(refusal)
         proposal = Proposal(community=community, fund_year=fund_year, created_by=by, budget=budget, **fields)
         _clean(proposal)
         proposal.save()
@@ -208,10 +244,11 @@ def proposal_create(*, community, by, lines, needs=(), year=None, **fields):
     return proposal
 
 
+@retry_on_conflict
 def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
     post = _require(by, "proposal_update", proposal.community)
     with transaction.atomic():
-        p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        p = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
         if p.state not in EDITABLE:
             raise DomainError(_("项目处于“%(state)s”状态，方案不能修改。") % {"state": p.get_state_display()})
         current = {k: getattr(p, k) for k in PLAN_FIELDS}
@@ -303,6 +340,7 @@ def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=(
                    effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
 
 
+@retry_on_conflict
 def objection_record(*, notice, channel, resident_name, text, resident_contact="", by=None):
     """An objection to a running notice: recorded by staff from paper (`by`), or online by a resident."""
     community = notice.proposal.community
@@ -321,6 +359,7 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
     return objection
 
 
+@retry_on_conflict
 def objection_answer(*, objection, by, answer):
     community = objection.notice.proposal.community
     post = _require(by, "objection_answer", community)
@@ -376,6 +415,7 @@ def proposal_submit_for_review(*, proposal, by):
     return perform(proposal=proposal, action="submit_for_review", by=by, effect=effect)
 
 
+@retry_on_conflict
 def review_decide(*, proposal, by, decision, reason=""):
     """One leader's decision. The second approval of a round approves the project and reserves its budget."""
     action = {"approve": "review_approve", "reject": "reject", "return": "return_for_revision"}.get(decision)
@@ -672,6 +712,7 @@ def proposal_complete(*, proposal, by):
                    effect=lambda ctx: _close_notices(ctx, Notice.Kind.COMPLETION, Notice.Status.ENDED))
 
 
+@retry_on_conflict
 def supervision_opinion_record(*, proposal, by, text):
     post = _require(by, "supervision_opinion", proposal.community)
     if not str(text).strip():
@@ -694,7 +735,7 @@ def overdue_reviews_escalate(*, today=None):
     overdue = Proposal.objects.filter(state=State.UNDER_REVIEW, review_deadline__lt=today)
     for proposal in overdue.select_related("community").iterator():
         with transaction.atomic():
-            p = Proposal.objects.select_for_update().get(pk=proposal.pk)
+            p = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
             if p.state != State.UNDER_REVIEW or p.review_overdue_round == p.review_round:
                 continue
             p.review_overdue_round = p.review_round
@@ -733,6 +774,7 @@ def review_deadlines_remind(*, today=None):
     return sent
 
 
+@retry_on_conflict
 def feedback_record(*, proposal, satisfied, comment=""):
     """A resident's satisfaction feedback, online and anonymous, on a project being delivered or done."""
     if proposal.state not in DELIVERING:

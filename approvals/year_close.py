@@ -4,7 +4,8 @@ and the year's unfinished proposals moved there with their reservations, each wi
 It moves the chain's rows (proposals), so it belongs to the chain, above the ledger primitives it uses
 (`fundapp.services.ledger`: `fund_year_for_update`, `ledger_entry_add`), which import nothing from here.
 Lock order, as everywhere (docs/architecture.md): the year's proposals, then the closing fund year, then
-the next one.
+the next one — after the year has been marked closing in a short transaction of its own, so that no new
+proposal can join the year while it closes (see `fund_year_close`).
 """
 import datetime
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from fundapp import clock
+from fundapp.db import retry_on_conflict
 from fundapp.errors import DomainError
 from fundapp.i18n import record_language
 from fundapp.models import Community, FundYear
@@ -32,7 +34,7 @@ def _moving_filter(prefix=""):
     return ~Q(**{f"{prefix}state__in": list(FINISHED)})
 
 
-@transaction.atomic
+@retry_on_conflict
 def fund_year_close(*, community, year, by=None):
     """Close a community's year (Art. 13). A closed year takes no entries at all, so everything not yet
     paid goes to the next year:
@@ -49,22 +51,59 @@ def fund_year_close(*, community, year, by=None):
     - the year is marked closed, with reserved = available = 0.
 
     For every community, allocations ever made = settled + reserved + available at every moment.
-    Lock order, as everywhere: the year's proposals, then the closing fund year, then the next one.
-    Closing a closed year does nothing, so a re-run (or a run after a crash) never carries twice. Returns
-    the carried amount, or None if the year was already closed."""
+
+    Two transactions, and the locks in the one documented order (docs/architecture.md):
+
+    1. `_mark_closing`: the year is marked closing (an UPDATE of its fund-year row, nothing else locked)
+       and committed. From then on nothing new is attached to the year: `proposal_create` and the
+       allocations read the mark under a lock of the same row (FOR SHARE / FOR UPDATE) and refuse; a draft
+       that held its share lock first has committed before the mark, so the close sees it in step 2.
+    2. `_close`: the year's unfinished proposals (FOR UPDATE of those rows only, by id), then the closing
+       fund year, then the next one — the order of every act of the chain (a proposal, its invoices, its
+       fund year), so an approval, a settlement or a payment of the year's proposals either finishes before
+       the close locks its proposal (and the close carries the result) or waits for the close and then
+       runs on the moved proposal, in the next year (a payment dated in the closed year is then refused
+       with the reason). Nothing can be stranded in the closed year: no proposal can join it after step 1.
+
+    Called outside any transaction (the 1 January task, `close_year`, the batch item), a deadlock or
+    serialization failure that PostgreSQL still reports runs the whole close again (`retry_on_conflict`);
+    called inside a caller's transaction (tests), both steps are that transaction. Closing a closed year
+    does nothing, so a re-run (or a run after a crash) never carries twice; a close that failed leaves the
+    year closing — it takes nothing new — until a re-run finishes it. Returns the carried amount, or None
+    if the year was already closed."""
     post = fund_manager_post(by, community)
     if year >= clock.today().year:
         if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
             return None
         raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
+    _mark_closing(community, year)
+    return _close(community, year, by, post)
+
+
+def _mark_closing(community, year):
+    """Step 1 of the close: the year's fund-year row (created empty if the community has none) is marked
+    closing, in a transaction of its own when the close is the outermost one. Locks that row only, and
+    holds nothing else while it waits for it."""
+    with transaction.atomic():
+        FundYear.objects.get_or_create(community=community, year=year)
+        FundYear.objects.filter(community=community, year=year, status=FundYear.Status.OPEN).update(
+            status=FundYear.Status.CLOSING)
+
+
+@transaction.atomic
+def _close(community, year, by, post):
+    """Step 2 of the close (see fund_year_close): proposals, then the closing fund year, then the next."""
+    fund_year_id = FundYear.objects.filter(community=community, year=year).values_list("pk", flat=True).get()
     moving = list(Proposal.objects.select_for_update(of=("self",))
-                  .filter(_moving_filter(), community=community, fund_year__year=year).order_by("pk"))
+                  .filter(_moving_filter(), fund_year_id=fund_year_id).order_by("pk"))
     fund_year = fund_year_for_update(community=community, year=year)
     if fund_year.is_closed:
         return None
     next_year = fund_year_for_update(community=community, year=year + 1)
     if next_year.is_closed:
         raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": next_year.year})
+    if next_year.is_closing:
+        raise DomainError(_("%(year)s年度正在结转，无法接收上年结余。") % {"year": next_year.year})
     reserved = sum((p.reserved_amount for p in moving), ZERO)
     if reserved != fund_year.reserved:
         raise DomainError(_("%(year)s年度已预留 %(reserved)s，与各项目预留合计 %(projects)s 不符，请先核对账目再结转。")

@@ -254,3 +254,32 @@ def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org
         assert settled_by_year(2026) == {Decimal("28000.00")} == {FundYear.objects.get(community=community,
                                                                                         year=2026).settled}
         assert settled_by_year(2027) == {Decimal("0.00")}
+
+
+@pytest.mark.django_db
+def test_a_year_being_closed_takes_no_new_proposal_nor_allocation_and_a_closed_one_says_so(org, year_2026):
+    """A close that failed half-way (b1's 2027 was closed by mistake) leaves 2026 closing: nothing new goes
+    into it — a draft is refused naming the year to use — until a re-run closes it; then the message says
+    closed. The proposals already in the year are untouched."""
+    allocate(org, "b1")
+    community = org.community("b1")
+    FundYear.objects.create(community=community, year=2027, status=FundYear.Status.CLOSED)
+    with travel(NEW_YEAR):
+        with pytest.raises(DomainError, match="2027年度已结转"):
+            year_close.fund_year_close(community=community, year=2026)
+        fy = FundYear.objects.get(community=community, year=2026)
+        assert fy.status == FundYear.Status.CLOSING and not fy.is_closed and fy.available > 0
+        with pytest.raises(DomainError) as refused:
+            draft(org, "b1", year=2026)
+        assert str(refused.value) == "2026年度正在结转，不能再在该年度新建项目；请在2027年度新建。"
+        with pytest.raises(DomainError, match="2026年度正在结转，不能再记账"):
+            ledger_services.fund_year_allocate(community=community, year=2026, amount="1.00",
+                                              entry_date=D(2026, 12, 30))
+        FundYear.objects.filter(community=community, year=2027).update(status=FundYear.Status.OPEN)
+        assert year_close.fund_year_close(community=community, year=2026) == Decimal("200000.00")
+        with pytest.raises(DomainError) as refused:
+            draft(org, "b1", year=2026)
+        assert str(refused.value) == "2026年度已结转，不能再在该年度新建项目；请在2027年度新建。"
+        assert draft(org, "b1", year=2027).fund_year.year == 2027  # the year the message names takes it
+    assert not Proposal.objects.filter(community=community, fund_year__year=2026).exists()
+    assert identity_holds(community)

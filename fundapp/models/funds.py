@@ -66,6 +66,9 @@ class MoneyFormula:
 class FundYear(MoneyFormula, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("进行中")
+        # The year close has begun (approvals.year_close): nothing new may be created into the year; its
+        # existing proposals' acts still serialise with the close on their row locks.
+        CLOSING = "closing", _("结转中")
         CLOSED = "closed", _("已结转")
 
     community = models.ForeignKey(
@@ -132,6 +135,15 @@ class FundYear(MoneyFormula, models.Model):
     @property
     def is_closed(self):
         return self.status == self.Status.CLOSED
+
+    @property
+    def is_closing(self):
+        return self.status == self.Status.CLOSING
+
+    @property
+    def takes_new_work(self):
+        """Open: new proposals and allocations may be attached to the year (not once its close has begun)."""
+        return self.status == self.Status.OPEN
 
 
 class LedgerEntry(models.Model):

@@ -10,12 +10,13 @@ the end of any day. The triggers of migration fundapp 0005 hold the same rules i
 """
 import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
 from .. import clock, rights
+from ..db import retry_on_conflict
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
 from ..models import FundYear, LedgerEntry
@@ -29,16 +30,47 @@ NOT_AFTER_TODAY = frozenset({KIND.ALLOCATION, KIND.EXPENDITURE, KIND.REVERSAL})
 
 
 def fund_year_for_update(*, community, year):
-    """The community's fund year, created if new, locked for the rest of the transaction."""
+    """The community's fund year, created if new, locked (FOR UPDATE, that row only) for the rest of the
+    transaction. In the one lock order it comes after the proposal and its invoices."""
     FundYear.objects.get_or_create(community=community, year=year)
-    return FundYear.objects.select_for_update().get(community=community, year=year)
+    return FundYear.objects.select_for_update(of=("self",)).get(community=community, year=year)
+
+
+def fund_year_for_share(*, community, year):
+    """The community's fund year (None if it has none), share-locked (FOR SHARE) for the rest of the
+    transaction: taken by whatever attaches something new to a year (a proposal), so that it either commits
+    before a year close marks the year closing (and the close then sees and carries it), or waits for that
+    mark and reads it (and refuses). Share locks do not wait for each other: drafts do not queue up. Takes no
+    other lock, so it cannot close a cycle with the proposal → fund year order. (SQLite: a plain read —
+    its writers are serialised anyway.)"""
+    if connection.features.has_select_for_update:
+        table = connection.ops.quote_name(FundYear._meta.db_table)
+        rows = list(FundYear.objects.raw(f"SELECT * FROM {table} WHERE community_id = %s AND year = %s FOR SHARE",
+                                         [community.pk, year]))
+        return rows[0] if rows else None
+    return FundYear.objects.filter(community=community, year=year).first()
+
+
+def fund_year_new_work_error(fund_year, *, what):
+    """Why nothing new (`what`: "proposal" or "entry") may be attached to `fund_year`, or "": its close has
+    begun (closing) or is done (closed). The year to use instead is named."""
+    values = {"year": fund_year.year, "next": fund_year.year + 1}
+    if fund_year.is_closed:
+        if what == "proposal":
+            return _("%(year)s年度已结转，不能再在该年度新建项目；请在%(next)s年度新建。") % values
+        return _("%(year)s年度已结转，不能再记账。") % values
+    if fund_year.is_closing:
+        if what == "proposal":
+            return _("%(year)s年度正在结转，不能再在该年度新建项目；请在%(next)s年度新建。") % values
+        return _("%(year)s年度正在结转，不能再记账。") % values
+    return ""
 
 
 def fund_year_closed_error(community, year):
-    """The message refusing entries in a closed year, or "" (the rule the services enforce)."""
-    if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
-        return _("%(year)s年度已结转，不能再记账。") % {"year": year}
-    return ""
+    """The message refusing entries in a year whose close has begun or is done, or "" (the rule the
+    services enforce; the back office's allocation form asks it first)."""
+    fund_year = FundYear.objects.filter(community=community, year=year).first()
+    return fund_year_new_work_error(fund_year, what="entry") if fund_year is not None else ""
 
 
 # ---- the one way into the ledger ---------------------------------------------------------------------
@@ -115,14 +147,15 @@ def fund_manager_post(by, community):
     return decision.post
 
 
+@retry_on_conflict
 @transaction.atomic
 def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     """Record the city's allocation for a community's year (Art. 5), dated inside the year, not after today."""
     post = fund_manager_post(by, community)
     amount = parse_amount(amount)
     fund_year = fund_year_for_update(community=community, year=year)
-    if fund_year.is_closed:
-        raise DomainError(fund_year_closed_error(community, year))
+    if not fund_year.takes_new_work:
+        raise DomainError(fund_year_new_work_error(fund_year, what="entry"))
     before = {"allocated": fund_year.allocated}
     with record_language():
         description = _("%(year)s年度专项经费拨款") % {"year": year}
@@ -136,6 +169,7 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     return entry
 
 
+@retry_on_conflict
 @transaction.atomic
 def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     """Correct a wrong allocation by a reversing entry; the original stays in the ledger, reversed once.
@@ -149,8 +183,8 @@ def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     if entry.kind != KIND.ALLOCATION:
         raise DomainError(_("只有拨款分录可以在此冲销；支出的更正请通过结算办理。"))
     fund_year = fund_year_for_update(community=community, year=entry.fund_year.year)
-    if fund_year.is_closed:
-        raise DomainError(fund_year_closed_error(community, fund_year.year))
+    if not fund_year.takes_new_work:
+        raise DomainError(fund_year_new_work_error(fund_year, what="entry"))
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise DomainError(_("该分录已经冲销过。"))
     if entry.amount > fund_year.available:
