@@ -39,7 +39,7 @@ class PreferencesForm(forms.Form):
     email = forms.BooleanField(label=gettext_lazy("电子邮件"), required=False)
     webhook = forms.BooleanField(label=gettext_lazy("政务消息平台（政务微信、钉钉或短信）"), required=False)
     digest = forms.TypedChoiceField(
-        label=gettext_lazy("发送时间"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
+        label=gettext_lazy("何时发送"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
         choices=[("0", gettext_lazy("即时发送")), ("1", gettext_lazy("每天早上汇总发送一次"))])
 
 
