@@ -188,3 +188,31 @@ def test_posts_ended_are_not_told(org, told):
         chain.proposal_submit_for_consent(proposal=p, by=org.person(R.COMMUNITY_SECRETARY))
     assert told() == {}
     assert reload(p).state == "consent_pending"
+
+
+def test_a_withdrawal_tells_the_subdistrict_only_when_it_had_reached_them(org, told):
+    allocate(org)
+    secretary = org.person(R.COMMUNITY_SECRETARY)
+    with travel(datetime.date(2026, 9, 28)):
+        chain.proposal_withdraw(proposal=draft(org), by=secretary, reason="重复立项")
+        assert told() == {}  # a draft: nobody else had it
+        p = draft(org, title="楼道粉刷")
+        chain.proposal_submit_for_consent(proposal=p, by=secretary)
+        told()
+        chain.proposal_withdraw(proposal=p, by=secretary, reason="居民意见变化")
+        assert told() == {"withdrawn": holders((R.SUBDISTRICT_SECRETARY, "a"))}
+
+
+def test_the_year_end_disclosure_tells_the_community_secretary_to_post_it(org, told, settings, tmp_path):
+    from disclosure.services import disclosure_generate
+
+    settings.MEDIA_ROOT = tmp_path
+    allocate(org)
+    told()
+    with travel(datetime.date(2026, 12, 10)):
+        disclosure = disclosure_generate(org.community("a1").pk, 2026)
+        disclosure_generate(org.community("a1").pk, 2026)  # again: no second message
+    assert told() == {"disclosure_due": holders((R.COMMUNITY_SECRETARY, "a1"))}
+    n = Notification.objects.get(kind="disclosure_due")
+    assert n.link == "/public/a1/2026/summary/" and "2026" in n.text
+    assert disclosure.last_day.day == int(n.text.split("月")[-1].split("日")[0])
