@@ -11,6 +11,7 @@ from fundapp import clock, rights
 from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import Community, FundYear
 
+from . import handoffs
 from .models import AnnualReport, Category, Payment, Proposal
 from .models import DROPPED
 from .workflow import may
@@ -70,8 +71,9 @@ def annual_report_draft(*, community, year):
         report.figures = figures(community, year)
         report.save(update_fields=["figures", "updated_at"])
         if created:
-            audit_record(actor=None, action="annual_report.draft", target=report, community_id=community.pk,
-                         after={"year": year})
+            record = audit_record(actor=None, action="annual_report.draft", target=report,
+                                  community_id=community.pk, after={"year": year})
+            handoffs.act_announce("annual_report.draft", record=record, community=community, result=report)
     return report, created
 
 
@@ -90,8 +92,10 @@ def annual_report_submit(*, report, by, narrative):
     report.status = AnnualReport.Status.SUBMITTED
     report.submitted_at, report.submitted_by, report.submitted_post = clock.now(), by, decision.post
     report.save()
-    audit_record(actor=by, post=decision.post, action="annual_report.submit", target=report,
-                 community_id=report.community_id, after={"year": report.year, "late": report.is_late})
+    record = audit_record(actor=by, post=decision.post, action="annual_report.submit", target=report,
+                          community_id=report.community_id, after={"year": report.year, "late": report.is_late})
+    handoffs.act_announce("annual_report.submit", record=record, community=report.community, by=by,
+                          result=report, post=decision.post)
     return report
 
 
@@ -109,8 +113,10 @@ def annual_report_evaluate(*, report, by, grade, comments):
     report.grade, report.evaluation = grade, comments
     report.evaluated_at, report.evaluated_by, report.evaluated_post = clock.now(), by, decision.post
     report.save()
-    audit_record(actor=by, post=decision.post, action="annual_report.evaluate", target=report,
-                 community_id=report.community_id, after={"year": report.year, "grade": grade})
+    record = audit_record(actor=by, post=decision.post, action="annual_report.evaluate", target=report,
+                          community_id=report.community_id, after={"year": report.year, "grade": grade})
+    handoffs.act_announce("annual_report.evaluate", record=record, community=report.community, by=by,
+                          result=report, post=decision.post)
     return report
 
 

@@ -21,6 +21,7 @@ from fundapp.services import ledger as ledger_services
 from workdays import calendar
 
 from . import documents as document_store
+from . import handoffs
 from . import guards as guard_functions
 from .models import (
     Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
@@ -115,12 +116,14 @@ def _perform(proposal, action, transition, by, effect, roles, load, uploads, eff
         if transition.target:
             p.state = transition.target
         p.save()
-        audit_record(
+        record = audit_record(
             actor=by, post=decision.post, action=f"proposal.{action}", target=p, community_id=p.community_id,
             before=before, note=str(data.get("reason") or ""),
             effective_on=effective_on or effective_date(action, data),
             after={**_snapshot(p), **_audit_details(data), **({"documents": [d.sha256 for d in stored]} if stored else {})},
         )
+        handoffs.act_announce(action, record=record, community=p.community, by=by, proposal=p, result=result,
+                              post=decision.post, _from=before["state"], **data)
     proposal.refresh_from_db()
     return result if result is not None else p
 
@@ -354,8 +357,10 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
             raise DomainError(_("该公示不在公示期内，不能提出异议。"))
         objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,
                                              resident_contact=resident_contact, text=text, recorded_by=by)
-        audit_record(actor=by, post=post, action="objection.record", target=objection, community_id=community.pk,
-                     after={"channel": channel, "notice": notice.pk})
+        record = audit_record(actor=by, post=post, action="objection.record", target=objection,
+                              community_id=community.pk, after={"channel": channel, "notice": notice.pk})
+        handoffs.act_announce("objection.record", record=record, community=community, by=by,
+                              proposal=notice.proposal, result=objection, post=post)
     return objection
 
 

@@ -18,6 +18,14 @@ def remind_review_deadlines():
 
 
 @shared_task
+def announce_ended_notices():
+    """Each morning: secretaries whose notice has run its course may take the next step from today."""
+    from .handoffs import ended_notices_announce
+
+    return ended_notices_announce()
+
+
+@shared_task
 def generate_annual_reports(year):
     """Draft every community's annual report for `year` (Art. 16) in one task, idempotent. The scheduled run
     and the management command go through the batches instead (one task per community, with progress)."""

@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
 
+from approvals import handoffs
 from approvals.models import PUBLIC_STATES, Acceptance, Category, Payment, Proposal
 from audit.services import audit_record
 from fundapp import clock
@@ -129,9 +130,10 @@ def _locked_or_created(community, year, figures):
                       calendar_confirmed=last.confirmed, late=posted_on > deadline(year), figures=figures),
     )
     if created:
-        audit_record(actor=None, action="disclosure.post", target=disclosure, community_id=community.pk,
-                     after={"year": year, "posted_on": posted_on, "last_day": last.day,
-                            "late": disclosure.late, "money": figures["money"]})
+        record = audit_record(actor=None, action="disclosure.post", target=disclosure, community_id=community.pk,
+                              after={"year": year, "posted_on": posted_on, "last_day": last.day,
+                                     "late": disclosure.late, "money": figures["money"]})
+        handoffs.act_announce("disclosure.post", record=record, community=community, result=disclosure)
     else:
         disclosure = YearEndDisclosure.objects.select_for_update().get(pk=disclosure.pk)
     return disclosure, created

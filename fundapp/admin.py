@@ -11,7 +11,7 @@ from . import rights
 from .admin_site import ReadOnlyAdmin
 from .errors import DomainError
 from .amounts import parse_amount
-from .models import Community, FundYear, LedgerEntry, Post, Subdistrict
+from .models import Community, Delivery, FundYear, LedgerEntry, Notification, NotificationPreference, Post, Subdistrict
 from .services import accounts as account_services
 from .services import ledger as ledger_services
 from .services import org as org_services
@@ -210,3 +210,43 @@ class AccountAdmin(UserAdmin):
         self._each(request, queryset,
                    lambda user: account_services.user_reset_second_factor(user=user, by=request.user),
                    _("已重置 %(count)d 个账号的动态验证码，下次登录时需重新绑定认证器。"))
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Every person's inbox rows (hand-offs, reminders): shown, never written here."""
+
+    list_display = ["created_at", "user", "kind", "text", "read_at", "emailed_at", "digested_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "user__first_name", "text"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """What was sent on which channel, and what failed (after its retries) with the last error."""
+
+    list_display = ["created_at", "user", "channel_label", "subject", "status", "attempts", "sent_at",
+                    "last_error_short"]
+    list_filter = ["status", "channel"]
+    search_fields = ["user__username", "user__first_name", "subject"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    exclude = ["claim", "claimed_at"]
+
+    @admin.display(description=_("渠道"), ordering="channel")
+    def channel_label(self, obj):
+        from .services import channels
+
+        return channels.label(obj.channel)
+
+    @admin.display(description=_("最近错误"))
+    def last_error_short(self, obj):
+        return obj.last_error[:80]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "email", "webhook", "digest", "updated_at"]
+    list_select_related = ["user"]

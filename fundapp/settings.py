@@ -10,6 +10,12 @@ Environment variables:
   MEDIA_ROOT     where uploaded documents live; default var/media.
   CELERY_VISIBILITY_TIMEOUT  seconds before a task held by a worker that died is delivered again; default 3600.
   EMAIL_TIMEOUT  seconds before a stalled mail server fails a send (the task retries); default 30.
+  NOTIFY_WEBHOOK_URL     the city's messaging gateway (政务微信 / 钉钉 / SMS) that receives signed notifications;
+                         empty (default): the "政务消息平台" channel is not offered.
+  NOTIFY_WEBHOOK_SECRET  the shared secret of the webhook's HMAC-SHA256 signature; required with the URL.
+  NOTIFY_WEBHOOK_TIMEOUT seconds before a stalled gateway fails a send (retried); default 10.
+  NOTIFY_MAX_ATTEMPTS    sends of one message on one channel before it is marked failed; default 6.
+  NOTIFY_RETRY_BASE_SECONDS  the first retry's delay, doubled each time (capped at 600 s); default 30.
   FUND_AS_OF     development only: run the app as if today were this date (YYYY-MM-DD), e.g. to walk the
                  demo on another day; refused when FUND_ENV=production.
 """
@@ -127,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "desk.context_processors.unread_notifications",
             ],
         },
     },
@@ -267,9 +274,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fundapp.tasks.remind_needs_collection",
         "schedule": crontab(month_of_year="1,4,7,10", day_of_month=1, hour=8, minute=0),
     },
-    "send-pending-notification-emails": {
-        "task": "fundapp.tasks.send_pending_notification_emails",
+    # Deliveries (email, webhook) whose task was lost while the broker was away.
+    "send-pending-deliveries": {
+        "task": "fundapp.tasks.send_pending_deliveries",
         "schedule": 10 * 60,
+    },
+    # Notices whose last day has passed: the secretary may take the next step (first working day after).
+    "announce-ended-notices": {
+        "task": "approvals.tasks.announce_ended_notices",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # One message per person who chose the daily digest, after the morning's reminders.
+    "send-daily-digests": {
+        "task": "fundapp.tasks.send_daily_digests",
+        "schedule": crontab(hour=8, minute=0),
     },
     "remind-review-deadlines": {
         "task": "approvals.tasks.remind_review_deadlines",
@@ -298,6 +316,16 @@ EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
 # row it has locked) forever: the send fails after this many seconds and the task retries later.
 EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fund@localhost")
+# Notification channels besides the inbox (fundapp.services.channels): a city may add its own class here.
+NOTIFY_CHANNELS = ["fundapp.services.channels.EmailChannel", "fundapp.services.channels.WebhookChannel"]
+NOTIFY_WEBHOOK_URL = env_str("NOTIFY_WEBHOOK_URL")
+NOTIFY_WEBHOOK_SECRET = env_str("NOTIFY_WEBHOOK_SECRET")
+if NOTIFY_WEBHOOK_URL and not NOTIFY_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (政务消息平台须设置签名密钥).")
+NOTIFY_WEBHOOK_TIMEOUT = int(env_str("NOTIFY_WEBHOOK_TIMEOUT", "10"))
+NOTIFY_MAX_ATTEMPTS = int(env_str("NOTIFY_MAX_ATTEMPTS", "6"))
+NOTIFY_RETRY_BASE_SECONDS = float(env_str("NOTIFY_RETRY_BASE_SECONDS", "30"))
+NOTIFY_RETRY_MAX_SECONDS = 600  # below CELERY_VISIBILITY_TIMEOUT: a waiting retry is never delivered twice
 # The address printed on posters and in notifications (QR codes point here).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 

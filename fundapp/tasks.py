@@ -14,25 +14,60 @@ def sync_all_post_permissions():
     return users.count()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8, ignore_result=True)
-def send_notification_email(notification_id):
-    """Email one notification, once, without holding a lock or a transaction while the mail server talks
-    (see fundapp.services.notify.notification_email_send). Safe to run twice and to redeliver."""
-    from .services.notify import notification_email_send
+def retry_countdown(retries):
+    """Seconds before retry number `retries` + 1 of a delivery: exponential, capped below the broker's
+    visibility timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS), so a waiting retry is never redelivered."""
+    from django.conf import settings
 
-    return notification_email_send(notification_id=notification_id)
+    return min(settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** retries, settings.NOTIFY_RETRY_MAX_SECONDS)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deliver(self, delivery_id):
+    """Send one delivery (a notification or a digest on one channel), once, outside any transaction; on a
+    failure retry with backoff until settings.NOTIFY_MAX_ATTEMPTS, then it stays "failed" with its error
+    (the service counts the attempts on the row, so a redelivered task does not get extra ones)."""
+    from .services.channels import ChannelError
+    from .services.notify import delivery_send
+
+    try:
+        return delivery_send(delivery_id=delivery_id)
+    except ChannelError as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from None
+
+
+@shared_task(ignore_result=True)
+def send_pending_deliveries():
+    """Deliveries not sent yet whose task was lost (the broker was down when they were queued)."""
+    from .services.notify import send_pending_deliveries as pending
+
+    ids = pending()
+    for pk in ids:
+        deliver.delay(pk)
+    return len(ids)
 
 
 @shared_task(ignore_result=True)
 def send_pending_notification_emails():
-    """Emails not sent yet (the broker was down when they were queued, or the mail server failed)."""
-    from .models import Notification
+    """The former name of send_pending_deliveries (messages queued before an upgrade still run)."""
+    return send_pending_deliveries()
 
-    pending = list(Notification.objects.filter(emailed_at__isnull=True, user__email__gt="")
-                   .values_list("pk", flat=True)[:500])
-    for pk in pending:
-        send_notification_email.delay(pk)
-    return len(pending)
+
+@shared_task(ignore_result=True)
+def send_notification_email(notification_id):
+    """The former per-notification email task: sends the notification's pending email delivery."""
+    from .models import Delivery
+
+    for pk in Delivery.objects.filter(notification_id=notification_id, channel="email").values_list("pk", flat=True):
+        deliver.delay(pk)
+
+
+@shared_task(ignore_result=True)
+def send_daily_digests():
+    """Each morning: one message per person who chose the daily digest."""
+    from .services.notify import digest_send
+
+    return digest_send()
 
 
 @shared_task

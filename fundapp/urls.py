@@ -16,6 +16,7 @@ urlpatterns = [
     path("workdays/", include("workdays.urls")),
     path("ledgers/", views.ledgers, name="ledgers"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
+    path("notifications/", include("desk.notification_urls")),
     path("ledgers/<slug:code>/<int:year>/", views.ledger, name="ledger"),
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),

@@ -157,7 +157,8 @@ def test_overdue_review_is_red_in_the_leaders_queue(funded, client):
     with travel(datetime.date(2026, 10, 20)):
         page = login(client, org.person(Role.CONSTRUCTION_DIRECTOR)).get(reverse("home")).content.decode()
     assert proposal.title in page
-    item = page.split(proposal.title)[0].rsplit("<li", 1)[1]
+    queue = page.split("queue-card", 1)[1]  # the work queue (the inbox above it names the proposal too)
+    item = queue.split(proposal.title)[0].rsplit("<li", 1)[1]
     assert 'class="overdue"' in item
 
 

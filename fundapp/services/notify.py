@@ -1,17 +1,44 @@
-"""Notifications: a row per person (shown on their home page) and an email sent after the transaction
-commits, by a task that retries when the mail server is away."""
+"""Notifications: a row in the person's inbox, and a delivery on each channel they chose (email, the city's
+messaging gateway…), sent after the transaction commits by a task that retries with backoff.
+
+Once per (person, key): a notification's key is unique per person (a hand-off's key is its act's audit
+record), and a delivery is unique per (person, key, channel), so a re-run task, a retried act or a
+redelivered message never tells anyone twice. People who chose the daily digest get their notifications
+in one message each morning (`digest_send`) instead of one by one.
+"""
 import datetime
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from ..models import Notification
+from ..i18n import record_language
+from ..models import Delivery, Notification, NotificationPreference
+from . import channels
+
+
+def preferences_of(user):
+    """The person's choices (unsaved defaults when they never chose: email, at once)."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+
+
+def notification_preferences_save(*, user, email, webhook, digest):
+    from .. import clock
+
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": bool(email), "webhook": bool(webhook), "digest": bool(digest),
+                             "updated_at": clock.now()})
+    return preference
 
 
 def notify(*, users, kind, key, text, link=""):
-    """Notify each user once per `key`; returns the notifications created now."""
-    from ..tasks import send_notification_email
+    """Notify each user once per `key`; returns the notifications created now.
 
+    The inbox row is written in the caller's transaction (it is part of the act); each channel's delivery
+    row too, and its task is queued after the commit (robust: with the broker down the act still
+    completes; send_pending_deliveries sends the row when the broker is back)."""
     created = []
     for user in users:
         if not user.is_active:
@@ -21,58 +48,144 @@ def notify(*, users, kind, key, text, link=""):
                 notification = Notification.objects.create(user=user, kind=kind, key=key, text=str(text),
                                                            link=link)
         except IntegrityError:
-            continue  # already reminded
+            continue  # already told
         created.append(notification)
-        # robust: with the broker down the act still completes (the failure is logged); the row keeps
-        # emailed_at empty and send_pending_notification_emails sends it when the broker is back.
-        transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk), robust=True)
+        preference = preferences_of(user)
+        if preference.digest:
+            continue  # in tomorrow morning's digest
+        for name in preference.channels():
+            _delivery_add(user=user, notification=notification, channel=name, key=key,
+                          subject=notification.text, body=notification.text, link=link)
     return created
 
 
-# A claim older than this is taken to belong to a worker that died while sending: the email is sent again.
-# Longer than any send can take (EMAIL_TIMEOUT, 30 s by default, per connection step).
-EMAIL_CLAIM_LEASE = datetime.timedelta(minutes=15)
+def _delivery_add(*, user, channel, key, subject, body, link, notification=None, items=()):
+    """A pending delivery on `channel` (if it is configured and reaches the person), queued after commit."""
+    registered = channels.registry().get(channel)
+    if registered is None or not registered.configured() or not registered.reaches(user):
+        return None
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(user=user, notification=notification, channel=channel, key=key,
+                                               subject=subject[:300], body=body, link=link,
+                                               items=list(items))
+    except IntegrityError:
+        return None  # this message already went, or is going, on this channel
+    _queue(delivery.pk)
+    return delivery
 
 
-def notification_email_send(*, notification_id):
-    """Email one notification once, even when the task runs twice at the same time or is redelivered.
+def _queue(delivery_id):
+    from ..tasks import deliver
 
-    Three steps, so that no row lock and no transaction is held while the mail server talks:
-    1. claim: in a short transaction, lock the row, and unless it is sent or claimed by another sender
-       (a claim younger than EMAIL_CLAIM_LEASE), write a fresh token on it;
-    2. send, outside any transaction;
-    3. mark sent: set emailed_at where the token is still ours.
-    A failed send gives the claim back (so the task's retry, or send_pending_notification_emails, sends it)
-    and re-raises. Returns True when this call sent the email.
+    transaction.on_commit(lambda: deliver.delay(delivery_id), robust=True)
+
+
+# A claim older than this is taken to belong to a worker that died while sending: the message is sent
+# again. Longer than any send can take (EMAIL_TIMEOUT / NOTIFY_WEBHOOK_TIMEOUT per connection step).
+CLAIM_LEASE = datetime.timedelta(minutes=15)
+
+
+def delivery_send(*, delivery_id):
+    """Send one delivery once, even when the task runs twice at the same time or is redelivered.
+
+    1. claim: in a short transaction, lock the row; unless it is sent, failed for good, or claimed by
+       another sender (a claim younger than CLAIM_LEASE), count the attempt and write a fresh token;
+    2. send on its channel, outside any transaction (no row lock while a server talks);
+    3. record: sent — or the error, and `failed` once settings.NOTIFY_MAX_ATTEMPTS are spent — where the
+       token is still ours.
+    Returns True when this call sent it, False when there was nothing to do (or it has now failed for
+    good); raises ChannelError when the send failed and a retry may succeed.
     """
     from django.conf import settings
-    from django.core.mail import send_mail
+
+    from .. import clock
 
     token = secrets.token_hex(16)
-    now = _now()
+    now = clock.now()
     with transaction.atomic():
-        notification = (Notification.objects.select_for_update(of=("self",)).select_related("user")
-                        .filter(pk=notification_id).first())
-        if notification is None or notification.emailed_at or not notification.user.email:
+        delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("user", "notification")
+                    .filter(pk=delivery_id).first())
+        if delivery is None or delivery.status != Delivery.Status.PENDING:
             return False
-        if notification.email_claim and notification.email_claimed_at > now - EMAIL_CLAIM_LEASE:
+        if delivery.claim and delivery.claimed_at > now - CLAIM_LEASE:
             return False  # another task is sending it right now
-        notification.email_claim, notification.email_claimed_at = token, now
-        notification.save(update_fields=["email_claim", "email_claimed_at"])
-    mine = Notification.objects.filter(pk=notification_id, email_claim=token)
-    link = f"{settings.SITE_URL}{notification.link}" if notification.link else settings.SITE_URL
+        delivery.claim, delivery.claimed_at = token, now
+        delivery.attempts += 1
+        delivery.save(update_fields=["claim", "claimed_at", "attempts"])
+    mine = Delivery.objects.filter(pk=delivery_id, claim=token)
     try:
-        send_mail(subject=notification.text[:70], message=f"{notification.text}\n\n{link}",
-                  from_email=None, recipient_list=[notification.user.email])
-    except Exception:
-        mine.update(email_claim="", email_claimed_at=None)
-        raise
-    mine.update(emailed_at=_now(), email_claim="", email_claimed_at=None)
+        channels.get(delivery.channel).send(_message(delivery, settings.SITE_URL))
+    except Exception as exc:  # noqa: BLE001 - any failure of a sender is recorded, then retried or failed
+        error = str(exc) if isinstance(exc, channels.ChannelError) else f"{type(exc).__name__}: {exc}"
+        final = delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS
+        mine.update(claim="", claimed_at=None, last_error=error[:2000],
+                    status=Delivery.Status.FAILED if final else Delivery.Status.PENDING)
+        if final:
+            return False
+        raise channels.ChannelError(error) from exc
+    sent_at = clock.now()
+    if mine.update(status=Delivery.Status.SENT, sent_at=sent_at, claim="", claimed_at=None, last_error=""):
+        if delivery.notification_id and delivery.channel == "email":
+            Notification.objects.filter(pk=delivery.notification_id).update(emailed_at=sent_at)
     return True
+
+
+def _message(delivery, site_url):
+    absolute = (lambda link: f"{site_url}{link}" if link else "")
+    items = [{**item, "link": absolute(item.get("link", ""))} for item in delivery.items]
+    kind = delivery.notification.kind if delivery.notification_id else "digest"
+    return channels.Message(delivery_id=delivery.pk, user=delivery.user, kind=kind, subject=delivery.subject,
+                            text=delivery.body, link=absolute(delivery.link) or site_url, items=items)
+
+
+def send_pending_deliveries(limit=500):
+    """The ids of deliveries still to send whose task may have been lost (the broker was down when they
+    were queued), oldest first; the caller queues them again (a claim in force makes a duplicate a no-op)."""
+    return list(Delivery.objects.filter(status=Delivery.Status.PENDING).order_by("created_at")
+                .values_list("pk", flat=True)[:limit])
+
+
+def digest_send(*, now=None):
+    """One message per person who chose the daily digest, on each channel they chose, listing what they
+    were told since their last digest. Safe to run twice a day: the digest's key is the date."""
+    from django.contrib.auth import get_user_model
+
+    from .. import clock
+
+    now = now or clock.now()
+    day = timezone.localdate(now)
+    sent = 0
+    users = get_user_model().objects.filter(is_active=True, notification_preference__digest=True)
+    for user in users.select_related("notification_preference"):
+        preference = user.notification_preference
+        with transaction.atomic():
+            # What they were told and not yet sent anywhere (not what went out at once before they chose the
+            # digest).
+            pending = list(Notification.objects.select_for_update().filter(
+                user=user, digested_at__isnull=True, created_at__lte=now)
+                .filter(~Exists(Delivery.objects.filter(notification=OuterRef("pk")))).order_by("created_at"))
+            if not pending or Delivery.objects.filter(user=user, key=f"digest:{day.isoformat()}").exists():
+                continue
+            with record_language():
+                subject = _("每日提醒汇总：%(count)s 条（%(day)s）") % {"count": len(pending), "day": day.isoformat()}
+            body = "\n".join(f"· {n.text}" for n in pending)
+            items = [{"text": n.text, "link": n.link, "at": timezone.localtime(n.created_at).isoformat()}
+                     for n in pending]
+            made = [_delivery_add(user=user, channel=name, key=f"digest:{day.isoformat()}", subject=subject,
+                                  body=body, link="/notifications/", items=items)
+                    for name in preference.channels()]
+            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(digested_at=now)
+            sent += any(made)
+    return sent
 
 
 def notification_read(*, notification_id, user):
     Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(read_at=_now())
+
+
+def notifications_read_all(*, user):
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=_now())
 
 
 def _now():

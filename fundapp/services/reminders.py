@@ -32,3 +32,20 @@ def subdistrict_secretaries_of(community, today=None):
     today = today or clock.today()
     return get_user_model().objects.filter(posts__in=Post.objects.current(today).filter(
         subdistrict_id=community.subdistrict_id, role=Role.SUBDISTRICT_SECRETARY)).distinct()
+
+
+def post_holders(community, roles, today=None):
+    """The people in office in any of `roles` for `community`: a community post on it, or a subdistrict post
+    on its subdistrict (the one answer to "who holds this post here" for hand-offs)."""
+    from django.db.models import Q
+
+    from ..models.org import COMMUNITY_ROLES, SUBDISTRICT_ROLES
+
+    today = today or clock.today()
+    roles = set(roles)
+    scope = Q(pk__in=[])
+    if roles & COMMUNITY_ROLES:
+        scope |= Q(community_id=community.pk, role__in=sorted(roles & COMMUNITY_ROLES))
+    if roles & SUBDISTRICT_ROLES:
+        scope |= Q(subdistrict_id=community.subdistrict_id, role__in=sorted(roles & SUBDISTRICT_ROLES))
+    return get_user_model().objects.filter(posts__in=Post.objects.current(today).filter(scope)).distinct()

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import AuditRecord
 from fundapp import clock
 from fundapp.errors import DomainError, NotAllowed
-from fundapp.models import Community, Notification, Post, Role, Subdistrict
+from fundapp.models import Community, Delivery, Notification, Post, Role, Subdistrict
 from fundapp.services import accounts as account_services
 from fundapp.services import notify as notify_services
 from fundapp.services import org as org_services
@@ -217,45 +217,50 @@ class FailingBackend(EmailBackend):
 
 @pytest.fixture
 def notification(org):
+    """An email delivery of a notification, pending (its task not run: created directly)."""
     person = org.person(Role.COMMUNITY_SECRETARY)
     person.email = "secretary@example.org"
     person.save(update_fields=["email"])
-    return Notification.objects.create(user=person, kind="x", key="k", text="提醒")
+    n = Notification.objects.create(user=person, kind="x", key="k", text="提醒")
+    return Delivery.objects.create(user=person, notification=n, channel="email", key="k", subject="提醒", body="提醒")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_notification_email_is_sent_outside_any_transaction_and_once(notification, settings):
-    from fundapp.tasks import send_notification_email
+    from fundapp.tasks import deliver
 
     settings.EMAIL_BACKEND = f"{__name__}.TransactionCheckingBackend"
     SEEN.clear()
-    assert send_notification_email.apply(args=[notification.pk]).get() is True
-    assert send_notification_email.apply(args=[notification.pk]).get() is False  # redelivered
+    assert deliver.apply(args=[notification.pk]).get() is True
+    assert deliver.apply(args=[notification.pk]).get() is False  # redelivered
     assert SEEN == [False] and len(mail.outbox) == 1
     notification.refresh_from_db()
-    assert notification.emailed_at is not None and notification.email_claim == ""
+    assert notification.status == "sent" and notification.claim == "" and notification.attempts == 1
+    assert Notification.objects.get().emailed_at == notification.sent_at
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_claimed_notification_is_left_to_its_sender_until_the_claim_is_stale(notification):
-    Notification.objects.filter(pk=notification.pk).update(email_claim="other", email_claimed_at=clock.now())
-    assert notify_services.notification_email_send(notification_id=notification.pk) is False
+    Delivery.objects.filter(pk=notification.pk).update(claim="other", claimed_at=clock.now())
+    assert notify_services.delivery_send(delivery_id=notification.pk) is False
     assert mail.outbox == []
-    stale = clock.now() - notify_services.EMAIL_CLAIM_LEASE - datetime.timedelta(seconds=1)
-    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=stale)
-    assert notify_services.notification_email_send(notification_id=notification.pk) is True
+    stale = clock.now() - notify_services.CLAIM_LEASE - datetime.timedelta(seconds=1)
+    Delivery.objects.filter(pk=notification.pk).update(claimed_at=stale)
+    assert notify_services.delivery_send(delivery_id=notification.pk) is True
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_send_gives_the_claim_back(notification, settings):
+    from fundapp.services.channels import ChannelError
+
     settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
-    with pytest.raises(OSError):
-        notify_services.notification_email_send(notification_id=notification.pk)
+    with pytest.raises(ChannelError):
+        notify_services.delivery_send(delivery_id=notification.pk)
     notification.refresh_from_db()
-    assert notification.emailed_at is None and notification.email_claim == ""
+    assert notification.sent_at is None and notification.claim == "" and notification.status == "pending"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notify_services.notification_email_send(notification_id=notification.pk) is True
+    assert notify_services.delivery_send(delivery_id=notification.pk) is True
     assert len(mail.outbox) == 1
 
 
@@ -273,7 +278,7 @@ class LockProbingBackend(EmailBackend):
         def probe():
             try:
                 with transaction.atomic():
-                    Notification.objects.select_for_update(nowait=True).get(user__email=messages[0].to[0])
+                    Delivery.objects.select_for_update(nowait=True).get(user__email=messages[0].to[0])
                 LOCKABLE.append(True)
             except Exception as exc:  # noqa: BLE001 — the DatabaseError of a held lock is the finding
                 LOCKABLE.append(exc)
@@ -291,5 +296,5 @@ class LockProbingBackend(EmailBackend):
 def test_on_postgresql_no_row_lock_is_held_while_the_email_is_sent(notification, settings):
     settings.EMAIL_BACKEND = f"{__name__}.LockProbingBackend"
     LOCKABLE.clear()
-    assert notify_services.notification_email_send(notification_id=notification.pk) is True
+    assert notify_services.delivery_send(delivery_id=notification.pk) is True
     assert LOCKABLE == [True] and len(mail.outbox) == 1
