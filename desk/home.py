@@ -19,6 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from approvals import workflow
 from approvals.models import AnnualReport, Invoice, Notice, Objection, Payment, Proposal, State
 from approvals.reports import due_date as report_due_date
 from disclosure.models import YearEndDisclosure
@@ -273,6 +274,7 @@ def _supervision(community, reads, data):
         for item in (_report_item(community, data["reports"].get(mine), today),
                      _disclosure_item(community, disclosure, today)):
             if item.overdue:
+                item.note = ""  # the advice is the secretary's; the supervisor sees the fact and the date
                 overdue.append(item)
     payments = [Item(p.proposal.title, reverse("approvals:proposal", args=[p.proposal_id]), date=p.paid_on,
                      date_label=_("支付日期"), amount=p.amount, done=True, kind="payment",
@@ -280,7 +282,6 @@ def _supervision(community, reads, data):
                 for p in data["payments"] if p.proposal.community_id == mine]
     return Section(
         key=f"supervision:{mine}", role="supervisor", title=_("监督要点"), scope=community.name,
-        week_end=today + WEEK,
         groups=[
             Group("notices", _("正在公示"), _sorted(notices), _("目前没有正在公示的事项。")),
             Group("objections", _("未答复的异议"), objections, _("没有未答复的异议。")),
@@ -292,14 +293,16 @@ def _supervision(community, reads, data):
     )
 
 
-def _oversight(subdistrict, communities, reads, data):
-    """A subdistrict's week: reviews due or overdue, and the communities missing a report or a disclosure."""
+def _oversight(subdistrict, communities, reads, data, *, reviews, evaluates):
+    """A subdistrict's week: reviews due (to the leaders who review) or overdue (to all), reports to evaluate (to
+    whoever evaluates them), and the communities missing a report or a disclosure or with a review overdue."""
     today, week_end = reads.today, reads.today + WEEK
     ids = {c.pk for c in communities}
-    items = [_review_item(p, today) for p in data["reviews"] if p.community_id in ids]
+    items = [_review_item(p, today) for p in data["reviews"]
+             if p.community_id in ids and (reviews or p.review_deadline < today)]
     waiting = [r for r in data["reports"].values()
                if r.community_id in ids and r.status == AnnualReport.Status.SUBMITTED]
-    if waiting:
+    if waiting and evaluates:
         items.append(Item(_("年度报告待评议：%(n)s 份") % {"n": len(waiting)}, reverse("approvals:reports"),
                           kind="report", note=_("考核评议（第十六条）")))
     table = []
@@ -387,8 +390,11 @@ def home_sections(user, on=None):
         sections.append(_community_week(by_community[community_id], reads, data))
     for community_id in sorted(watch_ids):
         sections.append(_supervision(by_community[community_id], reads, data))
+    reviewers = {p.subdistrict_id for p in posts if p.role in workflow.needed("review_approve").roles}
+    evaluators = {p.subdistrict_id for p in posts if p.role in workflow.needed("annual_report_evaluate").roles}
     for sd_id in sorted(oversight_sds):
-        sections.append(_oversight(subdistricts[sd_id], sd_communities.get(sd_id, []), reads, data))
+        sections.append(_oversight(subdistricts[sd_id], sd_communities.get(sd_id, []), reads, data,
+                                   reviews=sd_id in reviewers, evaluates=sd_id in evaluators))
     for sd_id in sorted(finance_sds):
         sections.append(_finance(subdistricts[sd_id], [c.pk for c in sd_communities.get(sd_id, [])]))
     if Role.CITY_ADMIN in roles:

@@ -111,8 +111,8 @@ def test_subdistrict_sees_overdue_reviews_and_missing_reports_by_community(decem
         review = section.items[0]
         assert (review.kind, review.overdue, review.date) == ("review", True, datetime.date(2026, 10, 16))
         assert "楼道扶手加装" in page and "审批期限 2026年10月16日" in page
-        # a2's report is in and awaits evaluation; a1's is missing, with a review overdue.
-        assert "年度报告待评议：1 份" in page
+        # a2's report is in and awaits evaluation (by the staff, who evaluate); a1's is missing, a review overdue.
+        assert ("年度报告待评议：1 份" in page) == (role == Role.SUBDISTRICT_STAFF)
         rows = {row["community"].code: row for row in section.table}
         assert set(rows) == {"a1"}
         assert rows["a1"]["report"].status == "逾期未报送" and rows["a1"]["overdue_reviews"] == 1
@@ -122,6 +122,22 @@ def test_subdistrict_sees_overdue_reviews_and_missing_reports_by_community(decem
     section = _section(home, "oversight:")
     assert {row["community"].code for row in section.table} == {"b1", "b2"}
     assert section.items == []
+
+
+@pytest.mark.django_db
+def test_reviews_due_this_week_go_to_the_leaders_who_review(org, client):
+    allocate(org)
+    proposal = to_review(org, draft(org))  # received 10 October, deadline Friday 16 October
+    for role, shown in ((Role.SUBDISTRICT_SECRETARY, True), (Role.CONSTRUCTION_DIRECTOR, True),
+                        (Role.SUBDISTRICT_STAFF, False)):
+        home, page = _home(client, org.person(role), datetime.date(2026, 10, 12))
+        items = _section(home, "oversight:").items
+        assert ([(i.kind, i.overdue, i.date) for i in items] == [("review", False, datetime.date(2026, 10, 16))]) \
+            == shown, role
+    # Once overdue, everyone in the subdistrict's oversight sees it.
+    home, page = _home(client, org.person(Role.SUBDISTRICT_STAFF), datetime.date(2026, 10, 19))
+    assert [(i.kind, i.overdue) for i in _section(home, "oversight:").items] == [("review", True)]
+    assert proposal.title in page
 
 
 @pytest.mark.django_db
