@@ -186,6 +186,8 @@ def _review_item(proposal, today, with_community=True):
 # ---- the reads: one query each, over all of the person's communities ------------------------------------
 
 class _Reads:
+    """The home's reads over a set of communities, each one query (or none when the set is empty)."""
+
     def __init__(self, today, community_ids):
         self.today, self.ids = today, list(community_ids)
         self.year_end = today.month >= YEAR_END_FROM_MONTH
@@ -204,12 +206,10 @@ class _Reads:
             community_id__in=self.ids, year=self.today.year).only(
             "pk", "community_id", "year", "posted_on", "last_day", "late")}
 
-    def running_notices(self, until=None):
+    def running_notices(self):
         if not self.ids:
             return []
         qs = Notice.objects.running_on(self.today).filter(proposal__community_id__in=self.ids)
-        if until is not None:
-            qs = qs.filter(last_day__lte=until)
         return list(qs.select_related("proposal", "proposal__community").order_by("last_day", "pk")[:LIST_LIMIT])
 
     def open_objections(self):
