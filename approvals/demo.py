@@ -14,6 +14,9 @@ from .models import AFTER_SETTLEMENT, AnnualReport, Category, Proposal, State
 
 D = datetime.timedelta
 
+OBJECTED = "楼道扶手加装"
+READY_TO_PAY = "社区食堂厨具更新"
+
 # (community code, title, category, budget, small group, state it stands in, days ago it started)
 EXAMPLES = [
     ("xingfu", "楼道照明改造", Category.PROPERTY, "36000.00", False, State.COMPLETED, 70),
@@ -32,6 +35,10 @@ EXAMPLES = [
     ("chunhui", "社区公益集市", Category.OTHER, "7000.00", False, State.WITHDRAWN, 15),
     ("chunhui", "楼顶防水修缮", Category.PROPERTY, "38000.00", False, State.COMPLETION_NOTICE, 60),
     ("chunhui", "儿童托管服务", Category.CONVENIENCE, "15000.00", False, State.UNDER_REVIEW, 8),
+    # For the homes: a running notice with an open objection (团结社区's supervisor and secretary), and an
+    # accepted project whose invoice carries its three signatures (东城街道's finance officer pays it).
+    ("tuanjie", OBJECTED, Category.PROPERTY, "14000.00", False, State.NOTICE, 1),
+    ("heping", READY_TO_PAY, Category.CONVENIENCE, "16000.00", False, State.ACCEPTED, 40),
 ]
 
 # Ready for a tester to finish today, dated back from today (the domain's: FUND_AS_OF moves it) with the
@@ -197,6 +204,8 @@ def seed_chain_examples():
             continue
         created += 1
     _seed_reports(today)
+    _seed_open_objection()
+    _seed_invoice_ready_to_pay(today)
     return created, skipped
 
 
@@ -220,7 +229,16 @@ def _seed_example(community, title, category, budget, small, state, start, notic
 
 
 def _seed_reports(today):
-    """This year's drafts; one community has already reported, one has been evaluated too."""
+    """This year's drafts; one community has already reported, one has been evaluated too — in time, before
+    30 November, when the demo runs in December (the others' reports are then overdue, as in a real city)."""
+    from . import reports
+
+    on = min(today, reports.due_date(today.year) - D(days=5))
+    with clock.as_of(on):
+        _seed_reports_on(today)
+
+
+def _seed_reports_on(today):
     from . import reports
 
     reports.annual_reports_generate(year=today.year)
@@ -235,3 +253,26 @@ def _seed_reports(today):
         if evaluate:
             reports.annual_report_evaluate(report=report, by=_person(Role.SUBDISTRICT_STAFF, community),
                                            grade=AnnualReport.Grade.GOOD, comments="项目规范，公示及时。")
+
+
+def _seed_open_objection():
+    """A resident's objection, online, to the running notice of OBJECTED; left for the secretary to answer."""
+    proposal = Proposal.objects.filter(title=OBJECTED, state=State.NOTICE).first()
+    notice = proposal and proposal.notices.filter(kind="plan").order_by("-pk").first()
+    if notice is None or notice.objections.exists():
+        return
+    with clock.as_of(notice.posted_on):
+        chain.objection_record(notice=notice, channel="online", resident_name="孙志强",
+                               resident_contact="13700000000", text="扶手安装位置影响轮椅通行，建议调整到楼梯另一侧。")
+
+
+def _seed_invoice_ready_to_pay(today):
+    """READY_TO_PAY's invoice, registered and signed by the three leaders: waiting for the finance officer."""
+    proposal = Proposal.objects.filter(title=READY_TO_PAY, state=State.ACCEPTED).first()
+    if proposal is None or proposal.invoices.exists():
+        return
+    w = Walker(proposal, max(a.inspected_on for a in proposal.acceptances.all()))
+    invoice = w.on(w.day, chain.invoice_register, proposal=proposal, by=w.secretary, contractor=proposal.contractor,
+                   number=f"{proposal.pk:04d}-01", amount="15800.00", issued_on=w.day)
+    for signer in (w.secretary, w.director, w.sd_secretary):
+        w.on(w.day, chain.invoice_sign, invoice=invoice, by=signer)

@@ -19,15 +19,17 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     from approvals.actions import ACTIONS
-    from approvals.selectors import overdue_reviews, recent_acts, work_queue
+    from approvals.selectors import recent_acts, work_queue
+
+    from .home import home_sections
 
     return render(request, "fundapp/home.html", {
+        "home": home_sections(request.user),
         "rows": selectors.home_overview(request.user),
         "queue": work_queue(request.user),
         "actions": ACTIONS,
         "recent": recent_acts(request.user),
         "notifications": request.user.notifications.filter(read_at__isnull=True)[:20],
-        "overdue": overdue_reviews(request.user) if selectors.oversees(request.user) else [],
     })
 
 

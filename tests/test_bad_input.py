@@ -317,7 +317,7 @@ def city(db, settings, tmp_path):
                            by=_user("xingfu-staff"))
     chain.change_request(proposal=Proposal.objects.get(state=State.IN_PROGRESS, community__code="xingfu"),
                          by=_user("xingfu-secretary"), description="延期两周")
-    accepted = Proposal.objects.get(state=State.ACCEPTED)
+    accepted = Proposal.objects.get(state=State.ACCEPTED, community__code="guangming")
     secretary = _user("guangming-secretary")
     chain.invoice_register(proposal=accepted, by=secretary, contractor="甲", number="N-1", amount="100.00",
                            issued_on=today)

@@ -61,8 +61,10 @@ def is_checkbox(bound_field):
 
 
 @register.filter
-def long_date(value):
+def long_date(value, form=""):
     """A date as a paper writes it in the reader's language: 2026年12月2日 (English: 2 December 2026).
+    `form`: "weekday" adds the day of the week (2026年12月2日 星期三 / Wednesday 2 December 2026), "short" leaves
+    out the year (12月2日 / 2 December), "short weekday" both (12月2日 星期三 / Wed 2 December).
     An aware datetime is read in Asia/Shanghai first."""
     import datetime
 
@@ -74,7 +76,13 @@ def long_date(value):
         return ""
     if isinstance(value, datetime.datetime):
         value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    return format_date(value, pgettext("date format", "Y年n月j日"))
+    formats = {
+        "": pgettext("date format", "Y年n月j日"),
+        "weekday": pgettext("date format with weekday", "Y年n月j日 l"),
+        "short": pgettext("date format without year", "n月j日"),
+        "short weekday": pgettext("date format without year, with weekday", "n月j日 l"),
+    }
+    return format_date(value, formats.get(str(form).strip(), formats[""]))
 
 
 @register.filter

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from approvals.demo import NOTICE_JUST_ENDED, seed_chain_examples
 from approvals.workflow import TRANSITIONS
+from disclosure.demo import seed_year_end_disclosures
 from fundapp import clock
 from fundapp.demo import DEMO_PASSWORD, demo_summary, seed_demo
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"FUND_AS_OF: the demo runs as of {clock.today()}."))
         logins = seed_demo()
         examples, skipped = seed_chain_examples()
+        disclosures = seed_year_end_disclosures()
         summary = demo_summary()
         self.stdout.write(self.style.SUCCESS(
             "Demo city ready: {subdistricts} subdistricts, {communities} communities, {posts} posts, "
@@ -31,6 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(
                 "Not enough days since this year's allocation for: " + "、".join(skipped)
             ))
+        if disclosures:
+            self.stdout.write(f"Year-end disclosures posted today: {disclosures}")
         self.stdout.write("Notice period over, ready to finish today:")
         for code, title, _category, _budget, state in NOTICE_JUST_ENDED:
             step = TRANSITIONS["submit_for_review" if state == "notice" else "complete"].label
