@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fundapp', '0006_notification_email_claim_city_admins_not_superusers'),
+        ('fundapp', '0007_notification_channels'),
     ]
 
     operations = [
