@@ -341,7 +341,8 @@ class Objection(models.Model):
     answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # Blank for answers recorded before the channel was asked.
-    answer_channel = models.CharField(_("答复方式"), max_length=10, choices=AnswerChannel.choices, blank=True)
+    answer_channel = models.CharField(_("答复方式"), max_length=10, choices=AnswerChannel.choices, blank=True,
+                                      default="", db_default="")
 
     class Meta:
         ordering = ["received_at"]

@@ -132,6 +132,16 @@ def stepper(proposal):
 
 # ---- where it stands ------------------------------------------------------------------------------
 
+# The related rows `_standing` reads, by the states that read them.
+READS = [
+    ({State.DRAFT, State.UNDER_REVIEW, State.REJECTED}, ("reviews__by",)),
+    ({State.DRAFT}, ("consents__by", "consents__post", "meetings")),
+    ({State.NOTICE, State.COMPLETION_NOTICE}, ("notices__objections",)),
+    ({State.IN_PROGRESS}, ("changes",)),
+    ({State.ACCEPTED}, ("invoices__signatures", "payments")),
+]
+
+
 def standing(proposal, today):
     return standings([proposal], today)[proposal.pk]
 
@@ -141,8 +151,11 @@ def standings(proposals, today):
     proposals = list(proposals)
     if not proposals:
         return {}
-    prefetch_related_objects(proposals, "reviews__by", "notices__objections", "invoices__signatures", "changes",
-                             "payments", "consents__by", "consents__post", "meetings")
+    # Each state reads only its own rows: a queue of reviews does not load every proposal's invoices.
+    for states, lookups in READS:
+        some = [p for p in proposals if p.state in states]
+        if some:
+            prefetch_related_objects(some, *lookups)
     holders = _holders(proposals, today)
     return {p.pk: _standing(p, today, holders) for p in proposals}
 
