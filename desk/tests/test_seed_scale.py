@@ -39,7 +39,7 @@ def test_sizes_and_organisation(seeded):
     assert Proposal.objects.count() == COMMUNITIES * YEARS * PROJECTS
     assert FundYear.objects.count() == COMMUNITIES * YEARS
     # Every state of the chain is there in the current year, the past year is finished.
-    assert set(Proposal.objects.filter(fund_year__year=2026).values_list("state", flat=True)) == set(S.values) - {
+    assert set(Proposal.objects.filter(fund_year__year=2026).values_list("state", flat=True)) == set(State.values) - {
         State.ON_HOLD}
     assert set(Proposal.objects.filter(fund_year__year=2025).values_list("state", flat=True)) <= {
         State.COMPLETED, State.REJECTED, State.WITHDRAWN}
