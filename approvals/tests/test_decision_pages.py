@@ -159,3 +159,22 @@ def test_the_work_queue_row_says_where_each_item_stands(objected, client):
         page = text(client.get(reverse("home")))
     row = page.split(p.title, 1)[1]
     assert "王建国（社区党工委书记）：同意；待" in row and "审批，2026年10月" in row
+
+
+@pytest.mark.django_db
+def test_the_application_form_says_where_it_stands_in_its_header(objected, client, tmp_path):
+    import shutil
+    import subprocess
+
+    org, p, _ = objected
+    client.force_login(org.person(Role.SUPERVISOR))
+    with travel(D(2026, 10, 12)):
+        response = client.get(reverse("approvals:proposal-pdf", args=[p.pk]))
+    path = tmp_path / "form.pdf"
+    path.write_bytes(response.content)
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext missing: apt-get install poppler-utils")
+    pdf = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                                            text=True, check=True).stdout)
+    assert "办理进度（2026年10月12日）：审核中" in pdf
+    assert "王建国（社区党工委书记）：同意；待" in pdf and "审批，2026年10月" in pdf
