@@ -28,7 +28,7 @@ class Person:
     post: str
 
     def __str__(self):
-        return f"{self.name}（{self.post}）" if self.name else str(self.post)
+        return _("%(name)s（%(post)s）") % {"name": self.name, "post": self.post} if self.name else str(self.post)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Task:
         """"王某（社区党委书记）", several holders joined; the post alone when nobody holds it now."""
         if not self.people:
             return _("%(post)s（暂无在任人员）") % {"post": self.role_label}
-        return "、".join(str(p) for p in self.people)
+        return str(_("、")).join(str(p) for p in self.people)
 
 
 @dataclass

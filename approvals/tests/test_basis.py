@@ -109,3 +109,22 @@ def test_the_basis_shows_money_before_and_after_meeting_notice_objections_and_th
     assert [o.pk for o in basis.objections] == [objection.pk] and basis.objections_open == 0
     [(who, decision, reason, at, mine)] = basis.decisions
     assert decision == "同意" and not mine  # the other leader's decision, seen by the director
+
+
+@pytest.mark.django_db
+def test_a_change_decision_shows_the_change_and_the_money_it_would_reserve(funded):
+    org = funded
+    p = approve(org, to_review(org, draft(org, budget="30000.00")))
+    with travel(D(2026, 10, 15)):
+        chain.proposal_start(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY))
+        chain.change_request(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY), description="增加 10 盏",
+                             new_budget="36000.00")
+        p = Proposal.objects.get(pk=p.pk)
+        basis = decision_basis(p, user=org.person(Role.SUBDISTRICT_SECRETARY))
+        assert basis.change.description == "增加 10 盏" and basis.takes == Decimal("6000.00")
+        assert basis.after.available == basis.before.available - Decimal("6000.00")
+        consent = effect_summary(p, "consent_change").outcomes[0]
+        assert consent.money.kind == "reserve" and consent.money.amount == Decimal("6000.00")
+        assert effect_summary(p, "refuse_change").outcomes[0].money is None
+        chain.change_decide(proposal=p, by=org.person(Role.SUBDISTRICT_SECRETARY), consent=True)
+    assert fund_year(p).available == consent.money.after.available
