@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.models import AuditRecord
 from fundapp.models import Post, Role
@@ -82,16 +83,17 @@ class Stage:
 
 
 STAGES = [
-    Stage("needs", _("征集需求"), frozenset()),
-    Stage("draft", _("起草方案"), frozenset({State.DRAFT})),
-    Stage("consent", _("初步同意"), frozenset({State.CONSENT_PENDING})),
-    Stage("meeting", _("联席会议"), frozenset({State.CONSENTED, State.ON_HOLD})),
-    Stage("notice", _("方案公示"), frozenset({State.MEETING_PASSED, State.NOTICE})),
-    Stage("review", _("党工委审批"), frozenset({State.UNDER_REVIEW, State.REJECTED})),
-    Stage("delivery", _("实施验收"), frozenset({State.APPROVED, State.IN_PROGRESS})),
-    Stage("settlement", _("发票结算"), frozenset({State.ACCEPTED})),
-    Stage("completion_notice", _("完成公示"), frozenset({State.SETTLED, State.COMPLETION_NOTICE})),
-    Stage("completed", _("完成"), frozenset({State.COMPLETED})),
+    Stage("needs", pgettext_lazy("stage", "征集需求"), frozenset()),
+    Stage("draft", pgettext_lazy("stage", "起草方案"), frozenset({State.DRAFT})),
+    Stage("consent", pgettext_lazy("stage", "初步同意"), frozenset({State.CONSENT_PENDING})),
+    Stage("meeting", pgettext_lazy("stage", "联席会议"), frozenset({State.CONSENTED, State.ON_HOLD})),
+    Stage("notice", pgettext_lazy("stage", "方案公示"), frozenset({State.MEETING_PASSED, State.NOTICE})),
+    Stage("review", pgettext_lazy("stage", "党工委审批"), frozenset({State.UNDER_REVIEW, State.REJECTED})),
+    Stage("delivery", pgettext_lazy("stage", "实施验收"), frozenset({State.APPROVED, State.IN_PROGRESS})),
+    Stage("settlement", pgettext_lazy("stage", "发票结算"), frozenset({State.ACCEPTED})),
+    Stage("completion_notice", pgettext_lazy("stage", "完成公示"),
+          frozenset({State.SETTLED, State.COMPLETION_NOTICE})),
+    Stage("completed", pgettext_lazy("stage", "完成"), frozenset({State.COMPLETED})),
 ]
 assert {s for stage in STAGES for s in stage.states} == set(State) - {State.WITHDRAWN}, \
     "every state but withdrawn stands at one stage"
