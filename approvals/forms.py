@@ -8,7 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Document, Meeting, Need, Payment, Proposal
+from .models import Category, Document, Meeting, Need, Objection, Payment, Proposal
 from .guards import NOTICE_WORKING_DAYS
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}),
@@ -164,6 +164,13 @@ class ObjectionForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("答复"), widget=TEXT, max_length=4000)
+
+
+class ObjectionAnswerForm(forms.Form):
+    """The secretary's answer to a resident, and the way it reached them (the objection's page)."""
+
+    channel = forms.ChoiceField(label=_("答复方式"), widget=forms.RadioSelect, choices=Objection.AnswerChannel.choices)
+    answer = forms.CharField(label=_("答复内容"), widget=TEXT, max_length=4000)
 
 
 class ReviewForm(forms.Form):

@@ -6,6 +6,7 @@ OTHER_ACTIONS = {
     "proposal.update": _("修改方案"),
     "objection.record": _("登记异议"),
     "objection.answer": _("答复异议"),
+    "objection.contact_viewed": _("查看异议人联系方式"),
     "supervision.opinion": _("监督意见"),
     "need.record": _("登记需求"),
     "review.escalated": _("审批超期，已上报"),

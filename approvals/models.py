@@ -322,6 +322,13 @@ class Objection(models.Model):
         ONLINE = "online", _("网上")
         PAPER = "paper", _("书面")
 
+    class AnswerChannel(models.TextChoices):
+        """How the community answered the resident (Art. 10): the answer is recorded whichever way it went."""
+
+        PHONE = "phone", _("电话")
+        PAPER = "paper", _("书面")
+        IN_PERSON = "in_person", _("当面")
+
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     resident_name = models.CharField(_("姓名"), max_length=50)
@@ -333,6 +340,9 @@ class Objection(models.Model):
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Blank for answers recorded before the channel was asked.
+    answer_channel = models.CharField(_("答复方式"), max_length=10, choices=AnswerChannel.choices, blank=True,
+                                      default="", db_default="")
 
     class Meta:
         ordering = ["received_at"]

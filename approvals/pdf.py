@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audit.models import AuditRecord
+from fundapp import clock
 from fundapp.models import Role
 from fundapp.amounts import amount_in_words
 from fundapp.qr import qr_svg
@@ -25,6 +26,7 @@ from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
 from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision, State
+from .standing import standing
 
 
 def render_pdf(template, context):
@@ -93,6 +95,8 @@ def application_form(proposal):
         "invoices": [i for i in p.invoices.all() if i.status != Invoice.Status.RETURNED],
         "acceptance": _last(p.acceptances.all()),
         "filed_on": filed_on(p),
+        # Where it stands on the day it is printed: with whom, what they must do, by when.
+        "standing": standing(p, clock.today()), "printed_on": clock.today(),
     })
 
 

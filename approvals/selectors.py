@@ -9,6 +9,7 @@ from workdays.calendar import WorkCalendar
 
 from .actions import ACTIONS, applicable, offered
 from .models import Invoice, Notice, Proposal, State, TERMINAL
+from .standing import standings
 
 
 def proposals_for(user, *, state=None, community=None):
@@ -69,6 +70,7 @@ class QueueItem:
     deadline: object = None
     days_left: int | None = None
     warning: str = ""
+    standing: object = None  # approvals.standing.Standing: with whom it is, what they must do, by when
 
     @property
     def overdue(self):
@@ -102,7 +104,11 @@ def work_queue(user, limit=50):
         items.append(item)
     items.sort(key=lambda i: (i.days_left is None, i.days_left if i.days_left is not None else 0,
                               -i.proposal.updated_at.timestamp()))
-    return items[:limit]
+    items = items[:limit]
+    marks = standings([i.proposal for i in items], today)  # where each stands, for the row's one line
+    for item in items:
+        item.standing = marks[item.proposal.pk]
+    return items
 
 
 def overdue_reviews(user):

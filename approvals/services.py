@@ -365,21 +365,37 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
 
 
 @retry_on_conflict
-def objection_answer(*, objection, by, answer):
+def objection_answer(*, objection, by, answer, channel=""):
+    """The community's answer to an objection, and how it reached the resident (`channel`: phone, paper or
+    in person; blank where the caller does not say)."""
     community = objection.notice.proposal.community
     post = _require(by, "objection_answer", community)
     if not str(answer).strip():
         raise DomainError(_("请填写答复内容。"))
+    if channel and channel not in Objection.AnswerChannel.values:
+        raise DomainError(_("请选择答复方式。"))
     with transaction.atomic():
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
         if not objection.is_open:
             raise DomainError(_("该异议已经答复。"))
-        objection.answer, objection.answered_at = answer, clock.now()
+        objection.answer, objection.answered_at, objection.answer_channel = answer, clock.now(), channel
         objection.answered_by, objection.answered_post = by, post
         objection.save()
         audit_record(actor=by, post=post, action="objection.answer", target=objection, community_id=community.pk,
-                     after={"answered": True})
+                     after={"answered": True, **({"channel": channel} if channel else {})})
     return objection
+
+
+def objection_contact_view(*, objection, by):
+    """The objector's name and contact, for the secretary of the objection's community who answers them
+    (OPERATIONS["objection_contact_view"]). Every look is an audit record, written before the contact is
+    handed back: a page shows it only after this returned."""
+    community = objection.notice.proposal.community
+    post = _require(by, "objection_contact_view", community)
+    with transaction.atomic():
+        audit_record(actor=by, post=post, action="objection.contact_viewed", target=objection,
+                     community_id=community.pk, after={"objection": objection.pk, "notice": objection.notice_id})
+    return {"name": objection.resident_name, "contact": objection.resident_contact}
 
 
 def _close_notices(ctx, kind, status):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import paper_views, views
+from . import objection_views, paper_views, views
 
 app_name = "approvals"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
          name="paper-minutes"),
     path("proposals/<int:pk>/papers/acceptance-<int:acceptance_id>.pdf", paper_views.acceptance_sheet,
          name="paper-acceptance"),
+    path("proposals/<int:pk>/objections/<int:objection_id>/", objection_views.objection, name="objection"),
+    path("proposals/<int:pk>/objections/<int:objection_id>/contact/", objection_views.objection_contact,
+         name="objection-contact"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("needs/", views.needs, name="needs"),
     path("invoices/", views.invoices, name="invoices"),

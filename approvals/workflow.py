@@ -140,6 +140,8 @@ OPERATIONS = {o.name: o for o in [
     op("proposal_update", _("修改方案"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第九条"),
     op("objection_record", _("登记书面异议"), {R.COMMUNITY_SECRETARY, R.COMMUNITY_STAFF}, "draft_proposal", "第十条"),
     op("objection_answer", _("答复异议"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
+    # The objector's name and phone: only the secretary of that community, who answers them; each look recorded.
+    op("objection_contact_view", _("查看异议人联系方式"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
     op("supervision_opinion", _("记录监督意见"), {R.SUPERVISOR}, "supervise", "第十四条"),
     op("annual_report_submit", _("报送年度报告"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十六条"),
     op("annual_report_evaluate", _("评议年度报告"), {R.SUBDISTRICT_STAFF}, "manage_project", "第十六条"),

@@ -142,6 +142,7 @@ proposal_create          draft     community_secretary community_staff
 proposal_update          draft     community_secretary community_staff
 annual_report_submit     file      community_secretary
 annual_report_evaluate   project   subdistrict_staff
+objection_contact_view   file      community_secretary
 """
 
 

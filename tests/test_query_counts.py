@@ -55,6 +55,8 @@ PAGES = [
 # role (desk/home.py): a handful of queries each over all of the person's communities.
 # Every staff page counts the person's unread notifications once, for the badge in the top bar
 # (desk.context_processors.unread_notifications).
+# Where each item stands (approvals.standing): the posts of the queue's communities once, and the rows only
+# the states shown need (reviews of the reviews, invoices of the accepted…), once each.
 EXPECTED = {
     "public index": 2,
     "public community-year, uncached": 8,
