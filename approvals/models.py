@@ -10,6 +10,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from fundapp import clock
+from fundapp.i18n import long_date
 from fundapp.models import Community, FundYear, Post
 from fundapp.models.funds import MONEY, ZERO
 from fundapp.amounts import FEN
@@ -81,6 +82,10 @@ class Act(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self):
+        # What a person reads in a drop-down or the back office: the step and its date, never "X object (6)".
+        return _("%(act)s（%(date)s）") % {"act": self._meta.verbose_name, "date": long_date(self.at)}
 
 
 class Need(models.Model):
@@ -190,7 +195,8 @@ class BudgetLine(models.Model):
                                  verbose_name=_("项目"))
     item = models.CharField(_("支出项目"), max_length=200)
     amount = models.DecimalField(_("金额"), **MONEY)
-    in_procurement_catalogue = models.BooleanField(_("属于政府采购目录"), default=True)
+    # Asked on every line, never assumed: None on lines recorded before the question was asked.
+    in_procurement_catalogue = models.BooleanField(_("属于政府采购目录"), null=True, default=None)
 
     class Meta:
         ordering = ["pk"]
@@ -241,6 +247,9 @@ class Meeting(Act):
             models.CheckConstraint(name="meeting_has_attendance", condition=Q(attendance__gt=0)),
         ]
 
+    def __str__(self):
+        return _("%(date)s联席会议") % {"date": long_date(self.held_on)}
+
 
 class NoticeQuerySet(models.QuerySet):
     def running_on(self, today):
@@ -289,7 +298,7 @@ class Notice(Act):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.posted_on:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {long_date(self.posted_on)}"
 
     def is_running(self, today=None):
         """Posted, not closed or withdrawn by an act, and `today` (default: clock.today()) within its period."""
@@ -348,7 +357,7 @@ class Objection(models.Model):
 
         from django.utils import timezone
 
-        return f"{mask_name(self.resident_name)} {timezone.localdate(self.received_at):%Y-%m-%d}"
+        return f"{mask_name(self.resident_name)} {long_date(timezone.localdate(self.received_at))}"
 
 class ReviewDecision(Act):
     """One leader's decision in a review round (Art. 11): the 党工委 secretary's or the 建管委 director's."""
@@ -673,3 +682,30 @@ class Feedback(models.Model):
         ordering = ["submitted_at"]
         verbose_name = _("居民满意度反馈")
         verbose_name_plural = _("居民满意度反馈")
+
+    def __str__(self):
+        return _("%(proposal)s · %(answer)s") % {"proposal": self.proposal, "answer": _("满意") if self.satisfied
+                                                   else _("不满意")}
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a form that was then refused (a missing field, a rule): kept on the server for its
+    uploader so that the next submit uses it without choosing it again (approvals.uploads). Bounded: checked
+    like any document (approvals.documents.inspect_upload), a few per person, purged after a day."""
+
+    owner = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+", verbose_name=_("上传人"))
+    token = models.CharField(_("凭据"), max_length=64, unique=True)
+    file = models.FileField(_("文件"), upload_to="pending/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("暂存的上传文件")
+        verbose_name_plural = _("暂存的上传文件")
+
+    def __str__(self):
+        return self.original_name

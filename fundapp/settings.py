@@ -182,6 +182,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them (zh: 2026年12月2日; en: 2 December 2026); typed dates stay ISO.
+FORMAT_MODULE_PATH = ["fundapp.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -270,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-notification-emails": {
         "task": "fundapp.tasks.send_pending_notification_emails",
         "schedule": 10 * 60,
+    },
+    # Files kept after a refused form (approvals.uploads) live one day.
+    "purge-pending-uploads": {
+        "task": "approvals.tasks.purge_pending_uploads",
+        "schedule": crontab(hour=3, minute=20),
     },
     "remind-review-deadlines": {
         "task": "approvals.tasks.remind_review_deadlines",

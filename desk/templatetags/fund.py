@@ -1,6 +1,6 @@
 from django import template
 
-from fundapp import privacy
+from fundapp import i18n, privacy
 from fundapp.amounts import format_yuan
 
 register = template.Library()
@@ -64,17 +64,14 @@ def is_checkbox(bound_field):
 def long_date(value):
     """A date as a paper writes it in the reader's language: 2026年12月2日 (English: 2 December 2026).
     An aware datetime is read in Asia/Shanghai first."""
-    import datetime
+    return i18n.long_date(value)
 
-    from django.utils import timezone
-    from django.utils.dateformat import format as format_date
-    from django.utils.translation import pgettext
 
-    if not value:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    return format_date(value, pgettext("date format", "Y年n月j日"))
+@register.filter
+def weekday_date(value, arg=""):
+    """A deadline with its weekday: 2026年12月5日（星期六）; `|weekday_date:"short"` without the year:
+    12月5日（星期六） (English: Saturday 5 December 2026 / Saturday 5 December)."""
+    return i18n.weekday_date(value, year=arg != "short")
 
 
 @register.filter
