@@ -246,7 +246,7 @@ def annual_report_pdf(report):
                    "approved": Decimal(row["approved"]), "settled": Decimal(row["settled"])}
                   for row in figures.get("by_category", [])]
     projects = [{"title": row["title"], "category": _choice(Category, row["category"]),
-                 "state": _choice(S, row["state"]), "approved": Decimal(row["approved"]),
+                 "state": _choice(State, row["state"]), "approved": Decimal(row["approved"]),
                  "settled": Decimal(row["settled"])} for row in figures.get("projects", [])]
     settled = sum((c["settled"] for c in categories), Decimal("0.00"))
     return render_pdf("approvals/pdf/annual_report.html", {

@@ -12,6 +12,8 @@ def record_language():
 
 
 def _local(value):
+    if isinstance(value, str):  # an ISO date of a plain structure (public.selectors: page, JSON and CSV)
+        value = datetime.date.fromisoformat(value[:10])
     if isinstance(value, datetime.datetime):
         return timezone.localdate(value) if timezone.is_aware(value) else value.date()
     return value

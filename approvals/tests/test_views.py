@@ -144,7 +144,7 @@ def test_notice_shows_its_computed_last_day_before_confirming(funded, client):
         login(client, secretary)
         url = reverse("approvals:proposal-action", args=[proposal.pk, "post_notice"])
         page = client.post(url, {"posted_on": "2026-09-30", "working_days": "3", "text": ""}).content.decode()
-        assert "2026-10-09" in page and 'name="confirm"' in page
+        assert "2026年10月9日" in page and 'name="confirm"' in page
         assert Proposal.objects.get(pk=proposal.pk).state == State.MEETING_PASSED
         response = client.post(url, {"posted_on": "2026-09-30", "working_days": "3", "text": "", "confirm": "1"})
         assert response.status_code == 302

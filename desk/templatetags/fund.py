@@ -1,3 +1,5 @@
+import re
+
 from django import template
 
 from fundapp import i18n, privacy
@@ -72,6 +74,18 @@ def weekday_date(value, arg=""):
     """A deadline with its weekday: 2026年12月5日（星期六）; `|weekday_date:"short"` without the year:
     12月5日（星期六） (English: Saturday 5 December 2026 / Saturday 5 December)."""
     return i18n.weekday_date(value, year=arg != "short")
+
+
+# "张三 (zhangsan)": how the audit trail names an actor (audit.services._actor_name), login included as
+# evidence. Pages show the person: the name alone (with the post beside it), the login stays in the trail.
+ACTOR_WITH_LOGIN = re.compile(r"^(?P<name>.+?) \((?P<login>[^()]+)\)$")
+
+
+@register.filter
+def person_name(actor_name):
+    """The person's name from an audit record's actor name, without the login in brackets."""
+    match = ACTOR_WITH_LOGIN.match(actor_name or "")
+    return match.group("name") if match else (actor_name or "")
 
 
 @register.filter

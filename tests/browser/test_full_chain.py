@@ -141,8 +141,10 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             phone.locator("[name=lines-0-amount]").fill("18000.00")
             phone.locator("[name=lines-1-item]").fill("安装人工")
             phone.locator("[name=lines-1-amount]").fill("12000.00")
+            for i in (0, 1):  # asked on every line, nothing pre-ticked
+                phone.locator(f"input[name=lines-{i}-in_procurement_catalogue][value='0']").check()
             expect(phone.locator("#budget-total")).to_have_text("¥30,000.00")
-            submit(phone)
+            submit(phone, phone.locator("main form.card button.btn.primary"))
             expect(phone).to_have_url(re.compile(r"/proposals/\d+/$"))
             pk = int(re.search(r"/proposals/(\d+)/$", phone.url).group(1))
             expect(badge(phone)).to_have_text("起草中")
@@ -253,7 +255,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(phone, live_server, pk, "已批准", "审批")
             money = section(phone, "经费")
             expect(money.locator("dt:has-text('批准预算') + dd")).to_have_text("¥30,000.00")
-            expect(money.locator("dt:has-text('预留中') + dd")).to_have_text("¥30,000.00")
+            expect(money.locator("dt:has-text('已预留') + dd")).to_have_text("¥30,000.00")
 
     # ── Thu 2026-10-15: the project starts ──────────────────────────────────────────────────────────────
     with on(D(2026, 10, 15)):
@@ -331,7 +333,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             open_action(desk, "finish_settlement", "结算完毕")
             submit(desk)
             expect_done(desk, live_server, pk, "已结算", "结算完毕")
-            expect(section(desk, "经费").locator("dt:has-text('预留中') + dd")).to_have_text("¥0.00")
+            expect(section(desk, "经费").locator("dt:has-text('已预留') + dd")).to_have_text("¥0.00")
 
             open_action(desk, "post_completion_notice", "张贴完成公示")
             desk.get_by_label("张贴日期").fill("2026-11-04")
