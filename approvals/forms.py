@@ -191,16 +191,15 @@ class BudgetLineForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "inline-choice"}),
         error_messages={"required": _("请选择是否属于政府采购目录。")})
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "DELETE" in self.fields:
-            self.fields["DELETE"].label = _("删除此行")
-
 
 MAX_LINES = 50
 
 
 class BaseBudgetLineFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("删除此行")
+
     def add_line(self):
         """The same lines with one more empty line (the "增加一行" button, without JavaScript)."""
         if not self.is_bound:

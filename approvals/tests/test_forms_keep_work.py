@@ -116,7 +116,7 @@ def test_a_budget_line_is_added_and_removed_without_javascript(org, client):
     client.force_login(org.person(Role.COMMUNITY_STAFF))
     url = reverse("approvals:proposal-new")
     page = client.get(url).content.decode()
-    assert "增加一行" in page and "保存后再次编辑" not in page
+    assert "增加一行" in page and "删除此行" in page and "保存后再次编辑" not in page
     data = {**PLAN, "lines-TOTAL_FORMS": "2", "lines-0-item": "材料", "lines-0-amount": "1000.00",
             "lines-0-in_procurement_catalogue": "0", "lines-1-item": "人工", "lines-1-amount": "500.00",
             "lines-1-in_procurement_catalogue": "0"}

@@ -199,11 +199,11 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             # First the computed last day (the National Day holiday is skipped), then the confirmation.
             preview = desk.locator(".preview")
             expect(preview).to_contain_text("公示最后一天：2026-10-09")
-            expect(preview).to_contain_text("2026-10-10 起可办理下一步")
+            expect(preview).to_contain_text("2026年10月10日 起可办理下一步")
             expect(badge(desk)).to_have_count(0)
             submit(desk, desk.locator("button[name=confirm]"))
             expect_done(desk, live_server, pk, "公示中", "张贴公示")
-            expect(section(desk, "项目方案公示")).to_contain_text("2026-09-30 张贴，公示 3 个工作日，至 2026-10-09")
+            expect(section(desk, "项目方案公示")).to_contain_text("2026年9月30日 张贴，公示 3 个工作日，至 2026年10月9日")
 
         with session(phone, live_server, staff, detail):
             open_action(phone, "record_objection", "登记书面异议")
@@ -351,7 +351,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(phone, live_server, pk, "已完成", "公示期满，确认完成")
             expect(phone.locator("a[data-action]")).to_have_count(0)
             completion = section(phone, "项目完成公示")
-            expect(completion).to_contain_text("2026-11-04 张贴，公示 3 个工作日，至 2026-11-06")
+            expect(completion).to_contain_text("2026年11月4日 张贴，公示 3 个工作日，至 2026年11月6日")
             expect(completion.locator(".badge")).to_have_text("已结束")
 
             pdf = phone.request.get(url_of(live_server, f"{detail}application-form.pdf"))
@@ -368,7 +368,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect(rows).to_have_count(2)
             expect(rows.nth(0).locator("td").nth(2)).to_have_text("¥200,000.00")
             spent = rows.nth(1).locator("td")
-            expect(spent.nth(0)).to_have_text("2026-11-04")
+            expect(spent.nth(0)).to_have_text("2026年11月4日")
             expect(spent.nth(1)).to_contain_text("支出")
             expect(spent.nth(1)).to_contain_text("ZZ-2026-1104-01")
             expect(spent.nth(3)).to_have_text("¥28,000.00")
