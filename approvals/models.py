@@ -211,7 +211,7 @@ class BudgetLine(models.Model):
 class ConsentDecision(Act):
     """Preliminary consent (Art. 10) or its return with comments."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents", verbose_name=_("项目"))
     consented = models.BooleanField(_("同意"))
     comments = models.TextField(_("意见"), blank=True)
 
@@ -224,7 +224,7 @@ class ConsentDecision(Act):
 class Meeting(Act):
     """The joint meeting of the two committees and resident representatives (Art. 10)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="meetings")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("项目"))
     held_on = models.DateField(_("会议日期"))
     place = models.CharField(_("地点"), max_length=200)
     attendance = models.PositiveIntegerField(_("到会人数"))
@@ -276,7 +276,7 @@ class Notice(Act):
         ENDED = "ended", _("已结束")
         WITHDRAWN = "withdrawn", _("已撤下")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="notices")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="notices", verbose_name=_("项目"))
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     posted_on = models.DateField(_("张贴日期"))
@@ -331,17 +331,20 @@ class Objection(models.Model):
         ONLINE = "online", _("网上")
         PAPER = "paper", _("书面")
 
-    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections", verbose_name=_("公示"))
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     resident_name = models.CharField(_("姓名"), max_length=50)
     resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
     text = models.TextField(_("异议内容"))
     received_at = models.DateTimeField(_("收到时间"), default=clock.now)
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("登记人"))
     answer = models.TextField(_("答复"), blank=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("答复人"))
+    answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("答复职务"))
 
     class Meta:
         ordering = ["received_at"]
@@ -367,7 +370,7 @@ class ReviewDecision(Act):
         REJECT = "reject", _("不予批准")
         RETURN = "return", _("退回修改")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("项目"))
     round = models.PositiveSmallIntegerField(_("报审轮次"))
     role = models.CharField(_("审批职务"), max_length=32)
     decision = models.CharField(_("决定"), max_length=10, choices=Decision.choices)
@@ -392,15 +395,17 @@ class Change(Act):
         CONSENTED = "consented", _("已同意并备案")
         REFUSED = "refused", _("不同意")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="changes")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="changes", verbose_name=_("项目"))
     description = models.TextField(_("变更内容"))
     new_budget = models.DecimalField(_("变更后预算"), null=True, blank=True, **MONEY)
     new_planned_end = models.DateField(_("变更后完成日期"), null=True, blank=True)
     new_contractor = models.CharField(_("变更后承办方"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("决定人"))
+    decided_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("决定职务"))
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     decision_comments = models.TextField(_("意见"), blank=True)
 
     class Meta:
@@ -412,7 +417,7 @@ class Change(Act):
         return self.description[:30]
 
 class FollowUp(Act):
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("项目"))
     visited_on = models.DateField(_("跟进日期"))
     notes = models.TextField(_("跟进情况"))
 
@@ -425,7 +430,7 @@ class FollowUp(Act):
 class Acceptance(Act):
     """The subdistrict's inspection on completion (Art. 12)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="acceptances")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("项目"))
     inspected_on = models.DateField(_("验收日期"))
     quality = models.TextField(_("项目质量"))
     satisfaction_method = models.CharField(_("满意度调查方式"), max_length=200)
@@ -452,14 +457,14 @@ class Invoice(models.Model):
         SETTLED = "settled", _("已结算")
         RETURNED = "returned", _("已退回")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="invoices")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("项目"))
     contractor = models.CharField(_("开票单位"), max_length=200)
     number = models.CharField(_("发票号码"), max_length=50)
     amount = models.DecimalField(_("金额"), **MONEY)
     issued_on = models.DateField(_("开票日期"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SIGNING)
-    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    registered_at = models.DateTimeField(default=clock.now)
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    registered_at = models.DateTimeField(_("登记时间"), default=clock.now)
 
     class Meta:
         ordering = ["registered_at", "pk"]
@@ -477,7 +482,7 @@ class Invoice(models.Model):
 
 
 class Signature(Act):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="signatures")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("发票"))
     order = models.PositiveSmallIntegerField(_("签字顺序"))
     role = models.CharField(_("签字职务"), max_length=32)
 
@@ -493,7 +498,7 @@ class Signature(Act):
 
 
 class InvoiceRefusal(Act):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refusals")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refusals", verbose_name=_("发票"))
     reason = models.TextField(_("退回理由"))
 
     class Meta:
@@ -521,14 +526,15 @@ class Payment(Act):
         CHEQUE = "cheque", _("支票")
         CASH = "cash", _("现金")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="payments")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="payments", verbose_name=_("项目"))
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="payment", verbose_name=_("发票"))
     amount = models.DecimalField(_("金额"), **MONEY)
     paid_on = models.DateField(_("支付日期"))
     method = models.CharField(_("支付方式"), max_length=10, choices=Method.choices)
     reference = models.CharField(_("凭证号"), max_length=100)
-    ledger_entry = models.OneToOneField("fundapp.LedgerEntry", on_delete=models.PROTECT, related_name="payment")
+    ledger_entry = models.OneToOneField("fundapp.LedgerEntry", on_delete=models.PROTECT, related_name="payment",
+                                        verbose_name=_("分录"))
     # Without an invoice: the prior collective decision, the recipient and their signed receipt.
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("事前集体决定"))
@@ -537,7 +543,7 @@ class Payment(Act):
     after_notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                      verbose_name=_("事后公示"))
     # A retried or double-clicked request carries the same key and pays once.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(_("请求编号"), max_length=64, unique=True)
 
     objects = PaymentQuerySet.as_manager()
 
@@ -568,7 +574,7 @@ class Payment(Act):
 class SupervisionOpinion(Act):
     """The supervision committee's opinion on any step (Art. 14)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="opinions")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("项目"))
     text = models.TextField(_("监督意见"))
 
     class Meta:
@@ -636,13 +642,17 @@ class AnnualReport(models.Model):
     figures = models.JSONField(_("经费与项目数据"), default=dict)
     narrative = models.TextField(_("使用情况与服务效果"), blank=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
-    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    submitted_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("报送人"))
+    submitted_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("报送职务"))
     grade = models.CharField(_("考核评议结果"), max_length=10, choices=Grade.choices, blank=True)
     evaluation = models.TextField(_("评议意见"), blank=True)
     evaluated_at = models.DateTimeField(_("评议时间"), null=True, blank=True)
-    evaluated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    evaluated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    evaluated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("评议人"))
+    evaluated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("评议职务"))
     created_at = models.DateTimeField(_("生成时间"), default=clock.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -135,6 +135,8 @@ def test_a_budget_line_is_added_and_removed_without_javascript(org, client):
     edit = reverse("approvals:proposal-edit", args=[proposal.pk])
     page = client.get(edit).content.decode()
     assert re.search(r'name="lines-1-in_procurement_catalogue" value="1"[^>]*checked', page)
+    # Typed dates stay ISO, as <input type="date"> needs them (the zh-hans default would write 2026/10/01).
+    assert 'type="date" name="planned_start" value="2026-10-01"' in page
 
 
 @pytest.mark.django_db
