@@ -198,7 +198,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             submit(desk)
             # First the computed last day (the National Day holiday is skipped), then the confirmation.
             preview = desk.locator(".preview")
-            expect(preview).to_contain_text("公示最后一天：2026-10-09")
+            expect(preview).to_contain_text("公示最后一天：2026年10月9日（星期五）")
             expect(preview).to_contain_text("2026年10月10日 起可办理下一步")
             expect(badge(desk)).to_have_count(0)
             submit(desk, desk.locator("button[name=confirm]"))
@@ -339,7 +339,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             desk.get_by_label("张贴日期").fill("2026-11-04")
             desk.get_by_label("公示内容").fill("项目已完成，实际支出 28,000.00 元。")
             submit(desk)
-            expect(desk.locator(".preview")).to_contain_text("公示最后一天：2026-11-06")
+            expect(desk.locator(".preview")).to_contain_text("公示最后一天：2026年11月6日（星期五）")
             submit(desk, desk.locator("button[name=confirm]"))
             expect_done(desk, live_server, pk, "完成公示中", "张贴完成公示")
 
