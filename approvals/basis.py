@@ -74,7 +74,7 @@ class Money:
 
     @property
     def label(self):
-        return {"reserve": _("预留"), "release": _("退回可用经费"), "pay": _("支出（从预留中支付）")}[self.kind]
+        return {"reserve": _("预留"), "release": _("退回可用经费"), "pay": _("结算（从已预留经费中支付）")}[self.kind]
 
 
 @dataclass

@@ -220,7 +220,7 @@ def _seed_example(community, title, category, budget, small, state, start, notic
             content=f"{title}：由社区党委组织实施，服务本社区居民。",
             beneficiaries="small_group" if small else "broad", beneficiary_count=30 if small else 600,
             planned_start=start + D(days=30), planned_end=start + D(days=60), contractor="本市惠民服务中心",
-            art4_declaration=True, lines=[("服务及材料费", budget)], needs=[need],
+            art4_declaration=True, lines=[("服务及材料费", budget, False)], needs=[need],
         )
     if notice_posted is None:
         _end_in(Walker(proposal, start), state)

@@ -6,7 +6,11 @@ the time a page or a PDF takes to render (tests/test_uploads_and_pdf.py checks e
 import uuid
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from fundapp.errors import DomainError
 
 from .models import Category, Document, Meeting, Need, Objection, Payment, Proposal
 from .guards import NOTICE_WORKING_DAYS
@@ -51,16 +55,89 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class UploadField(forms.FileField):
-    """One or more PDF/JPEG/PNG files (checked by content in approvals.documents)."""
+class KeptFileInput(forms.FileInput):
+    """A file input that, when a file chosen earlier is kept on the server (approvals.uploads), says so —
+    "已上传：name (size)" — and carries its token, with a box to drop it; choosing another file replaces it."""
 
-    widget = forms.ClearableFileInput
+    kept = None  # the PendingUpload, set by KeepsUploads after cleaning
+
+    def render(self, name, value, attrs=None, renderer=None):
+        control = super().render(name, value, attrs, renderer)
+        if self.kept is None:
+            return control
+        return format_html(
+            '<p class="kept-upload" role="status">{}<input type="hidden" name="{}" value="{}"> '
+            '<label class="inline"><input type="checkbox" name="{}" value="1"> {}</label></p>{}'
+            '<p class="help">{}</p>',
+            _("已上传：%(name)s（%(size)s）") % {"name": self.kept.original_name,
+                                               "size": filesizeformat(self.kept.size)},
+            f"{name}-kept", self.kept.token, f"{name}-kept-drop", _("不用此文件"), control,
+            _("已上传的文件会随本次提交一并保存；另选文件即替换。"))
+
+
+class UploadField(forms.FileField):
+    """One PDF/JPEG/PNG file (checked by content in approvals.documents); kept across a refused submit by
+    the forms that mix in KeepsUploads."""
+
+    widget = KeptFileInput
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("help_text", _("PDF、JPEG 或 PNG，每个文件不超过 10 MB。"))
         super().__init__(**kwargs)
         self.widget.attrs["accept"] = "application/pdf,image/jpeg,image/png"
+
+
+class KeepsUploads:
+    """A form whose files (its `documents_from` fields) survive a refused submit: a chosen file is checked and
+    kept for its uploader (approvals.uploads) and used by the next submit unless another is chosen or the
+    person drops it. Needs `owner` (the person submitting); without one it behaves as a plain form."""
+
+    keeps_uploads = True
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.kept = {}  # field name -> PendingUpload
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.owner is not None and getattr(self, "cleaned_data", None) is not None:
+            for name in self.documents_from:
+                self._keep(name)
+
+    def _keep(self, name):
+        from . import uploads
+        from .documents import inspect_upload
+
+        key = self.add_prefix(name)
+        fresh = self.files.get(key)
+        if name in self.errors:
+            return
+        if fresh:
+            try:
+                data, mime, _ext = inspect_upload(fresh)
+            except DomainError as exc:
+                self.add_error(name, str(exc))
+                return
+            pending = uploads.pending_keep(owner=self.owner, name=fresh.name, data=data, mime=mime)
+        elif self.data.get(f"{key}-kept") and not self.data.get(f"{key}-kept-drop"):
+            pending = uploads.pending_find(owner=self.owner, token=self.data.get(f"{key}-kept"))
+            if pending is None:
+                self.add_error(name, _("之前上传的文件已过期，请重新选择。"))
+                return
+        else:
+            return
+        self.kept[name] = pending
+        self.fields[name].widget.kept = pending
+        self.cleaned_data[name] = uploads.as_upload(pending)
+
+    def uploads_used(self):
+        """The step was saved with these files: forget them."""
+        from . import uploads
+
+        uploads.pending_release(self.kept.values())
+        self.kept = {}
 
 
 class NeedForm(forms.Form):
@@ -101,16 +178,49 @@ class ProposalForm(forms.Form):
         return data
 
 
+def yes_no(value):
+    return {"1": True, "0": False}.get(value)
+
+
 class BudgetLineForm(forms.Form):
     item = forms.CharField(label=_("支出项目"), max_length=200)
     amount = AmountField(label=_("金额（元）"))
-    in_procurement_catalogue = forms.BooleanField(label=_("属于政府采购目录"), required=False, initial=True)
+    # Asked, never assumed: no default, and the form refuses a line without an answer.
+    in_procurement_catalogue = forms.TypedChoiceField(
+        label=_("属于政府采购目录"), choices=[("1", _("是")), ("0", _("否"))], coerce=yes_no,
+        widget=forms.RadioSelect(attrs={"class": "inline-choice"}),
+        error_messages={"required": _("请选择是否属于政府采购目录。")})
+
+
+MAX_LINES = 50
+
+
+class BaseBudgetLineFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("删除此行")
+
+    def add_line(self):
+        """The same lines with one more empty line (the "增加一行" button, without JavaScript)."""
+        if not self.is_bound:
+            return type(self)(prefix=self.prefix, initial=self.initial)
+        data = self.data.copy()
+        total = self.total_form_count()
+        if total < MAX_LINES:
+            data[f"{self.prefix}-TOTAL_FORMS"] = str(total + 1)
+        return type(self)(data, prefix=self.prefix)
 
 
 # At most 50 lines, enforced: without validate_max/absolute_max a post claiming 100,000 lines builds and
 # validates 1,050 forms (Django's default absolute_max) before refusing.
-BudgetLineFormSet = forms.formset_factory(BudgetLineForm, extra=1, min_num=1, validate_min=True, max_num=50,
-                                          validate_max=True, absolute_max=50)
+BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=BaseBudgetLineFormSet, extra=1, min_num=1,
+                                          validate_min=True, max_num=MAX_LINES, validate_max=True,
+                                          absolute_max=MAX_LINES, can_delete=True)
+
+
+def procurement_initial(value):
+    """A stored answer as the form's choice ("" when the line was recorded before the question was asked)."""
+    return "" if value is None else ("1" if value else "0")
 
 
 class ConfirmForm(forms.Form):
@@ -125,7 +235,7 @@ class CommentsForm(forms.Form):
     comments = forms.CharField(label=_("意见（可选）"), widget=TEXT, required=False, max_length=2000)
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(KeepsUploads, forms.Form):
     held_on = forms.DateField(label=_("会议日期"), **DATE)
     place = forms.CharField(label=_("地点"), max_length=200)
     attendance = forms.IntegerField(label=_("到会人数"), **WHOLE)
@@ -147,7 +257,7 @@ def notice_days_field():
                                                                   "invalid": _("请输入整数。")})
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(KeepsUploads, forms.Form):
     posted_on = forms.DateField(label=_("张贴日期"), **DATE)
     working_days = notice_days_field()
     text = forms.CharField(label=_("公示内容"), widget=TEXT, required=False, max_length=4000)
@@ -186,7 +296,7 @@ class ChangeRequestForm(forms.Form):
     new_contractor = forms.CharField(label=_("变更后承办方（可选）"), required=False, max_length=200)
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(KeepsUploads, forms.Form):
     visited_on = forms.DateField(label=_("跟进日期"), **DATE)
     notes = forms.CharField(label=_("跟进情况"), widget=TEXT, max_length=4000)
     photo = UploadField(label=_("现场照片"))
@@ -194,7 +304,7 @@ class FollowUpForm(forms.Form):
     documents_from = {"photo": Document.Kind.PHOTO}
 
 
-class AcceptanceForm(forms.Form):
+class AcceptanceForm(KeepsUploads, forms.Form):
     inspected_on = forms.DateField(label=_("验收日期"), **DATE)
     quality = forms.CharField(label=_("项目质量"), widget=TEXT, max_length=2000)
     satisfaction_method = forms.CharField(label=_("满意度调查方式"), max_length=200)
@@ -207,7 +317,7 @@ class AcceptanceForm(forms.Form):
     documents_from = {"files": Document.Kind.ACCEPTANCE}
 
 
-class InvoiceForm(forms.Form):
+class InvoiceForm(KeepsUploads, forms.Form):
     contractor = forms.CharField(label=_("开票单位"), max_length=200)
     number = forms.CharField(label=_("发票号码"), max_length=50)
     amount = AmountField(label=_("金额（元）"))
@@ -215,6 +325,11 @@ class InvoiceForm(forms.Form):
     scan = UploadField(label=_("发票扫描件"))
 
     documents_from = {"scan": Document.Kind.INVOICE}
+
+    @staticmethod
+    def initial_for(*, proposal, target=None):
+        # The contractor the plan names (as changed by an approved change), where it is known.
+        return {"contractor": proposal.contractor} if proposal.contractor else {}
 
 
 class IdempotentForm(forms.Form):
@@ -232,7 +347,7 @@ class SettleForm(IdempotentForm):
     reference = forms.CharField(label=_("支付凭证号"), max_length=100)
 
 
-class VoucherForm(IdempotentForm):
+class VoucherForm(KeepsUploads, IdempotentForm):
     meeting = RecordChoiceField(label=_("事前集体讨论决定"), queryset=Meeting.objects.none(),
                                 empty_label=_("请选择会议"))
     recipient_name = forms.CharField(label=_("收款人"), max_length=50)
@@ -245,9 +360,14 @@ class VoucherForm(IdempotentForm):
 
     documents_from = {"receipt": Document.Kind.RECEIPT}
 
+    takes_proposal = True
+
     def __init__(self, *args, proposal, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = proposal.meetings.filter(passed=True)
+        meetings = proposal.meetings.filter(passed=True)
+        self.fields["meeting"].queryset = meetings
+        if not self.is_bound and len(passed := list(meetings[:2])) == 1:
+            self.initial.setdefault("meeting", passed[0].pk)  # the one decision there is
 
 
 class CompletionNoticeForm(forms.Form):
@@ -270,3 +390,17 @@ class ReportEvaluateForm(forms.Form):
 
     grade = forms.ChoiceField(label=_("考核评议结果"), choices=AnnualReport.Grade.choices, widget=forms.RadioSelect)
     comments = forms.CharField(label=_("评议意见"), widget=TEXT, max_length=2000)
+
+
+def action_form(form_class, data=None, files=None, *, proposal, target=None, owner=None):
+    """The form of a step on a proposal page, given what it needs: the proposal (a voucher's meetings), the
+    person (to keep their files across a refused submit) and what is already known (the contractor)."""
+    kwargs = {}
+    if getattr(form_class, "takes_proposal", False):
+        kwargs["proposal"] = proposal
+    if getattr(form_class, "keeps_uploads", False):
+        kwargs["owner"] = owner
+    initial_for = getattr(form_class, "initial_for", None)
+    if initial_for is not None and data is None:
+        kwargs["initial"] = initial_for(proposal=proposal, target=target)
+    return form_class(data, files, **kwargs)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundapp.errors import DomainError
+from fundapp.i18n import long_date, weekday_date
 from fundapp.amounts import format_yuan
 
 from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision, State
@@ -108,7 +109,7 @@ def notice_period_over(ctx):
     if ctx.today < notice.next_step_day:
         raise DomainError(
             _("公示期至 %(last)s 结束，%(next)s 起方可办理下一步。")
-            % {"last": notice.last_day.isoformat(), "next": notice.next_step_day.isoformat()}
+            % {"last": long_date(notice.last_day), "next": weekday_date(notice.next_step_day)}
         )
 
 
@@ -385,10 +386,10 @@ def check_date(ctx, rule):
         # Name the latest of the steps it would precede: the first day the date may take.
         day, step = max(late, key=lambda bound: bound[0])
         raise DomainError(_("%(field)s不能早于%(step)s %(date)s（%(article)s）。")
-                          % {"field": rule.label, "step": step.label, "date": day.isoformat(), "article": article})
+                          % {"field": rule.label, "step": step.label, "date": long_date(day), "article": article})
     if rule.not_after_today and value > ctx.today:
         raise DomainError(_("%(field)s不能晚于今天 %(today)s（%(article)s）。")
-                          % {"field": rule.label, "today": ctx.today.isoformat(), "article": article})
+                          % {"field": rule.label, "today": long_date(ctx.today), "article": article})
 
 
 def _describe(rule):

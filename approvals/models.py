@@ -10,6 +10,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from fundapp import clock
+from fundapp.i18n import long_date
 from fundapp.models import Community, FundYear, Post
 from fundapp.models.funds import MONEY, ZERO
 from fundapp.amounts import FEN
@@ -81,6 +82,10 @@ class Act(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self):
+        # What a person reads in a drop-down or the back office: the step and its date, never "X object (6)".
+        return _("%(act)s（%(date)s）") % {"act": self._meta.verbose_name, "date": long_date(self.at)}
 
 
 class Need(models.Model):
@@ -190,7 +195,8 @@ class BudgetLine(models.Model):
                                  verbose_name=_("项目"))
     item = models.CharField(_("支出项目"), max_length=200)
     amount = models.DecimalField(_("金额"), **MONEY)
-    in_procurement_catalogue = models.BooleanField(_("属于政府采购目录"), default=True)
+    # Asked on every line, never assumed: None on lines recorded before the question was asked.
+    in_procurement_catalogue = models.BooleanField(_("属于政府采购目录"), null=True, default=None)
 
     class Meta:
         ordering = ["pk"]
@@ -205,7 +211,7 @@ class BudgetLine(models.Model):
 class ConsentDecision(Act):
     """Preliminary consent (Art. 10) or its return with comments."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="consents", verbose_name=_("项目"))
     consented = models.BooleanField(_("同意"))
     comments = models.TextField(_("意见"), blank=True)
 
@@ -218,7 +224,7 @@ class ConsentDecision(Act):
 class Meeting(Act):
     """The joint meeting of the two committees and resident representatives (Art. 10)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="meetings")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("项目"))
     held_on = models.DateField(_("会议日期"))
     place = models.CharField(_("地点"), max_length=200)
     attendance = models.PositiveIntegerField(_("到会人数"))
@@ -240,6 +246,9 @@ class Meeting(Act):
             ),
             models.CheckConstraint(name="meeting_has_attendance", condition=Q(attendance__gt=0)),
         ]
+
+    def __str__(self):
+        return _("%(date)s联席会议") % {"date": long_date(self.held_on)}
 
 
 class NoticeQuerySet(models.QuerySet):
@@ -267,7 +276,7 @@ class Notice(Act):
         ENDED = "ended", _("已结束")
         WITHDRAWN = "withdrawn", _("已撤下")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="notices")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="notices", verbose_name=_("项目"))
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     posted_on = models.DateField(_("张贴日期"))
@@ -289,7 +298,7 @@ class Notice(Act):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.posted_on:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {long_date(self.posted_on)}"
 
     def is_running(self, today=None):
         """Posted, not closed or withdrawn by an act, and `today` (default: clock.today()) within its period."""
@@ -329,17 +338,20 @@ class Objection(models.Model):
         PAPER = "paper", _("书面")
         IN_PERSON = "in_person", _("当面")
 
-    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections", verbose_name=_("公示"))
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     resident_name = models.CharField(_("姓名"), max_length=50)
     resident_contact = models.CharField(_("联系方式（不公开）"), max_length=50, blank=True)
     text = models.TextField(_("异议内容"))
     received_at = models.DateTimeField(_("收到时间"), default=clock.now)
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("登记人"))
     answer = models.TextField(_("答复"), blank=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("答复人"))
+    answered_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("答复职务"))
     # Blank for answers recorded before the channel was asked.
     answer_channel = models.CharField(_("答复方式"), max_length=10, choices=AnswerChannel.choices, blank=True,
                                       default="", db_default="")
@@ -358,7 +370,7 @@ class Objection(models.Model):
 
         from django.utils import timezone
 
-        return f"{mask_name(self.resident_name)} {timezone.localdate(self.received_at):%Y-%m-%d}"
+        return f"{mask_name(self.resident_name)} {long_date(timezone.localdate(self.received_at))}"
 
 class ReviewDecision(Act):
     """One leader's decision in a review round (Art. 11): the 党工委 secretary's or the 建管委 director's."""
@@ -368,7 +380,7 @@ class ReviewDecision(Act):
         REJECT = "reject", _("不予批准")
         RETURN = "return", _("退回修改")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("项目"))
     round = models.PositiveSmallIntegerField(_("报审轮次"))
     role = models.CharField(_("审批职务"), max_length=32)
     decision = models.CharField(_("决定"), max_length=10, choices=Decision.choices)
@@ -393,15 +405,17 @@ class Change(Act):
         CONSENTED = "consented", _("已同意并备案")
         REFUSED = "refused", _("不同意")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="changes")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="changes", verbose_name=_("项目"))
     description = models.TextField(_("变更内容"))
     new_budget = models.DecimalField(_("变更后预算"), null=True, blank=True, **MONEY)
     new_planned_end = models.DateField(_("变更后完成日期"), null=True, blank=True)
     new_contractor = models.CharField(_("变更后承办方"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("决定人"))
+    decided_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("决定职务"))
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     decision_comments = models.TextField(_("意见"), blank=True)
 
     class Meta:
@@ -413,7 +427,7 @@ class Change(Act):
         return self.description[:30]
 
 class FollowUp(Act):
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("项目"))
     visited_on = models.DateField(_("跟进日期"))
     notes = models.TextField(_("跟进情况"))
 
@@ -426,7 +440,7 @@ class FollowUp(Act):
 class Acceptance(Act):
     """The subdistrict's inspection on completion (Art. 12)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="acceptances")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("项目"))
     inspected_on = models.DateField(_("验收日期"))
     quality = models.TextField(_("项目质量"))
     satisfaction_method = models.CharField(_("满意度调查方式"), max_length=200)
@@ -453,14 +467,14 @@ class Invoice(models.Model):
         SETTLED = "settled", _("已结算")
         RETURNED = "returned", _("已退回")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="invoices")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("项目"))
     contractor = models.CharField(_("开票单位"), max_length=200)
     number = models.CharField(_("发票号码"), max_length=50)
     amount = models.DecimalField(_("金额"), **MONEY)
     issued_on = models.DateField(_("开票日期"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SIGNING)
-    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    registered_at = models.DateTimeField(default=clock.now)
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    registered_at = models.DateTimeField(_("登记时间"), default=clock.now)
 
     class Meta:
         ordering = ["registered_at", "pk"]
@@ -478,7 +492,7 @@ class Invoice(models.Model):
 
 
 class Signature(Act):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="signatures")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("发票"))
     order = models.PositiveSmallIntegerField(_("签字顺序"))
     role = models.CharField(_("签字职务"), max_length=32)
 
@@ -494,7 +508,7 @@ class Signature(Act):
 
 
 class InvoiceRefusal(Act):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refusals")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refusals", verbose_name=_("发票"))
     reason = models.TextField(_("退回理由"))
 
     class Meta:
@@ -522,14 +536,15 @@ class Payment(Act):
         CHEQUE = "cheque", _("支票")
         CASH = "cash", _("现金")
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="payments")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="payments", verbose_name=_("项目"))
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="payment", verbose_name=_("发票"))
     amount = models.DecimalField(_("金额"), **MONEY)
     paid_on = models.DateField(_("支付日期"))
     method = models.CharField(_("支付方式"), max_length=10, choices=Method.choices)
     reference = models.CharField(_("凭证号"), max_length=100)
-    ledger_entry = models.OneToOneField("fundapp.LedgerEntry", on_delete=models.PROTECT, related_name="payment")
+    ledger_entry = models.OneToOneField("fundapp.LedgerEntry", on_delete=models.PROTECT, related_name="payment",
+                                        verbose_name=_("分录"))
     # Without an invoice: the prior collective decision, the recipient and their signed receipt.
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("事前集体决定"))
@@ -538,7 +553,7 @@ class Payment(Act):
     after_notice = models.ForeignKey(Notice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                      verbose_name=_("事后公示"))
     # A retried or double-clicked request carries the same key and pays once.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(_("请求编号"), max_length=64, unique=True)
 
     objects = PaymentQuerySet.as_manager()
 
@@ -569,7 +584,7 @@ class Payment(Act):
 class SupervisionOpinion(Act):
     """The supervision committee's opinion on any step (Art. 14)."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="opinions")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("项目"))
     text = models.TextField(_("监督意见"))
 
     class Meta:
@@ -637,13 +652,17 @@ class AnnualReport(models.Model):
     figures = models.JSONField(_("经费与项目数据"), default=dict)
     narrative = models.TextField(_("使用情况与服务效果"), blank=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
-    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    submitted_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("报送人"))
+    submitted_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("报送职务"))
     grade = models.CharField(_("考核评议结果"), max_length=10, choices=Grade.choices, blank=True)
     evaluation = models.TextField(_("评议意见"), blank=True)
     evaluated_at = models.DateTimeField(_("评议时间"), null=True, blank=True)
-    evaluated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    evaluated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    evaluated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("评议人"))
+    evaluated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("评议职务"))
     created_at = models.DateTimeField(_("生成时间"), default=clock.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -683,3 +702,30 @@ class Feedback(models.Model):
         ordering = ["submitted_at"]
         verbose_name = _("居民满意度反馈")
         verbose_name_plural = _("居民满意度反馈")
+
+    def __str__(self):
+        return _("%(proposal)s · %(answer)s") % {"proposal": self.proposal, "answer": _("满意") if self.satisfied
+                                                   else _("不满意")}
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a form that was then refused (a missing field, a rule): kept on the server for its
+    uploader so that the next submit uses it without choosing it again (approvals.uploads). Bounded: checked
+    like any document (approvals.documents.inspect_upload), a few per person, purged after a day."""
+
+    owner = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+", verbose_name=_("上传人"))
+    token = models.CharField(_("凭据"), max_length=64, unique=True)
+    file = models.FileField(_("文件"), upload_to="pending/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("暂存的上传文件")
+        verbose_name_plural = _("暂存的上传文件")
+
+    def __str__(self):
+        return self.original_name

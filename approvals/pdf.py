@@ -21,6 +21,7 @@ from audit.models import AuditRecord
 from fundapp import clock
 from fundapp.models import Role
 from fundapp.amounts import amount_in_words
+from fundapp.i18n import long_date
 from fundapp.qr import qr_svg
 from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
@@ -275,16 +276,16 @@ def papers(proposal):
     pk = proposal.pk
     out = [(_("申请审批表"), reverse("approvals:proposal-pdf", args=[pk]))]
     for meeting in proposal.meetings.all():
-        out.append((_("联席会议纪要（%(date)s）") % {"date": meeting.held_on.isoformat()},
+        out.append((_("联席会议纪要（%(date)s）") % {"date": long_date(meeting.held_on)},
                     reverse("approvals:paper-minutes", args=[pk, meeting.pk])))
     if plan_notice_available(proposal):
         label = _("项目公示（草稿）") if plan_notice_of(proposal) is None else _("项目公示")
         out.append((label, reverse("approvals:paper-plan-notice", args=[pk])))
     for notice in voucher_notices_of(proposal):
-        out.append((_("事后公示（%(date)s）") % {"date": notice.posted_on.isoformat()},
+        out.append((_("事后公示（%(date)s）") % {"date": long_date(notice.posted_on)},
                     reverse("approvals:paper-voucher-notice", args=[pk, notice.pk])))
     for acceptance in proposal.acceptances.all():
-        out.append((_("验收单（%(date)s）") % {"date": acceptance.inspected_on.isoformat()},
+        out.append((_("验收单（%(date)s）") % {"date": long_date(acceptance.inspected_on)},
                     reverse("approvals:paper-acceptance", args=[pk, acceptance.pk])))
     if completion_notice_of(proposal) is not None:
         out.append((_("完成公示"), reverse("approvals:paper-completion-notice", args=[pk])))

@@ -205,7 +205,9 @@ def _validated_plan(fields, lines):
     for item, amount, *rest in lines:
         if not str(item).strip():
             raise DomainError(_("预算明细须写明支出项目。"))
-        clean_lines.append((str(item).strip(), parse_amount(amount), bool(rest[0]) if rest else True))
+        # In the government procurement catalogue: asked on the form, never assumed (None: not answered).
+        asked = rest[0] if rest else None
+        clean_lines.append((str(item).strip(), parse_amount(amount), None if asked is None else bool(asked)))
     budget = sum((amount for _, amount, _ in clean_lines), Decimal("0.00"))
     parse_amount(budget)  # the total too must be a sane amount
     return {**fields, "category": category, "beneficiary_count": count}, clean_lines, budget

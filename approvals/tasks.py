@@ -76,3 +76,11 @@ def year_close_batch_item(community_id, year, by=None):
     from .year_close import fund_year_close
 
     return fund_year_close(community=Community.objects.get(pk=community_id), year=year, by=by)
+
+
+@shared_task
+def purge_pending_uploads():
+    """Files kept after a refused form (approvals.uploads) are deleted after a day."""
+    from .uploads import pending_purge
+
+    return pending_purge()

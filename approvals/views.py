@@ -17,7 +17,8 @@ from workdays import calendar
 from . import pdf, reports, selectors
 from . import services as chain
 from .actions import ACTIONS, applicable, documents_of, target_for
-from .forms import BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, plausible_pk
+from .forms import (BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, action_form,
+                    plausible_pk, procurement_initial)
 from . import workflow
 from .models import EDITABLE, AnnualReport, Category, Document, Invoice, Need, State
 
@@ -68,7 +69,9 @@ def proposal_create(request):
         community = communities.get()
     form = ProposalForm(request.POST or None, community=community)
     formset = BudgetLineFormSet(request.POST or None, prefix="lines")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    if "add_line" in request.POST:  # "增加一行" without JavaScript: the same page with one more line, nothing saved
+        formset = formset.add_line()
+    elif request.method == "POST" and form.is_valid() and formset.is_valid():
         data, lines, needs = _plan_from(form, formset)
         try:
             proposal = chain.proposal_create(community=community, by=request.user, lines=lines, needs=needs, **data)
@@ -92,9 +95,11 @@ def proposal_edit(request, pk):
     initial["needs"] = list(proposal.needs.all())
     form = ProposalForm(request.POST or None, community=proposal.community, initial=initial)
     formset = BudgetLineFormSet(request.POST or None, prefix="lines", initial=[
-        {"item": ln.item, "amount": ln.amount, "in_procurement_catalogue": ln.in_procurement_catalogue}
-        for ln in proposal.lines.all()])
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        {"item": ln.item, "amount": ln.amount,
+         "in_procurement_catalogue": procurement_initial(ln.in_procurement_catalogue)} for ln in proposal.lines.all()])
+    if "add_line" in request.POST:
+        formset = formset.add_line()
+    elif request.method == "POST" and form.is_valid() and formset.is_valid():
         data, lines, needs = _plan_from(form, formset)
         try:
             chain.proposal_update(proposal=proposal, by=request.user, lines=lines, needs=needs, **data)
@@ -127,8 +132,8 @@ def proposal_action(request, pk, action):
         target = target_for(ui, proposal, int(target_id)) if plausible_pk(target_id) else None
         if target is None or target not in allowed[action]:
             raise Http404
-    form_kwargs = {"proposal": proposal} if action == "pay_voucher" else {}
-    form = ui.form(request.POST or None, request.FILES or None, **form_kwargs)
+    form = action_form(ui.form, request.POST or None, request.FILES or None, proposal=proposal, target=target,
+                       owner=request.user)
     preview = None
     if request.method == "POST" and form.is_valid():
         # Files are chosen on the confirmation step: a browser cannot carry a chosen file to a second page.
@@ -147,6 +152,8 @@ def proposal_action(request, pk, action):
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
+                if hasattr(form, "uploads_used"):
+                    form.uploads_used()  # the files kept across a refused submit are now the step's documents
                 messages.success(request, _("已办理：%(action)s。") % {"action": ui.label})
                 return redirect("approvals:proposal", pk=proposal.pk)
     return render(request, "approvals/action.html", {

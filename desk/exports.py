@@ -169,7 +169,7 @@ def summary_xlsx(summary, scope):
     ws = wb.active
     ws.title = _("汇总")
     money = _money_headers()
-    headers = [_("街道"), _("社区数"), *money, _("项目数"), _("批准预算"), _("支出进度")]
+    headers = [_("街道"), _("社区数"), *money, _("项目数"), _("批准预算"), _("结算进度")]
     _title(ws, title, subtitle, len(headers))
     _header_row(ws, 3, headers)
     row = 3
@@ -186,7 +186,7 @@ def summary_xlsx(summary, scope):
     _print_setup(ws, "3:3", landscape=True)
 
     ws = wb.create_sheet(_("按社区"))
-    headers = [_("街道"), _("社区"), *money, _("项目数"), _("批准预算"), _("支出进度")]
+    headers = [_("街道"), _("社区"), *money, _("项目数"), _("批准预算"), _("结算进度")]
     _title(ws, title, subtitle, len(headers))
     _header_row(ws, 3, headers)
     row = 3

@@ -33,6 +33,40 @@ def city_admin_permissions():
     return frozenset(perms)
 
 
+# The back office speaks Chinese: the third-party apps shown there carry no Chinese names of their own
+# ("Axes", "Otp_Totp", "TOTP devices"). Named here and applied from FundappConfig.ready(); only the running
+# names change (never a model's Meta as declared), so no migration of those apps follows.
+THIRD_PARTY_APP_NAMES = {
+    "axes": _("登录保护"),
+    "otp_totp": _("动态口令（第二重验证）"),
+    "guardian": _("对象权限"),
+    "django_otp": _("第二重验证"),
+}
+THIRD_PARTY_MODEL_NAMES = {
+    "axes.accessattempt": (_("登录失败记录"), _("登录失败记录")),
+    "axes.accesslog": (_("登录记录"), _("登录记录")),
+    "axes.accessfailurelog": (_("登录失败日志"), _("登录失败日志")),
+    "axes.accessattemptexpiration": (_("登录失败记录有效期"), _("登录失败记录有效期")),
+    "otp_totp.totpdevice": (_("动态口令设备"), _("动态口令设备")),
+    "guardian.userobjectpermission": (_("用户对象权限"), _("用户对象权限")),
+    "guardian.groupobjectpermission": (_("用户组对象权限"), _("用户组对象权限")),
+}
+
+
+def name_third_party_apps():
+    from django.apps import apps
+
+    for label, name in THIRD_PARTY_APP_NAMES.items():
+        if label in apps.app_configs:
+            apps.get_app_config(label).verbose_name = name
+    for label, (single, plural) in THIRD_PARTY_MODEL_NAMES.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        model._meta.verbose_name, model._meta.verbose_name_plural = single, plural
+
+
 class FundAdminSite(admin.AdminSite):
     site_header = _("专项经费后台管理")
     site_title = _("专项经费后台管理")

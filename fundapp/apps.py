@@ -13,6 +13,9 @@ class FundappConfig(AppConfig):
 
         security_log.connect_signals()
         security_log.install()
+        from .admin_site import name_third_party_apps
+
+        name_third_party_apps()
 
 
 class FundAdminConfig(admin_apps.AdminConfig):

@@ -189,6 +189,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them (zh: 2026年12月2日; en: 2 December 2026); typed dates stay ISO.
+FORMAT_MODULE_PATH = ["fundapp.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -288,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-daily-digests": {
         "task": "fundapp.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Files kept after a refused form (approvals.uploads) live one day.
+    "purge-pending-uploads": {
+        "task": "approvals.tasks.purge_pending_uploads",
+        "schedule": crontab(hour=3, minute=20),
     },
     "remind-review-deadlines": {
         "task": "approvals.tasks.remind_review_deadlines",

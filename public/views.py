@@ -110,7 +110,7 @@ def _charts(data):
         return {}
     t = data["totals"]
     return {
-        "money_chart": bar_chart([(_("已支出"), t["settled"]), (_("已批准待支出"), t["reserved"]),
+        "money_chart": bar_chart([(_("已结算"), t["settled"]), (_("已预留"), t["reserved"]),
                                   (_("尚可使用"), t["available"])], title=_("经费使用情况"), **CHART),
         "category_chart": bar_chart([(row["name"], row["settled"]) for row in data["by_category"]],
                                     title=_("按使用范围的支出"), **CHART),

@@ -103,18 +103,18 @@ def test_acts_recorded_after_utc_midnight_show_the_beijing_date_everywhere(org, 
         page = secretary.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
         # the objection's date, the action label naming the open objection (Objection.__str__), the timeline
         # (the timeline shows the date an act took effect, 2026年12月2日, and the time it was recorded)
-        assert_local("proposal page", page, ("2026-12-02", "司*** 2026-12-02", "2026年12月2日", "01:30"))
+        assert_local("proposal page", page, ("司*** 2026年12月2日", "2026年12月2日", "01:30"))
         assert_local("paid proposal page", secretary.get(reverse("approvals:proposal", args=[paid.pk])).content.decode(),
                      ("2026年12月2日", "01:30"))
         assert_local("work queue", secretary.get("/").content.decode(), ("2026年12月2日", "01:30"))
         assert_local("supervisor's record", supervisor.get(reverse("community-record", args=["a1"])).content.decode(),
                      ("2026年12月2日", "01:30"))
         assert_local("ledger", login(org, Role.FINANCE_OFFICER).get(reverse("ledger", args=["a1", 2026]))
-                     .content.decode())
+                     .content.decode(), ("2026年12月2日",))
 
         resident = Client()
         public = resident.get(reverse("public:community-year", args=["a1", 2026])).content.decode()
-        assert_local("public page", public)
+        assert_local("public page", public, ("2026年12月2日",))
         data = resident.get(reverse("public:community-year-json", args=["a1", 2026])).json()
         notice = next(n for p in data["projects"] for n in p["notices"] if p["title"] == "社区食堂")
         assert [o["received_on"] for o in notice["objections"]] == ["2026-12-02", "2026-12-02"]
@@ -135,7 +135,7 @@ def test_acts_recorded_after_utc_midnight_show_the_beijing_date_everywhere(org, 
 
     # Model labels (used on action buttons and in the admin) too.
     objection = Objection.objects.get(resident_name="司马慧琳")
-    assert str(objection).endswith("2026-12-02")
+    assert str(objection).endswith("2026年12月2日")
 
 
 # --- the static check ---------------------------------------------------------------------------------------

@@ -398,7 +398,8 @@ def test_a_10000_character_title_and_a_51st_budget_line_are_refused_at_the_form(
     def lines(n):
         rows = {"lines-TOTAL_FORMS": str(n)}
         for i in range(n):
-            rows.update({f"lines-{i}-item": f"第{i}项", f"lines-{i}-amount": "10.00"})
+            rows.update({f"lines-{i}-item": f"第{i}项", f"lines-{i}-amount": "10.00",
+                         f"lines-{i}-in_procurement_catalogue": "1"})
         return rows
 
     records = AuditRecord.objects.count()

@@ -139,7 +139,7 @@ def test_meeting_follows_consent_and_is_not_in_the_future(org_funded, outcome):
     proposal = consented(org)  # consent 2026-09-28
     today = D(2026, 10, 5)
     message = refused(proposal, today, meeting_call(proposal, secretary, D(2026, 9, 27), outcome), step("consent"))
-    assert "2026-09-28" in message and "第十条" in message
+    assert "2026年9月28日" in message and "第十条" in message
     refused(proposal, today, meeting_call(proposal, secretary, D(2026, 10, 6), outcome), FUTURE)
     accepted(today, meeting_call(proposal, secretary, D(2026, 9, 28), outcome))
     accepted(today, meeting_call(proposal, secretary, today, outcome))
@@ -158,7 +158,7 @@ def test_consent_counts_on_its_local_date_not_its_utc_date(org_funded):
     assert at.astimezone(datetime.timezone.utc).date() == D(2026, 9, 28)
     assert timezone.localdate(at) == D(2026, 9, 29)
     message = refused(proposal, D(2026, 9, 30), meeting_call(proposal, secretary, D(2026, 9, 28)), step("consent"))
-    assert "2026-09-29" in message
+    assert "2026年9月29日" in message
     accepted(D(2026, 9, 30), meeting_call(proposal, secretary, D(2026, 9, 29)))
 
 
@@ -173,7 +173,7 @@ def test_a_new_meeting_after_a_hold_follows_the_notice_it_resumes(org_funded):
     assert Proposal.objects.get(pk=proposal.pk).state == State.ON_HOLD
     today = D(2026, 10, 20)
     message = refused(proposal, today, meeting_call(proposal, secretary, D(2026, 9, 29)), step("last_plan_notice"))
-    assert "2026-09-30" in message
+    assert "2026年9月30日" in message
     accepted(today, meeting_call(proposal, secretary, D(2026, 9, 30)))
     accepted(today, meeting_call(proposal, secretary, today))
 
@@ -209,7 +209,7 @@ def test_follow_up_is_after_approval_and_not_in_the_future(org_funded):
 
     today = D(2026, 10, 20)
     message = refused(proposal, today, visit(D(2026, 10, 11)), step("approval"))
-    assert "2026-10-12" in message and "第十二条" in message
+    assert "2026年10月12日" in message and "第十二条" in message
     refused(proposal, today, visit(D(2026, 10, 21)), FUTURE)
     accepted(today, visit(D(2026, 10, 12)))
     accepted(today, visit(today))
@@ -234,7 +234,7 @@ def test_passing_inspection_follows_approval_every_follow_up_and_any_failed_insp
     with clock.as_of(D(2026, 10, 18)):
         inspect(proposal, staff, D(2026, 10, 18), passed=False)()
     message = refused(proposal, today, inspect(proposal, staff, D(2026, 10, 11)), step("last_failed_inspection"))
-    assert "2026-10-18" in message  # the latest of the steps it would precede is named
+    assert "2026年10月18日" in message  # the latest of the steps it would precede is named
     refused(proposal, today, inspect(proposal, staff, D(2026, 10, 26)), FUTURE)
     accepted(today, inspect(proposal, staff, D(2026, 10, 18)))
     accepted(today, inspect(proposal, staff, today))
@@ -270,7 +270,7 @@ def test_invoice_is_dated_on_or_after_the_passing_inspection_and_not_in_the_futu
 
     today = D(2026, 11, 6)
     message = refused(proposal, today, register(D(2026, 11, 1)), step("acceptance"))
-    assert "2026-11-02" in message and "第十三条" in message
+    assert "2026年11月2日" in message and "第十三条" in message
     refused(proposal, today, register(D(2026, 11, 7)), FUTURE)
     accepted(today, register(D(2026, 11, 2)))
     accepted(today, register(today))
@@ -295,7 +295,7 @@ def test_settlement_follows_the_third_signature_and_is_not_in_the_future(org_fun
         chain.invoice_sign(invoice=invoice, by=P["sd_secretary"])
     today = D(2026, 11, 9)
     message = refused(proposal, today, settle_call(invoice, P["finance"], D(2026, 11, 4)), step("third_signature"))
-    assert "2026-11-05" in message
+    assert "2026年11月5日" in message
     refused(proposal, today, settle_call(invoice, P["finance"], D(2026, 11, 10)), FUTURE)
     accepted(today, settle_call(invoice, P["finance"], D(2026, 11, 5)))
     accepted(today, settle_call(invoice, P["finance"], today))
@@ -456,7 +456,7 @@ def test_messages_are_translated(org_funded, settings):
     proposal = meeting_passed(org, draft(org))
     with translation.override("en"):
         message = refused(proposal, D(2026, 9, 30), lambda: chain.notice_post(
-            proposal=proposal, by=secretary, posted_on=D(2026, 9, 27)), "2026-09-28")
+            proposal=proposal, by=secretary, posted_on=D(2026, 9, 27)), "28 September 2026")
     assert "Art. 10" in message and "joint meeting" in message
 
 
@@ -477,5 +477,5 @@ def test_the_page_shows_the_rule_and_keeps_the_input(org_funded, client):
                                      "issued_on": "2026-11-01"})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "开票日期不能早于验收合格日期 2026-11-02（第十三条）。" in page and "No.77" in page
+    assert "开票日期不能早于验收合格日期 2026年11月2日（第十三条）。" in page and "No.77" in page
     assert snapshot(proposal) == before

@@ -70,7 +70,8 @@ def test_drafting_in_the_browser_keeps_input_on_error(funded, client):
             "beneficiaries": "broad", "beneficiary_count": "300", "planned_start": "2026-10-01",
             "planned_end": "2026-09-01", "contractor": "", "art4_declaration": "on",
             "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
-            "lines-MAX_NUM_FORMS": "50", "lines-0-item": "材料", "lines-0-amount": "12.345"}
+            "lines-MAX_NUM_FORMS": "50", "lines-0-item": "材料", "lines-0-amount": "12.345",
+            "lines-0-in_procurement_catalogue": "0"}
     page = client.post(url, data).content.decode()
     assert "计划完成日期不能早于开始日期" in page
     assert 'value="健身步道"' in page and "12.345" in page
@@ -143,7 +144,7 @@ def test_notice_shows_its_computed_last_day_before_confirming(funded, client):
         login(client, secretary)
         url = reverse("approvals:proposal-action", args=[proposal.pk, "post_notice"])
         page = client.post(url, {"posted_on": "2026-09-30", "working_days": "3", "text": ""}).content.decode()
-        assert "2026-10-09" in page and 'name="confirm"' in page
+        assert "2026年10月9日" in page and 'name="confirm"' in page
         assert Proposal.objects.get(pk=proposal.pk).state == State.MEETING_PASSED
         response = client.post(url, {"posted_on": "2026-09-30", "working_days": "3", "text": "", "confirm": "1"})
         assert response.status_code == 302

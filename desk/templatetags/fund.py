@@ -1,6 +1,8 @@
+import re
+
 from django import template
 
-from fundapp import privacy
+from fundapp import i18n, privacy
 from fundapp.amounts import format_yuan
 
 register = template.Library()
@@ -66,23 +68,33 @@ def long_date(value, form=""):
     `form`: "weekday" adds the day of the week (2026年12月2日 星期三 / Wednesday 2 December 2026), "short" leaves
     out the year (12月2日 / 2 December), "short weekday" both (12月2日 星期三 / Wed 2 December).
     An aware datetime is read in Asia/Shanghai first."""
-    import datetime
+    form = str(form).strip()
+    if form == "weekday":
+        return i18n.weekday_date(value)
+    if form == "short weekday":
+        return i18n.weekday_date(value, year=False)
+    if form == "short":
+        return i18n.month_day(value)
+    return i18n.long_date(value)
 
-    from django.utils import timezone
-    from django.utils.dateformat import format as format_date
-    from django.utils.translation import pgettext
 
-    if not value:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    formats = {
-        "": pgettext("date format", "Y年n月j日"),
-        "weekday": pgettext("date format with weekday", "Y年n月j日 l"),
-        "short": pgettext("date format without year", "n月j日"),
-        "short weekday": pgettext("date format without year, with weekday", "n月j日 l"),
-    }
-    return format_date(value, formats.get(str(form).strip(), formats[""]))
+@register.filter
+def weekday_date(value, arg=""):
+    """A deadline with its weekday: 2026年12月5日（星期六）; `|weekday_date:"short"` without the year:
+    12月5日（星期六） (English: Saturday 5 December 2026 / Saturday 5 December)."""
+    return i18n.weekday_date(value, year=arg != "short")
+
+
+# "张三 (zhangsan)": how the audit trail names an actor (audit.services._actor_name), login included as
+# evidence. Pages show the person: the name alone (with the post beside it), the login stays in the trail.
+ACTOR_WITH_LOGIN = re.compile(r"^(?P<name>.+?) \((?P<login>[^()]+)\)$")
+
+
+@register.filter
+def person_name(actor_name):
+    """The person's name from an audit record's actor name, without the login in brackets."""
+    match = ACTOR_WITH_LOGIN.match(actor_name or "")
+    return match.group("name") if match else (actor_name or "")
 
 
 @register.filter

@@ -62,9 +62,9 @@ def test_community_secretary_sees_the_overdue_report_and_the_disclosure_due(dece
     assert week.open_count == 2
     # On the page: the overdue report first, with its date in Chinese, and the disclosure's deadline.
     assert "2026年度经费使用情况报告 · 逾期未报送" in page
-    assert "2026年11月30日 星期一" in page and "已逾期" in page
-    assert "2026年度年终公示 · 待张贴" in page and "2026年12月19日 星期六" in page
-    assert "12月2日 星期三 至 12月8日 星期二" in page
+    assert "2026年11月30日（星期一）" in page and "已逾期" in page
+    assert "2026年度年终公示 · 待张贴" in page and "2026年12月19日（星期六）" in page
+    assert "12月2日（星期三） 至 12月8日（星期二）" in page
     assert "暂无待办事项" not in page
     assert page.index('data-section="week:') < page.index("queue-card")
 
@@ -79,7 +79,7 @@ def test_secretary_whose_report_is_in_sees_it_done_and_the_running_disclosure(de
     running = by_kind["disclosure"]
     assert not running.done and running.date == datetime.date(2026, 12, 7)  # 5 working days from Tue 1 Dec
     assert running.url == reverse("disclosure:summary", args=["a2", 2026])
-    assert "2026年度年终公示 · 公示中" in page and "2026年12月7日 星期一" in page and "2026年12月1日张贴" in page
+    assert "2026年度年终公示 · 公示中" in page and "2026年12月7日（星期一）" in page and "2026年12月1日张贴" in page
     # Items still to do lead; what is done follows.
     assert _kinds(week.items) == ["disclosure", "report"]
 
@@ -98,7 +98,7 @@ def test_secretary_in_november_sees_the_report_due_on_30_november(december, clie
     home, page = _home(client, org.person(Role.COMMUNITY_SECRETARY, "a1"), datetime.date(2026, 11, 25))
     report = _section(home, "week:").items[0]
     assert (report.kind, report.overdue, report.done) == ("report", False, False)
-    assert "2026年度经费使用情况报告 · 待报送" in page and "截止 2026年11月30日 星期一" in page
+    assert "2026年度经费使用情况报告 · 待报送" in page and "截止 2026年11月30日（星期一）" in page
 
 
 @pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_supervisor_sees_the_running_notice_and_the_open_objection(notice_with_o
     assert notice.url == reverse("approvals:proposal", args=[proposal.pk])
     objection = groups["objections"].items[0]
     assert objection.kind == "objection" and "健身器材更新" in objection.text
-    assert "公示至 2026年10月9日 星期五" in page and "异议待答复：健身器材更新" in page
+    assert "公示至 2026年10月9日（星期五）" in page and "异议待答复：健身器材更新" in page
     # The resident's name is masked and the phone number is not shown on the home page.
     assert "赵建国" not in page and "13900000000" not in page and "赵**" in page
     assert "暂无待办事项" not in page
@@ -206,7 +206,7 @@ def test_supervisor_sees_overdue_items_and_recent_payments(org, client):
     payment = groups["payments"].items[0]
     assert (payment.amount, payment.date, payment.url) == (invoice.amount, datetime.date(2026, 11, 5),
                                                            reverse("approvals:proposal", args=[proposal.pk]))
-    assert "¥28,000.00" in page and "支付日期 2026年11月5日 星期四" in page
+    assert "¥28,000.00" in page and "支付日期 2026年11月5日（星期四）" in page
 
 
 @pytest.mark.django_db
@@ -220,7 +220,8 @@ def test_finance_officer_sees_invoices_ready_to_pay_with_the_total(org, client):
     assert section.open_count == 1 and str(section.total) == "28000.00"
     assert section.items[0].url == reverse("approvals:proposal-action", args=[proposal.pk, "settle_invoice"]) \
         + f"?target={invoice.pk}"
-    assert "待支付 1 张，合计 ¥28,000.00" in page and "No.0001" in page and "No.0002" not in page
+    finance = page.split('data-section="finance:')[1].split("</section>")[0]
+    assert "待支付 1 张，合计 ¥28,000.00" in finance and "No.0001" in finance and "No.0002" not in finance
     for role in (Role.COMMUNITY_SECRETARY, Role.CONSTRUCTION_DIRECTOR, Role.SUBDISTRICT_SECRETARY):
         chain.invoice_sign(invoice=second, by=org.person(role))
     home, page = _home(client, org.person(Role.FINANCE_OFFICER, "a1"), datetime.date(2026, 11, 4))
@@ -273,7 +274,7 @@ def test_english_home_dates(december, client):
     client.cookies["django_language"] = "en"
     _home_, page = _home(client, december.person(Role.COMMUNITY_SECRETARY, "a1"), DECEMBER_2)
     assert "Monday 30 November 2026" in page
-    assert re.search(r"Wed 2 December\s+to\s+Tue 8 December", page)
+    assert re.search(r"Wednesday 2 December\s+to\s+Tuesday 8 December", page)
 
 
 def test_long_date_forms():
@@ -284,7 +285,7 @@ def test_long_date_forms():
     day = datetime.date(2026, 12, 2)
     with translation.override("zh-hans"):
         assert [long_date(day, form) for form in ("", "weekday", "short", "short weekday")] == [
-            "2026年12月2日", "2026年12月2日 星期三", "12月2日", "12月2日 星期三"]
+            "2026年12月2日", "2026年12月2日（星期三）", "12月2日", "12月2日（星期三）"]
     with translation.override("en"):
         assert [long_date(day, form) for form in ("", "weekday", "short", "short weekday")] == [
-            "2 December 2026", "Wednesday 2 December 2026", "2 December", "Wed 2 December"]
+            "2 December 2026", "Wednesday 2 December 2026", "2 December", "Wednesday 2 December"]

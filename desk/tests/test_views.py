@@ -73,7 +73,7 @@ def test_logout_needs_post_and_ends_the_session(org, client):
 def test_workday_calculator_answers_and_warns(org, client):
     client.force_login(org.person(Role.COMMUNITY_SECRETARY, "a1"))
     page = client.get(reverse("workday-calculator"), {"start": "2026-09-30", "days": "3"}).content.decode()
-    assert "2026-10-09" in page and "2026-10-10" in page
+    assert "2026年10月9日" in page and "2026年10月10日" in page
     assert "尚未确认" not in page
     page = client.get(reverse("workday-calculator"), {"start": "2027-03-01", "days": "3"}).content.decode()
     assert "尚未确认" in page

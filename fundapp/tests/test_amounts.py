@@ -213,7 +213,8 @@ def test_a_budget_line_typed_as_1e5_is_refused_and_nothing_is_written(funded, cl
             "beneficiaries": "broad", "beneficiary_count": "300", "planned_start": "2026-10-01",
             "planned_end": "2026-11-01", "contractor": "", "art4_declaration": "on",
             "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
-            "lines-MAX_NUM_FORMS": "50", "lines-0-item": "材料", "lines-0-amount": "1e5"}
+            "lines-MAX_NUM_FORMS": "50", "lines-0-item": "材料", "lines-0-amount": "1e5",
+            "lines-0-in_procurement_catalogue": "0"}
     before = _changes()
     for typed, message in (("1e5", EXPONENT), ("1E5", EXPONENT), ("-5", SIGN), ("NaN", NOT_AMOUNT)):
         response = client.post(url, {**data, "lines-0-amount": typed})

@@ -15,7 +15,8 @@
   function update() {
     var total = 0, ok = true;
     form.querySelectorAll('input[name$="-amount"]').forEach(function (input) {
-      if (!input.value.trim()) return;
+      var row = input.closest(".line-row");
+      if (!input.value.trim() || (row && row.hidden)) return;  // a line removed on the page (budget_lines.js)
       var v = fen(input.value);
       if (v === null) ok = false; else total += v;
     });

@@ -141,8 +141,10 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             phone.locator("[name=lines-0-amount]").fill("18000.00")
             phone.locator("[name=lines-1-item]").fill("安装人工")
             phone.locator("[name=lines-1-amount]").fill("12000.00")
+            for i in (0, 1):  # asked on every line, nothing pre-ticked
+                phone.locator(f"input[name=lines-{i}-in_procurement_catalogue][value='0']").check()
             expect(phone.locator("#budget-total")).to_have_text("¥30,000.00")
-            submit(phone)
+            submit(phone, phone.locator("main form.card button.btn.primary"))
             expect(phone).to_have_url(re.compile(r"/proposals/\d+/$"))
             pk = int(re.search(r"/proposals/(\d+)/$", phone.url).group(1))
             expect(badge(phone)).to_have_text("起草中")
@@ -196,12 +198,12 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             submit(desk)
             # First the computed last day (the National Day holiday is skipped), then the confirmation.
             preview = desk.locator(".preview")
-            expect(preview).to_contain_text("公示最后一天：2026-10-09")
-            expect(preview).to_contain_text("2026-10-10 起可办理下一步")
+            expect(preview).to_contain_text("公示最后一天：2026年10月9日（星期五）")
+            expect(preview).to_contain_text("2026年10月10日 起可办理下一步")
             expect(badge(desk)).to_have_count(0)
             submit(desk, desk.locator("button[name=confirm]"))
             expect_done(desk, live_server, pk, "公示中", "张贴公示")
-            expect(section(desk, "项目方案公示")).to_contain_text("2026-09-30 张贴，公示 3 个工作日，至 2026-10-09")
+            expect(section(desk, "项目方案公示")).to_contain_text("2026年9月30日 张贴，公示 3 个工作日，至 2026年10月9日")
 
         with session(phone, live_server, staff, detail):
             open_action(phone, "record_objection", "登记书面异议")
@@ -253,7 +255,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(phone, live_server, pk, "已批准", "审批")
             money = section(phone, "经费")
             expect(money.locator("dt:has-text('批准预算') + dd")).to_have_text("¥30,000.00")
-            expect(money.locator("dt:has-text('预留中') + dd")).to_have_text("¥30,000.00")
+            expect(money.locator("dt:has-text('已预留') + dd")).to_have_text("¥30,000.00")
 
     # ── Thu 2026-10-15: the project starts ──────────────────────────────────────────────────────────────
     with on(D(2026, 10, 15)):
@@ -331,13 +333,13 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             open_action(desk, "finish_settlement", "结算完毕")
             submit(desk)
             expect_done(desk, live_server, pk, "已结算", "结算完毕")
-            expect(section(desk, "经费").locator("dt:has-text('预留中') + dd")).to_have_text("¥0.00")
+            expect(section(desk, "经费").locator("dt:has-text('已预留') + dd")).to_have_text("¥0.00")
 
             open_action(desk, "post_completion_notice", "张贴完成公示")
             desk.get_by_label("张贴日期").fill("2026-11-04")
             desk.get_by_label("公示内容").fill("项目已完成，实际支出 28,000.00 元。")
             submit(desk)
-            expect(desk.locator(".preview")).to_contain_text("公示最后一天：2026-11-06")
+            expect(desk.locator(".preview")).to_contain_text("公示最后一天：2026年11月6日（星期五）")
             submit(desk, desk.locator("button[name=confirm]"))
             expect_done(desk, live_server, pk, "完成公示中", "张贴完成公示")
 
@@ -349,7 +351,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(phone, live_server, pk, "已完成", "公示期满，确认完成")
             expect(phone.locator("a[data-action]")).to_have_count(0)
             completion = section(phone, "项目完成公示")
-            expect(completion).to_contain_text("2026-11-04 张贴，公示 3 个工作日，至 2026-11-06")
+            expect(completion).to_contain_text("2026年11月4日 张贴，公示 3 个工作日，至 2026年11月6日")
             expect(completion.locator(".badge")).to_have_text("已结束")
 
             pdf = phone.request.get(url_of(live_server, f"{detail}application-form.pdf"))
@@ -366,7 +368,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect(rows).to_have_count(2)
             expect(rows.nth(0).locator("td").nth(2)).to_have_text("¥200,000.00")
             spent = rows.nth(1).locator("td")
-            expect(spent.nth(0)).to_have_text("2026-11-04")
+            expect(spent.nth(0)).to_have_text("2026年11月4日")
             expect(spent.nth(1)).to_contain_text("支出")
             expect(spent.nth(1)).to_contain_text("ZZ-2026-1104-01")
             expect(spent.nth(3)).to_have_text("¥28,000.00")

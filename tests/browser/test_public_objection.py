@@ -31,7 +31,7 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
         expect(phone_page).to_have_url(public)
         running = phone_page.locator("section.notices-running")
         expect(running).to_contain_text("社区广场音响更新")
-        expect(running).to_contain_text("2026-10-09")
+        expect(running).to_contain_text("2026年10月9日")
         running.get_by_role("link", name="我有异议").click()
         phone_page.get_by_label("姓名").fill("周晓光")
         phone_page.get_by_label("联系电话（不公开，便于社区答复）").fill("13511112222")

@@ -59,9 +59,9 @@ def test_paste_preview_confirm(admin, org):
         preview = admin.post(NOTICE, {"text": NOTICE_2027, "reason": ""})
         html = preview.content.decode()
         assert preview.status_code == 200 and offers_confirm(preview)
-        assert "元旦" in html and "01-09" in html  # parsed items, make-up day
+        assert "元旦" in html and "1月9日" in html  # parsed items, make-up day
         assert proposal.title in html and "东城街道2号社区" in html
-        assert "2027-01-08" in html and "2027-01-09" in html
+        assert "2027年1月8日" in html and "2027年1月9日" in html
         assert not WorkdayOverride.objects.exists() and not records("calendar.change").exists()
 
         done = admin.post(NOTICE, {"text": NOTICE_2027, "reason": "", "confirm": "1",
@@ -75,7 +75,7 @@ def test_paste_preview_confirm(admin, org):
     assert records("proposal.deadline_recalculated").count() == 1
     # The proposal page shows the new deadline and no "not confirmed" flag beside it.
     page = admin.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
-    assert re.search(r"审批期限</dt><dd>2027-01-09</dd>", page)
+    assert re.search(r"审批期限</dt><dd>2027年1月9日（星期六）</dd>", page)
     year = admin.get(CALENDAR, {"year": 2027}).content.decode()
     assert "市委组织部已录入" in year
     history = year[year.index("最近的日历调整"):]
