@@ -19,11 +19,12 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     from approvals.actions import ACTIONS
-    from approvals.selectors import overdue_reviews, recent_acts, work_queue
+    from approvals.selectors import overdue_reviews, recent_acts, work_queue_and_later
 
+    queue, later = work_queue_and_later(request.user)
     return render(request, "fundapp/home.html", {
         "rows": selectors.home_overview(request.user),
-        "queue": work_queue(request.user),
+        "queue": queue, "later": later,
         "actions": ACTIONS,
         "recent": recent_acts(request.user),
         "notifications": request.user.notifications.filter(read_at__isnull=True)[:20],
