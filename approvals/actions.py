@@ -20,7 +20,7 @@ from fundapp import clock
 
 from . import forms as f
 from . import services as chain
-from .models import TERMINAL, Change, Invoice, Notice, Objection, Payment
+from .models import Change, Invoice, Notice, Objection, Payment
 
 # A form field named otherwise than the service's keyword, the same in every form.
 FORM_TO_SERVICE = {"request_key": "idempotency_key"}
@@ -166,8 +166,7 @@ def verdict(action, user, proposal, target=None, *, guards=True):
     """The dry run of `action` on `proposal` (and `target`) for `user` now: the first transition that would
     accept it, else the most telling refusal (a guard's before a state's or a right's)."""
     if not action.transitions:
-        if action.target is not None and proposal.state in TERMINAL:
-            return chain.Verdict(False, "state")
+        # An act beside the chain (an objection, a supervision opinion): the right; its object says the rest.
         return chain.may_now(user, action.operation, proposal.community)
     refusals = []
     for name in action.transitions:

@@ -409,6 +409,8 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
         today = clock.today()
+        if notice.kind != Notice.Kind.PLAN:
+            raise DomainError(_("只能对项目方案公示提出异议（第十条）。"))
         if not notice.is_running(today):
             raise DomainError(_("该公示不在公示期内，不能提出异议。"))
         objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,

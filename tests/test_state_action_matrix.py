@@ -36,7 +36,7 @@ return_consent           .   S   .   .   .   .   .   .   .   .   .   .   .   .  
 meeting                  .   .   C   .   .   C   .   .   .   .   .   .   .   .   .
 post_notice              .   .   .   C   .   .   .   .   .   .   .   .   .   .   .
 record_objection*        .   .   .   .   CW  .   .   .   .   .   .   .   .   .   .
-answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   .
+answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   C
 hold                     .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
 replan                   .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
 submit_for_review        .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
