@@ -63,8 +63,11 @@ def ledgers(request):
 def ledger(request, code, year):
     community = rights.get_community_or_404(request.user, "view_fund", code=code)
     fund_year = get_object_or_404(FundYear, community=community, year=year)
+    from fundapp.services.ledger import reversible_entries
+
     return render(request, "fundapp/ledger.html", {
         "fund_year": fund_year, "rows": selectors.ledger(fund_year),
+        "reversible": reversible_entries(fund_year=fund_year, by=request.user),
         "years": community.fund_years.order_by("-year").values_list("year", flat=True),
     })
 
