@@ -58,20 +58,22 @@ EXPECTED = {
     "public community-year, cached": 0,
     "open data JSON, uncached": 8,
     "open data CSV, uncached": 8,
-    "work queue, subdistrict secretary": 23,
-    "work queue, construction director": 23,
-    "work queue, subdistrict staff": 22,
-    "work queue, finance officer": 22,
-    "work queue, community secretary": 22,
+    # The queue's dry run reads each live proposal's reviews, budget lines and needs (prefetched: +3).
+    "work queue, subdistrict secretary": 26,
+    "work queue, construction director": 26,
+    "work queue, subdistrict staff": 25,
+    "work queue, finance officer": 25,
+    "work queue, community secretary": 25,
     "work queue, community staff": 15,
     "work queue, supervisor": 15,
     "work queue, city administrator": 17,  # + the back-office permissions of the post (fundapp.auth.CityAdminBackend)
     "proposal list, subdistrict secretary": 8,
     "proposal list, community secretary": 9,
-    "proposal detail in progress, subdistrict secretary": 33,
-    "proposal detail completed, subdistrict secretary": 37,
+    # One rights snapshot for the page (approvals.services.rights_of), seeing and offering alike.
+    "proposal detail in progress, subdistrict secretary": 30,
+    "proposal detail completed, subdistrict secretary": 34,
     "ledger list, finance officer": 7,
-    "ledger page, finance officer": 13,
+    "ledger page, finance officer": 17,  # + which entries this person may reverse (rights, the year's entries)
     "reconciliation, finance officer": 13,
     "summary, finance officer": 13,
 }
