@@ -158,7 +158,8 @@ def _date_rules():
         "| 支出 expenditure (settlement, payment without invoice) | the payment's `paid_on` | 1 January of the "
         "proposal's fund year; the day the year's allocations and carry-in cover it (running balance) | today; "
         "31 December | 第十三条 |",
-        "| 冲销 reversal | entered by the city administrator | the entry it reverses | today; 31 December | 第十七条 |",
+        "| 冲销 reversal (of an allocation) | entered by the finance officer (the reversal page of the ledger) or the "
+        "city administrator | the entry it reverses | today; 31 December | 第十七条 |",
         "| 结转下年 carry-out | 31 December of the closing year (set by the close) | — | — | 第十三条 |",
         "| 上年结转 carry-in | 1 January of the next year (set by the close) | — | — | 第十三条 |",
         "",
