@@ -14,7 +14,6 @@ is rolled back. The test asserts, cell by cell:
 """
 import datetime
 import itertools
-from decimal import Decimal
 
 import pytest
 from django.db import transaction

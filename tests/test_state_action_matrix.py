@@ -27,7 +27,8 @@ from audit.models import AuditRecord
 # communities of their subdistrict; the city administrator takes no step of a proposal. "." nobody.
 # States: dr draft · cp consent_pending · cs consented · mp meeting_passed · no notice · oh on_hold ·
 # ur under_review · ap approved · ip in_progress · ac accepted · se settled · cn completion_notice ·
-# co completed · rj rejected · wd withdrawn.
+# co completed · rj rejected · wd withdrawn. An objection left open when a proposal was withdrawn during its
+# notice can still be answered (answer_objection in wd): the resident is owed an answer.
 STATE_ACTIONS = """
 action                   dr  cp  cs  mp  no  oh  ur  ap  ip  ac  se  cn  co  rj  wd
 submit_for_consent       C   .   .   .   .   .   .   .   .   .   .   .   .   .   .
