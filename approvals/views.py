@@ -48,6 +48,7 @@ def proposal_detail(request, pk):
     return render(request, "approvals/proposal_detail.html", {
         "p": proposal, "timeline": timeline, "fund_year": proposal.fund_year,
         "offers": found, "actions": list(available.items()), "can_edit": can_edit,
+        "blocked": [o for o in found if not o.available],
     })
 
 
