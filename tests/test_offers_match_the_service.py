@@ -16,7 +16,8 @@ import datetime
 import itertools
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from approvals import services as chain
 from approvals.actions import ACTIONS, offers
@@ -323,7 +324,13 @@ def what_blocks_a_step_is_said_with_the_day_it_opens(org, cases, client):
         client.force_login(s)
         titles = [item.proposal.title for item in client.get("/").context["queue"]]
         assert "under review" in titles and "under review, the 党工委 secretary approved" not in titles
-        response = client.post(f"/proposals/{cases['under review'].pk}/do/review/", {"decision": "approve"})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(f"/proposals/{cases['under review'].pk}/do/review/", {"decision": "approve"})
         assert response.status_code == 302
+        # Rights once per request: one look at the person's posts (and one at their grants) answers seeing
+        # the proposal, the offer and the service's own check.
+        posts = [q["sql"] for q in queries.captured_queries if 'FROM "fundapp_post"' in q["sql"]]
+        grants = [q["sql"] for q in queries.captured_queries if "guardian_userobjectpermission" in q["sql"]]
+        assert len(posts) == 1 and len(grants) == 1, (posts, grants)
         titles = [item.proposal.title for item in client.get("/").context["queue"]]
         assert "under review" not in titles
