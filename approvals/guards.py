@@ -2,10 +2,15 @@
 
 Each guard takes the transition's context and raises DomainError saying, in the user's language, what is
 missing. Guards read the proposal and the fund year as locked by `approvals.services.perform`.
+
+The same functions decide what the pages offer: `approvals.services.dry_run` calls the guards that read no
+input (`Transition.standing_guards`) on a proposal as it stands, without a lock. So they read related rows
+with `.all()` — one query under `perform`, none on a work queue that prefetched them — never a `filter()` that
+would ask the database once per proposal. A guard refusing until a date raises `NotYet`, which says when.
 """
 import datetime
+from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +18,16 @@ from fundapp.errors import DomainError
 from fundapp.i18n import long_date, weekday_date
 from fundapp.amounts import format_yuan
 
-from .models import Change, Invoice, Notice, Objection, Payment, ReviewDecision, State
+from .models import Change, Invoice, Notice, ReviewDecision, State
 from .workflow import ARTICLES, DATE_RULES, STEPS
+
+
+class NotYet(DomainError):
+    """A refusal that time lifts: the step opens on `opens_on` (a notice still running)."""
+
+    def __init__(self, message, *, opens_on):
+        super().__init__(message)
+        self.opens_on = opens_on
 
 def complete(ctx):
     """The plan is complete: title, content, at least one budget line, budget > 0, beneficiaries ≥ 1 (Art. 9)."""
@@ -24,7 +37,7 @@ def complete(ctx):
         missing.append(_("项目名称"))
     if not p.content.strip():
         missing.append(_("项目内容"))
-    if not p.lines.exists() or p.budget <= 0:
+    if not p.lines.all() or p.budget <= 0:
         missing.append(_("预算明细"))
     if p.beneficiary_count < 1:
         missing.append(_("受益人数"))
@@ -40,7 +53,7 @@ def art4(ctx):
 
 def needs(ctx):
     """The proposal names at least one resident need from the register it answers (Art. 6, 9)."""
-    if not ctx.proposal.needs.exists():
+    if not ctx.proposal.needs.all():
         raise DomainError(_("请关联本项目回应的居民需求（第九条）。"))
 
 
@@ -97,7 +110,8 @@ def notice_min_days(ctx):
 
 
 def _running_notice(ctx, kind):
-    return ctx.proposal.notices.filter(kind=kind, status=Notice.Status.RUNNING).order_by("-pk").first()
+    return max((n for n in ctx.proposal.notices.all() if n.kind == kind and n.status == Notice.Status.RUNNING),
+               key=lambda n: n.pk, default=None)
 
 
 def notice_period_over(ctx):
@@ -107,15 +121,16 @@ def notice_period_over(ctx):
     if notice is None:
         raise DomainError(_("没有正在进行的公示。"))
     if ctx.today < notice.next_step_day:
-        raise DomainError(
+        raise NotYet(
             _("公示期至 %(last)s 结束，%(next)s 起方可办理下一步。")
-            % {"last": long_date(notice.last_day), "next": weekday_date(notice.next_step_day)}
+            % {"last": long_date(notice.last_day), "next": weekday_date(notice.next_step_day)},
+            opens_on=notice.next_step_day,
         )
 
 
 def no_open_objection(ctx):
     """Every objection to the notice has been answered (Art. 10)."""
-    open_count = Objection.objects.filter(notice__proposal=ctx.proposal, answered_at__isnull=True).count()
+    open_count = sum(1 for n in ctx.proposal.notices.all() for o in n.objections.all() if o.answered_at is None)
     if open_count:
         raise DomainError(_("还有 %(n)s 条异议未答复，答复后方可报审。") % {"n": open_count})
 
@@ -126,10 +141,10 @@ def _current_round(ctx):
 
 def leader_not_yet_decided(ctx):
     """This leader's post has not decided in this review round, and one person cannot act for both leaders (Art. 11)."""
-    decided = _current_round(ctx)
-    if decided.filter(role=ctx.post.role).exists():
+    decided = [r for r in ctx.proposal.reviews.all() if r.round == ctx.proposal.review_round]
+    if any(r.role == ctx.post.role for r in decided):
         raise DomainError(_("本轮审批中您的职务已作出决定。"))
-    if decided.filter(by=ctx.by).exists():
+    if any(r.by_id == ctx.by.pk for r in decided):
         raise DomainError(_("同一人不能代表两位主要领导审批。"))
 
 
@@ -140,21 +155,25 @@ def both_leaders_approved(ctx):
         raise DomainError(_("须经党工委书记和建管委主任两位主要领导均同意。"))
 
 
+def _requested_changes(ctx):
+    return [c for c in ctx.proposal.changes.all() if c.status == Change.Status.REQUESTED]
+
+
 def no_pending_change(ctx):
     """No change request is waiting for the subdistrict's consent (Art. 11)."""
-    if ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
+    if _requested_changes(ctx):
         raise DomainError(_("有待街道党工委同意的变更申请。"))
 
 
 def pending_change(ctx):
     """A change request is waiting for a decision (Art. 11)."""
-    if not ctx.proposal.changes.filter(status=Change.Status.REQUESTED).exists():
+    if not _requested_changes(ctx):
         raise DomainError(_("没有待处理的变更申请。"))
 
 
 def change_budget_covered(ctx):
     """A budget change stays ≥ what is settled; an increase fits in the available money and the 20% cap (Art. 7, 11)."""
-    change = ctx.proposal.changes.filter(status=Change.Status.REQUESTED).get()
+    change = _requested_changes(ctx)[0]
     if change.new_budget is None:
         return
     p = ctx.proposal
@@ -172,15 +191,19 @@ def change_budget_covered(ctx):
 
 
 def within_budget(ctx):
-    """Paid so far + invoices being signed or awaiting settlement + this amount ≤ the approved budget (Art. 13)."""
+    """Paid so far + invoices being signed or awaiting settlement + this amount (the invoice's when settling it)
+    ≤ the approved budget (Art. 13). Asked before an amount is entered (a dry run): is any room left?"""
     p = ctx.proposal
-    amount = ctx.data["amount"]
     invoice = ctx.data.get("invoice")
-    pending = (
-        Invoice.objects.filter(proposal=p, status__in=[Invoice.Status.SIGNING, Invoice.Status.SIGNED])
-        .exclude(pk=getattr(invoice, "pk", None))
-        .aggregate(total=Sum("amount"))["total"] or 0
-    )
+    amount = ctx.data.get("amount", invoice.amount if invoice is not None else None)
+    pending = sum((i.amount for i in p.invoices.all()
+                   if i.status in (Invoice.Status.SIGNING, Invoice.Status.SIGNED) and i.pk != getattr(invoice, "pk", None)),
+                  Decimal("0.00"))
+    if amount is None:
+        if p.settled_amount + pending >= p.approved_budget:
+            raise DomainError(_("批准预算已全部用于已结算和待结算的款项（批准 %(approved)s）。")
+                              % {"approved": format_yuan(p.approved_budget)})
+        return
     if p.settled_amount + pending + amount > p.approved_budget:
         raise DomainError(
             _("金额超出批准预算：批准 %(approved)s，已结算 %(settled)s，待结算发票 %(pending)s，本次 %(amount)s。")
@@ -214,7 +237,7 @@ def signature_order(ctx):
 
 def signer_not_yet_signed(ctx):
     """Three different people: one who signed this invoice cannot sign it again (Art. 13)."""
-    if ctx.data["invoice"].signatures.filter(by=ctx.by).exists():
+    if any(s.by_id == ctx.by.pk for s in ctx.data["invoice"].signatures.all()):
         raise DomainError(_("同一人不能在同一张发票上签字两次。"))
 
 
@@ -225,7 +248,7 @@ def invoice_signed(ctx):
         from fundapp.errors import Conflict
 
         raise Conflict(_("该发票已结算，不能重复结算。"))
-    if invoice.status != Invoice.Status.SIGNED or invoice.signatures.count() != 3:
+    if invoice.status != Invoice.Status.SIGNED or len(invoice.signatures.all()) != 3:
         raise DomainError(_("发票须经三人依次签字后方可结算。"))
 
 
@@ -251,19 +274,19 @@ def voucher_awaiting_notice(ctx):
 
 def has_payment(ctx):
     """At least one settlement or voucher payment was made (Art. 13)."""
-    if not ctx.proposal.payments.exists():
+    if not ctx.proposal.payments.all():
         raise DomainError(_("尚无结算或支付记录。"))
 
 
 def no_invoice_pending(ctx):
     """No invoice is still being signed or waiting for settlement (Art. 13)."""
-    if ctx.proposal.invoices.filter(status__in=[Invoice.Status.SIGNING, Invoice.Status.SIGNED]).exists():
+    if any(i.status in (Invoice.Status.SIGNING, Invoice.Status.SIGNED) for i in ctx.proposal.invoices.all()):
         raise DomainError(_("还有发票在签字或待结算。"))
 
 
 def vouchers_noticed(ctx):
     """Every no-invoice payment has its after-the-fact notice (Art. 13)."""
-    if Payment.objects.filter(proposal=ctx.proposal, invoice__isnull=True, after_notice__isnull=True).exists():
+    if any(p.invoice_id is None and p.after_notice_id is None for p in ctx.proposal.payments.all()):
         raise DomainError(_("无发票支付须先张贴事后公示。"))
 
 
@@ -415,4 +438,4 @@ DATE_GUARDS = {rule.guard: _date_guard(rule) for rule in DATE_RULES if rule.guar
 
 GUARDS = {name: fn for name, fn in globals().items() if callable(fn) and getattr(fn, "__module__", "") == __name__
           and not name.startswith("_")
-          and name not in ("check_date", "entered_date", "next_signer_role", "notice_working_days")} | DATE_GUARDS
+          and name not in ("check_date", "entered_date", "next_signer_role", "notice_working_days", "NotYet")} | DATE_GUARDS

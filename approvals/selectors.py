@@ -1,5 +1,5 @@
 """Reads for the staff pages, each in a fixed number of queries."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, prefetch_related_objects
 
@@ -7,7 +7,8 @@ from audit.models import AuditRecord
 from fundapp import clock, rights
 from workdays.calendar import WorkCalendar
 
-from .actions import ACTIONS, applicable, offered
+from . import services as chain
+from .actions import ACTIONS, might, offers
 from .models import Invoice, Notice, Proposal, State, TERMINAL
 from .standing import standings
 
@@ -22,13 +23,16 @@ def proposals_for(user, *, state=None, community=None):
     return qs
 
 
-def get_proposal_or_404(user, pk):
-    """The proposal if the user may see its community; 404 for both missing and not yours."""
+def get_proposal_or_404(user, pk, snapshot=None):
+    """The proposal if the user may see its community; 404 for both missing and not yours. `snapshot`: the
+    request's rights (approvals.services.rights_of), asked instead of the database."""
     from django.http import Http404
 
     proposal = (Proposal.objects.select_related("community", "community__subdistrict", "fund_year", "created_by")
                 .filter(pk=pk).first())
-    if proposal is None or not rights.check(user, "view_fund", proposal.community):
+    may_see = (snapshot.allowed if snapshot is not None else
+               lambda codename, community: rights.check(user, codename, community))
+    if proposal is None or not may_see("view_fund", proposal.community):
         raise Http404
     return proposal
 
@@ -48,29 +52,15 @@ def proposal_detail(proposal):
     return p, timeline
 
 
-# Steps that open only once a notice has run its period (Art. 10, 15): waiting for the person from its
-# next-step day (00:00 Asia/Shanghai), not before — at midnight they appear in the queue with no act.
-AFTER_NOTICE = {"submit_for_review": Notice.Kind.PLAN, "complete": Notice.Kind.COMPLETION}
-
-
-def _waiting(action, proposal, today):
-    kind = AFTER_NOTICE.get(action)
-    if kind is None:
-        return ACTIONS[action].waits
-    # The current notice of that kind (still open in the record: no act has closed it); .all() is prefetched.
-    current = max((n for n in proposal.notices.all() if n.kind == kind and n.status == Notice.Status.RUNNING),
-                  key=lambda n: n.pk, default=None)
-    return current is None or current.next_step_day <= today
-
-
 @dataclass
 class QueueItem:
     proposal: Proposal
-    actions: list
+    actions: list  # names of the steps this person can take now
     deadline: object = None
     days_left: int | None = None
     warning: str = ""
     standing: object = None  # approvals.standing.Standing: with whom it is, what they must do, by when
+    later: list = field(default_factory=list)  # blocked offers that open on a date (a notice still running)
 
     @property
     def overdue(self):
@@ -78,37 +68,51 @@ class QueueItem:
 
 
 def work_queue(user, limit=50):
-    """Proposals waiting for this person, soonest deadline first."""
+    """Proposals with a step this person can take now, soonest deadline first."""
+    return work_queue_and_later(user, limit)[0]
+
+
+def work_queue_and_later(user, limit=50):
+    """(now, later): the proposals with a step this person can take now — decided by the service's dry run,
+    so nothing listed is refused on confirming — soonest deadline first; and those whose only steps of theirs
+    open on a later date (`QueueItem.later`: the blocked offers, with the day each opens), soonest first."""
     today = clock.today()
     cal = WorkCalendar()
-    items, cache = [], {}
-    # Only proposals on which some step is this person's (by state and rights, from memory) are looked at
-    # further, with everything `applicable` reads prefetched for them: a fixed number of queries, and no
-    # related rows loaded for the many proposals waiting on somebody else.
-    live = [p for p in proposals_for(user).exclude(state__in=TERMINAL)[:500]
-            if any(ACTIONS[a].waits for a in offered(user, p, cache))]
-    prefetch_related_objects(live, "invoices__signatures", "changes", "payments", "notices__objections")
-    deadlines = [p.review_deadline for p in live if p.state == State.UNDER_REVIEW and p.review_deadline]
-    if deadlines:
-        cal.preload(min(*deadlines, today), max(*deadlines, today))
-    for proposal in live:
-        actions = [a for a in applicable(user, proposal, cache) if _waiting(a, proposal, today)]
-        if not actions:
-            continue
-        item = QueueItem(proposal=proposal, actions=actions)
-        if proposal.state == State.UNDER_REVIEW and proposal.review_deadline:
-            item.deadline = proposal.review_deadline
-            item.days_left = cal.working_days_between(today, proposal.review_deadline)
-            if not proposal.review_deadline_confirmed:
-                item.warning = "unconfirmed"
-        items.append(item)
+    items, later = [], []
+    waiting = [a for a in ACTIONS.values() if a.waits]
+    with chain.rights_of(user):
+        # Only proposals on which some step is this person's (by state and rights, from memory) are looked at
+        # further, with everything the dry run reads prefetched for them: a fixed number of queries, and no
+        # related rows loaded for the many proposals waiting on somebody else.
+        live = [p for p in proposals_for(user).exclude(state__in=TERMINAL)[:500]
+                if any(might(a, user, p) for a in waiting)]
+        prefetch_related_objects(live, "invoices__signatures", "changes", "payments", "notices__objections",
+                                 "reviews", "lines", "needs")
+        deadlines = [p.review_deadline for p in live if p.state == State.UNDER_REVIEW and p.review_deadline]
+        if deadlines:
+            cal.preload(min(*deadlines, today), max(*deadlines, today))
+        for proposal in live:
+            found = [o for o in offers(user, proposal, today=today) if o.action.waits]
+            names = list(dict.fromkeys(o.action.name for o in found if o.available))
+            item = QueueItem(proposal=proposal, actions=names,
+                             later=[o for o in found if not o.available and o.opens_on])
+            if names:
+                if proposal.state == State.UNDER_REVIEW and proposal.review_deadline:
+                    item.deadline = proposal.review_deadline
+                    item.days_left = cal.working_days_between(today, proposal.review_deadline)
+                    if not proposal.review_deadline_confirmed:
+                        item.warning = "unconfirmed"
+                items.append(item)
+            elif item.later:
+                later.append(item)
     items.sort(key=lambda i: (i.days_left is None, i.days_left if i.days_left is not None else 0,
                               -i.proposal.updated_at.timestamp()))
-    items = items[:limit]
-    marks = standings([i.proposal for i in items], today)  # where each stands, for the row's one line
-    for item in items:
+    later.sort(key=lambda i: (min(o.opens_on for o in i.later), i.proposal.pk))
+    items, later = items[:limit], later[:limit]
+    marks = standings([i.proposal for i in items + later], today)  # where each stands, for the row's one line
+    for item in items + later:
         item.standing = marks[item.proposal.pk]
-    return items
+    return items, later
 
 
 def overdue_reviews(user):

@@ -1,8 +1,10 @@
 """Every write of the approval chain. `perform` is the one place a proposal's state changes:
 lock the row, check the right, check the guards, write, audit — all in one transaction, so a refused
 action writes nothing. Services are keyword-only, take the acting user, and raise DomainError."""
+import contextvars
 import datetime
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,7 +30,7 @@ from .models import (
     Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
 )
 from .models import DELIVERING, EDITABLE, RESERVING, State
-from .workflow import TRANSITIONS, may
+from .workflow import TRANSITIONS, needed
 
 
 @dataclass
@@ -38,15 +40,54 @@ class Context:
     post: object
     data: dict
     today: datetime.date
+    dry: bool = False  # a dry run (`dry_run`): nothing is locked or written
     _fund_year: FundYear | None = field(default=None, repr=False)
 
     def fund_year(self):
-        """The proposal's fund year, locked (after the proposal: the one lock order everywhere)."""
+        """The proposal's fund year, locked (after the proposal: the one lock order everywhere); in a dry run
+        the one loaded with the proposal, unlocked."""
         if self._fund_year is None:
-            self._fund_year = ledger_services.fund_year_for_update(
-                community=self.proposal.community, year=self.proposal.fund_year.year
-            )
+            if self.dry:
+                self._fund_year = self.proposal.fund_year
+            else:
+                self._fund_year = ledger_services.fund_year_for_update(
+                    community=self.proposal.community, year=self.proposal.fund_year.year
+                )
         return self._fund_year
+
+
+# ---- rights: once per request -------------------------------------------------------------------
+# A page that offers steps and the service that performs one ask the same question — may this person do
+# this on this community? Inside `rights_of(user)` (a request) both answer it from one snapshot of the
+# person's posts and grants (`fundapp.rights.RightsSnapshot`, the same rule as `rights.check`), so a click
+# loads the rights once; outside it (tasks, commands, tests) each service asks `rights.check`.
+
+_REQUEST_RIGHTS = contextvars.ContextVar("approvals_request_rights", default=None)
+
+
+@contextmanager
+def rights_of(user):
+    """Within the block, the services answer `user`'s rights from one snapshot, which is yielded (the
+    enclosing block's, when one is open for the same person)."""
+    current = _REQUEST_RIGHTS.get()
+    if current is not None and getattr(user, "pk", None) is not None and current.user.pk == user.pk:
+        yield current
+        return
+    snapshot = rights.RightsSnapshot(user)
+    token = _REQUEST_RIGHTS.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _REQUEST_RIGHTS.reset(token)
+
+
+def decide(by, row, community, roles=None):
+    """May `by` do the act of `row` (a Transition or an Operation of approvals.workflow) on `community`?
+    A rights.Decision carrying the post to act in; `roles` narrows the row's roles (the next signer)."""
+    snapshot = _REQUEST_RIGHTS.get()
+    if snapshot is not None and getattr(by, "pk", None) is not None and snapshot.user.pk == by.pk:
+        return snapshot.decide(row.permission, community, roles=roles or row.roles)
+    return rights.check(by, row.permission, community, roles=roles or row.roles)
 
 
 def _snapshot(p):
@@ -102,7 +143,7 @@ def _perform(proposal, action, transition, by, effect, roles, load, uploads, eff
                 _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
                 % {"state": p.get_state_display(), "action": transition.label}
             )
-        decision = rights.check(by, transition.permission, p.community, roles=roles or transition.roles)
+        decision = decide(by, transition, p.community, roles)
         if not decision:
             raise NotAllowed(decision.reason)
         if load:
@@ -140,6 +181,62 @@ def _lock_proposal(pk):
     return Proposal.objects.select_related("community", "fund_year").get(pk=pk)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a dry run says of a step for a person now.
+
+    `allowed`: the service will accept it with valid input. Otherwise `refused_by` says why not: "state" or
+    "rights" (not this person's step here and now: not offered at all), or "guard" (theirs, but something must
+    happen first: offered as blocked, with `reason`, and `opens_on` where time alone lifts it)."""
+
+    allowed: bool
+    refused_by: str = ""
+    reason: str = ""
+    opens_on: datetime.date | None = None
+
+    def __bool__(self):
+        return self.allowed
+
+    @property
+    def blocked(self):
+        return self.refused_by == "guard"
+
+
+def signing_roles(action, invoice):
+    """The roles that may take a signing step on `invoice`: only its next signer's (Art. 13), else the row's."""
+    if action in ("sign_invoice", "refuse_invoice") and invoice is not None and invoice.status == Invoice.Status.SIGNING:
+        return {guard_functions.next_signer_role(invoice)}
+    return None
+
+
+def dry_run(*, action, proposal, by, guards=True, **data):
+    """Would `perform(action=…)` accept this step now, whatever the person then enters? `perform`'s checks in
+    its order — the state, the right, every guard that reads no input (`Transition.standing_guards`) — on the
+    proposal as loaded, without a lock and without writing. `data` holds the step's object (`invoice=`,
+    `payment=`) as `perform`'s `load` would. Reads only `.all()` of related rows, so a page that prefetched
+    them asks no query. With `guards=False`, only the state and the right."""
+    transition = TRANSITIONS[action]
+    if proposal.state not in transition.sources:
+        return Verdict(False, "state", _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
+                       % {"state": proposal.get_state_display(), "action": transition.label})
+    decision = decide(by, transition, proposal.community, signing_roles(action, data.get("invoice")))
+    if not decision:
+        return Verdict(False, "rights", decision.reason)
+    ctx = Context(proposal=proposal, by=by, post=decision.post, data=data, today=clock.today(), dry=True)
+    try:
+        for name in transition.standing_guards if guards else ():
+            guard_functions.GUARDS[name](ctx)
+    except DomainError as exc:
+        return Verdict(False, "guard", str(exc), getattr(exc, "opens_on", None))
+    return Verdict(True)
+
+
+def may_now(by, operation, community):
+    """The dry run of an act that is not a transition (approvals.workflow.OPERATIONS): the right alone."""
+    decision = decide(by, needed(operation), community)
+    return Verdict(True) if decision else Verdict(False, "rights", decision.reason)
+
+
 def _audit_details(data):
     simple = (str, int, Decimal, datetime.date, bool, type(None))
     return {k: v for k, v in data.items() if isinstance(v, simple)}
@@ -147,7 +244,7 @@ def _audit_details(data):
 
 def _require(user, operation, community):
     """The post in which `user` may do `operation` on `community`, as approvals.workflow.OPERATIONS says."""
-    decision = may(user, operation, community)
+    decision = decide(user, needed(operation), community)
     if not decision:
         raise NotAllowed(decision.reason)
     return decision.post
@@ -355,6 +452,8 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
         today = clock.today()
+        if notice.kind != Notice.Kind.PLAN:
+            raise DomainError(_("只能对项目方案公示提出异议（第十条）。"))
         if not notice.is_running(today):
             raise DomainError(_("该公示不在公示期内，不能提出异议。"))
         objection = Objection.objects.create(notice=notice, channel=channel, resident_name=resident_name,
@@ -622,8 +721,7 @@ def _lock_invoice(invoice_pk):
 def _invoice_action(invoice, action, by, effect, **data):
     inv = Invoice.objects.select_related("proposal").get(pk=invoice.pk)
     # Only the next signer's post counts; the signature_order guard re-checks it under the lock.
-    role = guard_functions.next_signer_role(inv) if inv.status == Invoice.Status.SIGNING else None
-    return perform(proposal=inv.proposal, action=action, by=by, roles={role} if role else None, effect=effect,
+    return perform(proposal=inv.proposal, action=action, by=by, roles=signing_roles(action, inv), effect=effect,
                    load=_lock_invoice(inv.pk), **data)
 
 

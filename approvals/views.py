@@ -16,7 +16,7 @@ from workdays import calendar
 
 from . import pdf, reports, selectors
 from . import services as chain
-from .actions import ACTIONS, applicable, documents_of, target_for
+from .actions import ACTIONS, offer, offers
 from .forms import (BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, action_form,
                     plausible_pk, procurement_initial)
 from . import workflow
@@ -37,13 +37,19 @@ def proposal_list(request):
 
 @login_required
 def proposal_detail(request, pk):
-    proposal = selectors.get_proposal_or_404(request.user, pk)
-    proposal, timeline = selectors.proposal_detail(proposal)
-    actions = applicable(request.user, proposal)
+    with chain.rights_of(request.user) as snapshot:
+        proposal = selectors.get_proposal_or_404(request.user, pk, snapshot)
+        proposal, timeline = selectors.proposal_detail(proposal)
+        found = offers(request.user, proposal)
+        can_edit = proposal.state in EDITABLE and chain.may_now(request.user, "proposal_update", proposal.community)
+    available = {}
+    for o in found:
+        if o.available:
+            available.setdefault(o.action, []).append(o.target)
     return render(request, "approvals/proposal_detail.html", {
         "p": proposal, "timeline": timeline, "fund_year": proposal.fund_year,
-        "actions": [(ACTIONS[name], targets) for name, targets in actions.items()],
-        "can_edit": proposal.state in EDITABLE and workflow.may(request.user, "proposal_update", proposal.community),
+        "offers": found, "actions": list(available.items()), "can_edit": can_edit,
+        "blocked": [o for o in found if not o.available],
     })
 
 
@@ -121,21 +127,31 @@ def _fund_year(community):
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_action(request, pk, action):
-    proposal = selectors.get_proposal_or_404(request.user, pk)
+    """One step: ACTIONS[action] names its form and its service. The service layer's dry run says whether the
+    step is this person's here and now (else 404) — on a GET with its guards, to show a blocked step with
+    its reason instead of a form; a POST goes to the service, which checks everything under its lock. The
+    rights come from one snapshot for the whole request (`chain.rights_of`), which the service uses too."""
     ui = ACTIONS.get(action)
-    allowed = applicable(request.user, proposal)
-    if ui is None or action not in allowed:
+    if ui is None:
         raise Http404
-    target = None
-    if ui.target is not None:
-        target_id = request.GET.get("target") or request.POST.get("target") or ""
-        target = target_for(ui, proposal, int(target_id)) if plausible_pk(target_id) else None
-        if target is None or target not in allowed[action]:
+    target_id = request.GET.get("target") or request.POST.get("target") or ""
+    with chain.rights_of(request.user) as snapshot:
+        proposal = selectors.get_proposal_or_404(request.user, pk, snapshot)
+        found = offer(request.user, proposal, ui, int(target_id) if plausible_pk(target_id) else None,
+                      guards=request.method == "GET")
+        if found is None:
             raise Http404
+        return _action_page(request, proposal, ui, found)
+
+
+def _action_page(request, proposal, ui, found):
+    target = found.target
     form = action_form(ui.form, request.POST or None, request.FILES or None, proposal=proposal, target=target,
                        owner=request.user)
     preview = None
-    if request.method == "POST" and form.is_valid():
+    if not found.available:
+        pass  # blocked: the page says why (and from when), and offers no form
+    elif request.method == "POST" and form.is_valid():
         # Files are chosen on the confirmation step: a browser cannot carry a chosen file to a second page.
         if ui.previewed and "confirm" not in request.POST:
             # Show the computed last day before the secretary confirms (SPEC §5).
@@ -147,8 +163,7 @@ def proposal_action(request, pk, action):
                 form.add_error("posted_on", str(exc))
         else:
             try:
-                ui.run(proposal=proposal, by=request.user, data=form.cleaned_data, target=target,
-                       documents=documents_of(form))
+                ui.run(form, proposal=proposal, by=request.user, target=target)
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -157,8 +172,8 @@ def proposal_action(request, pk, action):
                 messages.success(request, _("已办理：%(action)s。") % {"action": ui.label})
                 return redirect("approvals:proposal", pk=proposal.pk)
     return render(request, "approvals/action.html", {
-        "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview,
-        "feedback": chain.feedback_tally(proposal) if action == "acceptance" else None,
+        "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview, "offer": found,
+        "feedback": chain.feedback_tally(proposal) if ui.name == "acceptance" else None,
         "needs_preview": ui.previewed,
         "target_kind": ui.target.__name__.lower() if ui.target else "",
     })

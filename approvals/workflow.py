@@ -28,10 +28,23 @@ class Transition:
     permission: str
     guards: tuple = field(default=())
     rule: str = ""  # the article it implements
+    # The guards that read what the person enters (a reason, a date, an amount…). A dry run
+    # (`approvals.services.dry_run`, which decides what the pages offer) skips them and checks all the
+    # others: what stands before any input, so an offered step is one the service will accept with valid input.
+    reads_input: frozenset = frozenset()
+
+    def __post_init__(self):
+        assert self.reads_input <= set(self.guards), (self.name, self.reads_input - set(self.guards))
+
+    @property
+    def standing_guards(self):
+        """The guards that do not read the person's input, in order: what a dry run checks."""
+        return tuple(g for g in self.guards if g not in self.reads_input)
 
 
-def t(name, label, sources, target, roles, permission, guards=(), rule=""):
-    return Transition(name, label, frozenset(sources), target, frozenset(roles), permission, tuple(guards), rule)
+def t(name, label, sources, target, roles, permission, guards=(), rule="", reads_input=()):
+    return Transition(name, label, frozenset(sources), target, frozenset(roles), permission, tuple(guards), rule,
+                      frozenset(reads_input))
 
 
 TRANSITIONS = {
@@ -43,18 +56,18 @@ TRANSITIONS = {
         t("consent", _("初步同意"), {State.CONSENT_PENDING}, State.CONSENTED,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", [], "第十条"),
         t("return_consent", _("退回（初步意见）"), {State.CONSENT_PENDING}, State.DRAFT,
-          {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["reason"], "第十条"),
+          {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["reason"], "第十条", reads_input=["reason"]),
         t("meeting_passed", _("联席会议通过"), {State.CONSENTED, State.ON_HOLD}, State.MEETING_PASSED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date", "budget_available",
-                                                      "small_group_cap"], "第十条"),
+                                                      "small_group_cap"], "第十条", reads_input=["meeting_date"]),
         t("meeting_failed", _("联席会议未通过"), {State.CONSENTED, State.ON_HOLD}, State.DRAFT,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["meeting_date"], "第十条", reads_input=["meeting_date"]),
         t("post_notice", _("张贴公示"), {State.MEETING_PASSED}, State.NOTICE,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_date", "notice_min_days"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_date", "notice_min_days"], "第十条", reads_input=["notice_date", "notice_min_days"]),
         t("hold", _("暂时搁置"), {State.NOTICE}, State.ON_HOLD,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条", reads_input=["reason"]),
         t("replan", _("修改方案后重新上会"), {State.NOTICE}, State.CONSENTED,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "第十条", reads_input=["reason"]),
         t("submit_for_review", _("报党工委审批"), {State.NOTICE}, State.UNDER_REVIEW,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["notice_period_over", "no_open_objection", "budget_available", "small_group_cap"], "第十条"),
@@ -66,51 +79,51 @@ TRANSITIONS = {
           ["both_leaders_approved", "budget_available", "small_group_cap"], "第十一条"),
         t("reject", _("不予批准"), {State.UNDER_REVIEW}, State.REJECTED,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
-          ["reason", "leader_not_yet_decided"], "第十一条"),
+          ["reason", "leader_not_yet_decided"], "第十一条", reads_input=["reason"]),
         t("return_for_revision", _("退回修改"), {State.UNDER_REVIEW}, State.DRAFT,
           {R.SUBDISTRICT_SECRETARY, R.CONSTRUCTION_DIRECTOR}, "review_proposal",
-          ["reason", "leader_not_yet_decided"], "第十一条"),
+          ["reason", "leader_not_yet_decided"], "第十一条", reads_input=["reason"]),
         t("start", _("启动项目"), {State.APPROVED}, State.IN_PROGRESS,
           {R.COMMUNITY_SECRETARY}, "file_proposal", [], "第十一条"),
         t("request_change", _("申请变更"), {State.APPROVED, State.IN_PROGRESS}, None,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["no_pending_change", "change_end_date"], "第十一条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["no_pending_change", "change_end_date"], "第十一条", reads_input=["change_end_date"]),
         t("consent_change", _("同意变更并备案"), {State.APPROVED, State.IN_PROGRESS}, None,
           {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "change_budget_covered"],
           "第十一条"),
         t("refuse_change", _("不同意变更"), {State.APPROVED, State.IN_PROGRESS}, None,
-          {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "reason"], "第十一条"),
+          {R.SUBDISTRICT_SECRETARY}, "consent_proposal", ["pending_change", "reason"], "第十一条", reads_input=["reason"]),
         t("follow_up", _("记录跟进"), {State.IN_PROGRESS}, None,
-          {R.SUBDISTRICT_STAFF}, "manage_project", ["follow_up_date"], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["follow_up_date"], "第十二条", reads_input=["follow_up_date"]),
         t("accept", _("验收合格"), {State.IN_PROGRESS}, State.ACCEPTED,
-          {R.SUBDISTRICT_STAFF}, "manage_project", ["no_pending_change", "acceptance_date"], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["no_pending_change", "acceptance_date"], "第十二条", reads_input=["acceptance_date"]),
         t("accept_failed", _("验收不合格，整改后复验"), {State.IN_PROGRESS}, None,
-          {R.SUBDISTRICT_STAFF}, "manage_project", ["failed_acceptance_date"], "第十二条"),
+          {R.SUBDISTRICT_STAFF}, "manage_project", ["failed_acceptance_date"], "第十二条", reads_input=["failed_acceptance_date"]),
         t("register_invoice", _("登记发票"), {State.ACCEPTED}, None,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["invoice_date", "within_budget"], "第十三条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["invoice_date", "within_budget"], "第十三条", reads_input=["invoice_date"]),
         t("sign_invoice", _("发票签字"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
           ["signature_order", "signer_not_yet_signed"], "第十三条"),
         t("refuse_invoice", _("拒签退回发票"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY}, "sign_invoice",
-          ["signature_order", "reason"], "第十三条"),
+          ["signature_order", "reason"], "第十三条", reads_input=["reason"]),
         t("settle_invoice", _("结算发票"), {State.ACCEPTED}, None,
           {R.FINANCE_OFFICER}, "settle_invoice", ["invoice_signed", "settlement_date", "within_budget"],
-          "第十三条"),
+          "第十三条", reads_input=["settlement_date"]),
         t("pay_voucher", _("无发票支付"), {State.ACCEPTED}, None,
           {R.FINANCE_OFFICER}, "settle_invoice", ["prior_meeting", "voucher_payment_date", "receipt", "within_budget"],
-          "第十三条"),
+          "第十三条", reads_input=["prior_meeting", "voucher_payment_date", "receipt"]),
         t("post_voucher_notice", _("无发票支付事后公示"), {State.ACCEPTED}, None,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["voucher_awaiting_notice", "voucher_notice_date"],
-          "第十三条"),
+          "第十三条", reads_input=["voucher_notice_date"]),
         t("finish_settlement", _("结算完毕"), {State.ACCEPTED}, State.SETTLED,
           {R.COMMUNITY_SECRETARY}, "file_proposal",
           ["has_payment", "no_invoice_pending", "vouchers_noticed"], "第十三条"),
         t("post_completion_notice", _("张贴完成公示"), {State.SETTLED}, State.COMPLETION_NOTICE,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["completion_notice_date"], "第十五条"),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["completion_notice_date"], "第十五条", reads_input=["completion_notice_date"]),
         t("complete", _("公示期满，项目完成"), {State.COMPLETION_NOTICE}, State.COMPLETED,
           {R.COMMUNITY_SECRETARY}, "file_proposal", ["notice_period_over"], "第十五条"),
         t("withdraw", _("撤回"), PRE_APPROVAL | {State.APPROVED}, State.WITHDRAWN,
-          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], ""),
+          {R.COMMUNITY_SECRETARY}, "file_proposal", ["reason"], "", reads_input=["reason"]),
     ]
 }
 

@@ -12,6 +12,10 @@ def _state(value):
     return f"{value} ({State(value).label})"
 
 
+def _guard(transition, name):
+    return f"*`{name}`*" if name in transition.reads_input else f"`{name}`"
+
+
 def render_workflow_markdown():
     with translation.override("zh-hans"):
         lines = [
@@ -47,6 +51,11 @@ def render_workflow_markdown():
             "Steps recorded without a change of state (a leader's first approval, follow-ups, change requests,",
             "invoices and signatures, payments) are transitions whose target is “—”.",
             "",
+            "Guards in *italics* read what the person enters (a reason, a date, an amount: `reads_input`). The",
+            "others are also checked by the dry run that decides what the pages offer",
+            "(`approvals.services.dry_run`): a step is offered when its state, the person's right and those guards",
+            "hold, and shown as blocked, with the guard's reason, when only a guard stands in the way.",
+            "",
             "## Transitions",
             "",
             "| transition | 名称 | from | to | who (post in force, per community) | permission | guards | rule |",
@@ -56,7 +65,7 @@ def render_workflow_markdown():
             who = "<br/>".join(f"{r} ({Role(r).label})" for r in sorted(tr.roles))
             lines.append(
                 f"| `{tr.name}` | {tr.label} | {', '.join(sorted(tr.sources))} | {tr.target or '—'} | {who} "
-                f"| `{tr.permission}` | {', '.join(f'`{g}`' for g in tr.guards) or '—'} | {tr.rule or '—'} |"
+                f"| `{tr.permission}` | {', '.join(_guard(tr, g) for g in tr.guards) or '—'} | {tr.rule or '—'} |"
             )
         lines += [
             "",
@@ -149,7 +158,8 @@ def _date_rules():
         "| 支出 expenditure (settlement, payment without invoice) | the payment's `paid_on` | 1 January of the "
         "proposal's fund year; the day the year's allocations and carry-in cover it (running balance) | today; "
         "31 December | 第十三条 |",
-        "| 冲销 reversal | entered by the city administrator | the entry it reverses | today; 31 December | 第十七条 |",
+        "| 冲销 reversal (of an allocation) | entered by the finance officer (the reversal page of the ledger) or the "
+        "city administrator | the entry it reverses | today; 31 December | 第十七条 |",
         "| 结转下年 carry-out | 31 December of the closing year (set by the close) | — | — | 第十三条 |",
         "| 上年结转 carry-in | 1 January of the next year (set by the close) | — | — | 第十三条 |",
         "",

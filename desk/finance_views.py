@@ -5,17 +5,22 @@ desk.finance_selectors, files from desk.exports.
 """
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from fundapp import clock, rights
-from fundapp.models import FundYear, Subdistrict
+from fundapp.errors import DomainError, NotAllowed
+from fundapp.models import FundYear, LedgerEntry, Subdistrict
+from fundapp.services import ledger as ledger_services
 
 from . import exports, finance_selectors
+from .forms import ReversalForm
 
 
 def _download(content, content_type, filenames, disposition="attachment"):
@@ -132,3 +137,29 @@ def summary_xlsx(request, year):
     scope = _scope_label(request, data, subdistrict)
     return _download(exports.summary_xlsx(data, scope), exports.XLSX_CONTENT_TYPE,
                      exports.summary_filenames(scope, year, "xlsx", subdistrict.code if subdistrict else ""))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_reverse(request, code, year, pk):
+    """Reverse a wrong allocation (the finance officer's correction, Art. 17): a reason and a date, through
+    `fundapp.services.ledger.ledger_entry_reverse`. Its dry run decides: not this person's ledger → 404; an
+    entry that cannot be reversed → the reason, and no form; a refused input → the service's message."""
+    fund_year = _fund_year(request, code, year)
+    entry = get_object_or_404(LedgerEntry.objects.select_related("fund_year__community"), pk=pk, fund_year=fund_year)
+    try:
+        refusal = ledger_services.ledger_entry_reverse_check(entry=entry, by=request.user)
+    except NotAllowed:
+        raise Http404 from None
+    form = ReversalForm(request.POST or None) if not refusal else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            ledger_services.ledger_entry_reverse(entry=entry, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已冲销该分录。"))
+            return redirect("ledger", code=fund_year.community.code, year=fund_year.year)
+    return render(request, "fundapp/finance/reverse.html", {
+        "fund_year": fund_year, "entry": entry, "form": form, "refusal": refusal,
+    })

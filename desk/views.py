@@ -19,14 +19,15 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     from approvals.actions import ACTIONS
-    from approvals.selectors import recent_acts, work_queue
+    from approvals.selectors import recent_acts, work_queue_and_later
 
     from .home import home_sections
 
+    queue, later = work_queue_and_later(request.user)
     return render(request, "fundapp/home.html", {
         "home": home_sections(request.user),
         "rows": selectors.home_overview(request.user),
-        "queue": work_queue(request.user),
+        "queue": queue, "later": later,
         "actions": ACTIONS,
         "recent": recent_acts(request.user),
         "notifications": request.user.notifications.filter(read_at__isnull=True)[:20],
@@ -64,8 +65,11 @@ def ledgers(request):
 def ledger(request, code, year):
     community = rights.get_community_or_404(request.user, "view_fund", code=code)
     fund_year = get_object_or_404(FundYear, community=community, year=year)
+    from fundapp.services.ledger import reversible_entries
+
     return render(request, "fundapp/ledger.html", {
         "fund_year": fund_year, "rows": selectors.ledger(fund_year),
+        "reversible": reversible_entries(fund_year=fund_year, by=request.user),
         "years": community.fund_years.order_by("-year").values_list("year", flat=True),
     })
 

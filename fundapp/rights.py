@@ -107,15 +107,23 @@ class RightsSnapshot:
                                         .values_list("permission__codename", "object_pk"))
 
     def allowed(self, codename, community, roles=None):
+        return bool(self.decide(codename, community, roles=roles))
+
+    def decide(self, codename, community, roles=None):
+        """`check`'s Decision (with the post to act in), answered from the snapshot."""
         if codename not in ALL_PERMISSIONS:
-            return False
+            return Decision(False, _("未知的操作，已拒绝。"))
+        if not getattr(self.user, "is_authenticated", False):
+            return Decision(False, _("请先登录。"))
+        if not self.user.is_active:
+            return Decision(False, _("该账号已停用。"))
         post = next((p for p in self.posts if p.covers(community)
                      and (roles is None or p.role in roles) and codename in ROLE_PERMISSIONS[p.role]), None)
         if post is None:
-            return False
+            return Decision(False, _("您在“%(community)s”没有可执行此操作的在任职务。") % {"community": community})
         if self.user.is_superuser or (codename, str(community.pk)) in self.grants:
-            return True
-        return bool(check(self.user, codename, community, roles=roles))
+            return Decision(True, post=post)
+        return check(self.user, codename, community, roles=roles)
 
 
 def communities_for(user, codename, on=None):

@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 from approvals import forms as approval_forms
 from approvals import services as chain
-from approvals.actions import ACTIONS, applicable
+from approvals.actions import ACTIONS, offers
 from approvals.forms import AmountField
 from approvals.models import (
     Acceptance,
@@ -332,14 +332,15 @@ def city(db, settings, tmp_path):
 
 
 def action_cases():
-    """(action, user, proposal, target) for every UI action, as applicable() offers it."""
+    """(action, user, proposal, target) for every UI action, as the proposal page shows it to the person:
+    available, or blocked by a guard (a POST then reaches the service, which refuses it)."""
     users = list(User.objects.filter(posts__isnull=False).distinct().order_by("username"))
     proposals = list(Proposal.objects.select_related("community").order_by("pk"))
     cases = {}
     for proposal in proposals:
         for user in users:
-            for name, targets in applicable(user, proposal).items():
-                cases.setdefault(name, (name, user, proposal, targets[0]))
+            for shown in offers(user, proposal):
+                cases.setdefault(shown.action.name, (shown.action.name, user, proposal, shown.target))
     return cases
 
 

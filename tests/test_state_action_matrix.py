@@ -6,7 +6,9 @@ to the production tables that this table does not also make fails here, naming t
 
 The demo holds a proposal in every state. For each person in the demo and each proposal they can see (and a
 sample of those they cannot):
-- an action the table allows is offered, and one it does not allow is not (actions marked `*` act on an
+- an action the table allows is offered — available, or shown as blocked with the reason a guard gives (the
+  notice still running, a leader who already decided…: tests/test_offers_match_the_service.py checks that
+  exactly the available ones are accepted) — and one it does not allow is not (actions marked `*` act on an
   object that may or may not exist — an invoice whose turn it is, an open objection, a running notice, a
   pending change, a payment awaiting its notice — so for them only "offered ⇒ the table allows it" holds);
 - every action not offered, POSTed over HTTP (including jumps straight to later steps), answers 404; and
@@ -16,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from approvals.actions import ACTIONS, applicable
+from approvals.actions import ACTIONS, offers
 from approvals.models import Proposal
 from audit.models import AuditRecord
 
@@ -25,7 +27,8 @@ from audit.models import AuditRecord
 # communities of their subdistrict; the city administrator takes no step of a proposal. "." nobody.
 # States: dr draft · cp consent_pending · cs consented · mp meeting_passed · no notice · oh on_hold ·
 # ur under_review · ap approved · ip in_progress · ac accepted · se settled · cn completion_notice ·
-# co completed · rj rejected · wd withdrawn.
+# co completed · rj rejected · wd withdrawn. An objection left open when a proposal was withdrawn during its
+# notice can still be answered (answer_objection in wd): the resident is owed an answer.
 STATE_ACTIONS = """
 action                   dr  cp  cs  mp  no  oh  ur  ap  ip  ac  se  cn  co  rj  wd
 submit_for_consent       C   .   .   .   .   .   .   .   .   .   .   .   .   .   .
@@ -34,7 +37,7 @@ return_consent           .   S   .   .   .   .   .   .   .   .   .   .   .   .  
 meeting                  .   .   C   .   .   C   .   .   .   .   .   .   .   .   .
 post_notice              .   .   .   C   .   .   .   .   .   .   .   .   .   .   .
 record_objection*        .   .   .   .   CW  .   .   .   .   .   .   .   .   .   .
-answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   .
+answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   C
 hold                     .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
 replan                   .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
 submit_for_review        .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
@@ -121,7 +124,7 @@ def test_every_person_state_action_cell_follows_the_table_and_refusals_change_no
                 or where in (p.community.code, p.community.subdistrict.code)]
         outside = [p for p in proposals if p not in mine][:2]  # a sample is enough: 404 early
         for proposal in mine + outside:
-            offered = applicable(user, proposal)
+            offered = {o.action.name for o in offers(user, proposal)}
             for name in ACTIONS:
                 cell = (username, proposal.community.code, proposal.state, name)
                 allowed = table_allows(username, proposal, name)

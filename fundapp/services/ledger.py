@@ -19,7 +19,7 @@ from .. import clock, rights
 from ..db import retry_on_conflict
 from ..errors import DomainError, NotAllowed
 from ..i18n import record_language
-from ..models import FundYear, LedgerEntry
+from ..models import FundYear, LedgerEntry, Role
 from ..models.funds import ZERO
 from ..amounts import format_yuan, parse_amount
 
@@ -169,27 +169,77 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
     return entry
 
 
+# Who corrects a community's ledger by a reversing entry: the finance officer who keeps its separate account
+# (Art. 17), and the city administrator who manages the fund and records its allocations — (permission, roles).
+LEDGER_KEEPERS = (("settle_invoice", frozenset({Role.FINANCE_OFFICER})), ("manage_fund", frozenset({Role.CITY_ADMIN})))
+
+
+def ledger_keeper_post(by, community):
+    """The post in which `by` corrects the community's ledger (LEDGER_KEEPERS), None for a system act (`by`
+    None); NotAllowed for anyone else."""
+    if by is None:
+        return None
+    refusal = None
+    for codename, roles in LEDGER_KEEPERS:
+        decision = rights.check(by, codename, community, roles=roles)
+        if decision:
+            return decision.post
+        refusal = refusal or decision
+    raise NotAllowed(refusal.reason)
+
+
+def reversal_refusal(entry, fund_year, *, reversed_ids=None):
+    """Why `entry` cannot be reversed now, whatever reason and date are entered, or "": only an allocation,
+    once, in an open year, and not more than the year's available money. `reversed_ids` (the ids of the
+    year's reversed entries) spares a query per entry on a ledger page."""
+    if entry.kind != KIND.ALLOCATION:
+        return _("只有拨款分录可以在此冲销；支出的更正请通过结算办理。")
+    if not fund_year.takes_new_work:
+        return fund_year_new_work_error(fund_year, what="entry")
+    reversed_already = (entry.pk in reversed_ids if reversed_ids is not None
+                        else LedgerEntry.objects.filter(reverses=entry).exists())
+    if reversed_already:
+        return _("该分录已经冲销过。")
+    if entry.amount > fund_year.available:
+        return (_("冲销后可用经费将为负数（可用 %(available)s），请先处理已预留或已结算的项目。")
+                % {"available": format_yuan(fund_year.available)})
+    return ""
+
+
+def ledger_entry_reverse_check(*, entry, by):
+    """The dry run of `ledger_entry_reverse` before a reason and a date are entered, as the finance pages
+    offer it: NotAllowed if `by` does not keep this ledger; else why the entry cannot be reversed, or ""."""
+    ledger_keeper_post(by, entry.fund_year.community)
+    return reversal_refusal(entry, entry.fund_year)
+
+
+def reversible_entries(*, fund_year, by):
+    """The ids of `fund_year`'s entries `by` may reverse now (the ledger page's "reverse" links): two queries."""
+    try:
+        ledger_keeper_post(by, fund_year.community)
+    except NotAllowed:
+        return set()
+    entries = list(fund_year.entries.all())
+    reversed_ids = {e.reverses_id for e in entries if e.reverses_id}
+    return {e.pk for e in entries if not reversal_refusal(e, fund_year, reversed_ids=reversed_ids)}
+
+
 @retry_on_conflict
 @transaction.atomic
 def ledger_entry_reverse(*, entry, reason, entry_date, by=None):
     """Correct a wrong allocation by a reversing entry; the original stays in the ledger, reversed once.
     The reversal is dated in the same year, not before the entry, not after today, and may not leave the
-    year's running balance negative on any day from its date on."""
+    year's running balance negative on any day from its date on. By the community's finance officer or the
+    city administrator (LEDGER_KEEPERS)."""
     if not str(reason).strip():
         raise DomainError(_("请填写冲销理由。"))
     entry = LedgerEntry.objects.select_related("fund_year__community").get(pk=entry.pk)
     community = entry.fund_year.community
-    post = fund_manager_post(by, community)
-    if entry.kind != KIND.ALLOCATION:
-        raise DomainError(_("只有拨款分录可以在此冲销；支出的更正请通过结算办理。"))
+    post = ledger_keeper_post(by, community)
     fund_year = fund_year_for_update(community=community, year=entry.fund_year.year)
-    if not fund_year.takes_new_work:
-        raise DomainError(fund_year_new_work_error(fund_year, what="entry"))
-    if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise DomainError(_("该分录已经冲销过。"))
-    if entry.amount > fund_year.available:
-        raise DomainError(_("冲销后可用经费将为负数（可用 %(available)s），请先处理已预留或已结算的项目。")
-                          % {"available": format_yuan(fund_year.available)})
+    refusal = reversal_refusal(entry, fund_year)
+    if refusal:
+        raise DomainError(refusal)
     with record_language():
         description = _("冲销：%(description)s（%(reason)s）") % {"description": entry.description, "reason": reason}
     reversal = ledger_entry_add(fund_year, KIND.REVERSAL, entry.amount, entry_date, description=description,

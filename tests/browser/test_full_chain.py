@@ -226,11 +226,12 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(desk, live_server, pk, "公示中", "答复异议")
             expect(desk.locator(".objection.open")).to_have_count(0)
             expect(desk.locator(".objection .answer")).to_contain_text("门禁维修已列入下季度计划")
-            # The notice is still running: submitting for review now is refused, with the reason shown.
-            open_action(desk, "submit_for_review", "报街道党工委审批")
-            submit(desk)
-            expect(desk.locator("main .errors")).to_be_visible()
-            expect(desk).to_have_url(at_path(live_server, f"/proposals/{pk}/do/submit_for_review/"))
+            # The notice is still running: submitting for review is not offered as a button but shown as
+            # blocked, with the reason and the day it opens (a queue that never lies).
+            expect(desk.locator("a[data-action=submit_for_review]")).to_have_count(0)
+            blocked = desk.locator("[data-blocked=submit_for_review]")
+            expect(blocked).to_contain_text("2026年10月10日起可办理")
+            expect(blocked).to_contain_text("公示期至")
             assert Proposal.objects.get(pk=pk).state == State.NOTICE
 
     # ── Sat 2026-10-10 (a make-up working day): the notice is over; submission for review ──────────────
