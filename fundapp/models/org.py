@@ -159,8 +159,10 @@ class Post(models.Model):
     @property
     def title(self):
         """The post as it is printed under a signature: "社区建设管理委员会主任（代）" for an acting one."""
-        label = self.get_role_display()
-        return f"{label}{_('（代）')}" if self.acting else str(label)
+        label = str(self.get_role_display())
+        if not self.acting:
+            return label
+        return label + str(_("（代）"))
 
     @property
     def scope_label(self):
