@@ -186,7 +186,7 @@ def test_community_phone_and_address_print_on_the_notices_and_are_audited(people
     assert record.before == {"phone": "", "address": ""} and record.after == {"phone": PHONE, "address": ADDRESS}
     proposal = walked(org)
     for notice in Notice.objects.filter(proposal=proposal):
-        text = pdf_text(stored(NoticePaper.objects.get(notice=notice)), tmp_path)
+        text = pdf_text(stored(NoticePaper.objects.get(notice=notice)), tmp_path, f"notice-{notice.kind}-contact.pdf")
         assert f"电话：{PHONE}" in text and f"地址：{ADDRESS}（社区便民服务大厅）" in text
     with travel(D(2026, 11, 13)):
         page = client.get(reverse("public:community-year", args=["a1", 2026])).content.decode()
