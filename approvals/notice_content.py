@@ -22,6 +22,24 @@ def long_date(value):
     return format_date(value, pgettext("date format", "Y年n月j日")) if value else ""
 
 
+def private_names(p):
+    """The private persons a project's records name: recipients paid without an invoice, residents whose
+    needs it answers, objectors to its notices. (Reads what approvals.pdf.load prefetched.)"""
+    names = {pay.recipient_name for pay in p.payments.all()}
+    names |= {need.resident_name for need in p.needs.all()}
+    names |= {o.resident_name for n in p.notices.all() for o in n.objections.all()}
+    return sorted((name.strip() for name in names if name and name.strip()), key=len, reverse=True)
+
+
+def public_text(p, text):
+    """Text staff typed for a notice, as it may be posted: the project's private persons' names masked
+    (赵六一 → 赵**), phone and ID numbers removed."""
+    text = text or ""
+    for name in private_names(p):
+        text = text.replace(name, mask_name(name))
+    return redact(text)
+
+
 def _last(items, test=lambda item: True):
     return next((item for item in reversed(list(items)) if test(item)), None)
 
@@ -43,7 +61,7 @@ def _plan(p, notice):
                    "%(name)s拟使用服务群众专项经费实施以下项目，现予公示，接受居民群众监督。") % {"name": p.community.name},
         "sections": [
             {"heading": "", "rows": [
-                [_("项目名称"), p.title], [_("项目内容"), p.content], [_("回应的居民需求"), needs],
+                [_("项目名称"), p.title], [_("项目内容"), public_text(p, p.content)], [_("回应的居民需求"), needs],
                 [_("使用范围"), str(p.get_category_display())],
                 [_("受益群体"), f"{p.get_beneficiaries_display()}（{p.beneficiary_count}）"],
                 [_("实施地点"), p.community.name], [_("承办方"), p.contractor or "—"],
@@ -64,7 +82,7 @@ def _voucher(p, notice):
         "intro": _("根据《社区党组织服务群众专项经费管理使用细则》第十三条的规定，以下支出无法取得发票，经集体研究决定并由收款人签字确认后支付，"
                    "现予事后公示，接受居民群众监督。"),
         "sections": [{"heading": "", "rows": [
-            [_("所属项目"), p.title], [_("支出用途"), p.content], [_("收款人"), mask_name(payment.recipient_name)],
+            [_("所属项目"), p.title], [_("支出用途"), public_text(p, p.content)], [_("收款人"), mask_name(payment.recipient_name)],
             [_("支付日期"), long_date(payment.paid_on)],
             [_("支付金额"), f"{format_yuan(payment.amount)}（{amount_in_words(payment.amount)}）"],
             [_("支付方式"), str(payment.get_method_display())], [_("凭证号"), payment.reference],
@@ -97,7 +115,7 @@ def _completion(p, notice):
                    "完成情况、经费支出和验收结果予以公示，接受居民群众监督。") % {"name": p.community.name},
         "sections": [
             {"heading": "", "rows": [
-                [_("项目名称"), p.title], [_("完成内容"), p.content + (f"\n{acceptance.quality}" if acceptance else "")],
+                [_("项目名称"), p.title], [_("完成内容"), public_text(p, p.content + (f"\n{acceptance.quality}" if acceptance else ""))],
                 [_("使用范围"), str(p.get_category_display())],
                 [_("受益群体"), f"{p.get_beneficiaries_display()}（{p.beneficiary_count}）"],
                 [_("批准预算"), format_yuan(p.approved_budget)],
@@ -122,7 +140,7 @@ def notice_content(p, notice):
         "title": str(notice.get_kind_display()),
         "project": p.title,
         **body,
-        "remark": redact(notice.text),
+        "remark": public_text(p, notice.text),
         "period": _("本公示自 %(start)s 起张贴，公示 %(n)s 个工作日，至 %(end)s 止。") % {
             "start": long_date(notice.posted_on), "n": notice.working_days, "end": long_date(notice.last_day)},
         "phone": community.phone, "address": community.address,

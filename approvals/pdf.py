@@ -25,6 +25,7 @@ from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
 from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision, State
+from .notice_content import public_text
 
 
 def render_pdf(template, context):
@@ -114,6 +115,9 @@ def _notice_context(p, notice):
     url = public_url(p, notice)
     return {
         "p": p, "community": p.community, "notice": notice, "draft": notice is None,
+        "remark": public_text(p, notice.text) if notice is not None else "",
+        # What staff typed, as it may be posted: private persons' names masked, numbers removed.
+        "content_text": public_text(p, p.content),
         "public_url": url, "qr": qr_svg(url),
         "objection_url": objection_url(p, notice) if notice is not None else url,
     }
@@ -167,7 +171,7 @@ def completion_notice(proposal):
     return render_pdf("approvals/pdf/completion_notice.html", {
         **_notice_context(p, notice),
         "payments": payments, "total": total, "total_words": amount_in_words(total),
-        "acceptance": acceptance,
+        "acceptance": acceptance, "quality_text": public_text(p, acceptance.quality) if acceptance else "",
         "satisfaction_rate": satisfaction_rate(acceptance),
     })
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,12 +72,10 @@ def public_notices():
 
 
 def _notice_paper(community, notice):
-    papers = list(notice.papers.all())
-    if not papers:  # posted before notices were archived: no text or PDF to show
+    if notice.paper_sha256 is None:  # posted before notices were archived: no text or PDF to show
         return {"content": None, "pdf": None, "pdf_sha256": None}
-    paper = max(papers, key=lambda item: (item.generated_at, item.pk))
-    return {"content": paper.content,
-            "pdf": reverse("public:notice-pdf", args=[community.code, notice.pk]), "pdf_sha256": paper.sha256}
+    return {"content": notice.paper_content,
+            "pdf": reverse("public:notice-pdf", args=[community.code, notice.pk]), "pdf_sha256": notice.paper_sha256}
 
 
 def seconds_to_midnight():
@@ -136,8 +134,11 @@ def _build(community, year, today):
         "reserved": _money(fund_year.reserved), "available": _money(fund_year.available),
         "carried_out": _money(fund_year.carried_out),
     }
-    notices = public_notices().order_by("posted_on", "pk").prefetch_related(
-        Prefetch("papers", queryset=NoticePaper.objects.only("pk", "notice_id", "generated_at", "sha256", "content")))
+    # The latest archived paper of each notice, read in the notices' own query.
+    paper = NoticePaper.objects.filter(notice=OuterRef("pk")).order_by("-generated_at", "-pk")
+    notices = public_notices().order_by("posted_on", "pk").annotate(
+        paper_sha256=Subquery(paper.values("sha256")[:1]),
+        paper_content=Subquery(paper.values("content")[:1], output_field=JSONField()))
     objections = Objection.objects.order_by("received_at", "pk")
     public_documents = Document.objects.filter(kind__in=Document.PUBLIC_KINDS).order_by("uploaded_at", "pk")
     proposals = list(

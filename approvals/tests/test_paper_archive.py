@@ -87,10 +87,14 @@ def test_a_later_change_of_the_record_never_changes_the_archived_paper(people, c
     proposal = meeting_passed(org, draft(org, budget="22000.00"))
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     with travel(D(2026, 9, 30)):
-        chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30), text="请居民踊跃监督。")
+        chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30),
+                          text="本项目回应张三（13912345678）反映的需求，请居民踊跃监督。")
     paper = NoticePaper.objects.get(notice__proposal=proposal)
     posted = stored(paper)
-    assert "请居民踊跃监督" in pdf_text(posted, tmp_path)
+    text = pdf_text(posted, tmp_path)
+    # what staff typed is posted with the project's private persons masked and numbers removed
+    assert "回应张*（***）反映的需求，请居民踊跃监督" in text and "张三" not in text and "13912345678" not in text
+    assert paper.content["remark"] == "本项目回应张*（***）反映的需求，请居民踊跃监督。"
     org_services.community_update(community=org.community("a1"), by=org.city_admin, phone=PHONE, address=ADDRESS,
                                   name="东城街道幸福社区")
     url = reverse("approvals:paper-plan-notice", args=[proposal.pk])

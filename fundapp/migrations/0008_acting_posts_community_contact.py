@@ -13,16 +13,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='community',
             name='address',
-            field=models.CharField(blank=True, help_text='社区便民服务大厅的地址，印在公示上。', max_length=200, verbose_name='地址'),
+            field=models.CharField(blank=True, default='', db_default='', help_text='社区便民服务大厅的地址，印在公示上。', max_length=200, verbose_name='地址'),
         ),
         migrations.AddField(
             model_name='community',
             name='phone',
-            field=models.CharField(blank=True, help_text='社区便民服务大厅的电话，印在公示上供居民反映意见。', max_length=40, verbose_name='联系电话'),
+            field=models.CharField(blank=True, default='', db_default='', help_text='社区便民服务大厅的电话，印在公示上供居民反映意见。', max_length=40, verbose_name='联系电话'),
         ),
         migrations.AddField(
             model_name='post',
             name='acting',
-            field=models.BooleanField(default=False, help_text='以代理身份任职：各类纸质材料的签名处在职务后印“（代）”。', verbose_name='代理（代）'),
+            field=models.BooleanField(default=False, db_default=False, help_text='以代理身份任职：各类纸质材料的签名处在职务后印“（代）”。', verbose_name='代理（代）'),
         ),
     ]

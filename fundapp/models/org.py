@@ -32,9 +32,10 @@ class Community(models.Model):
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     # Printed on every notice the community posts, as the ways to reach it (Art. 10, 13, 15): public on
     # purpose, the service hall's numbers and address, never a person's own.
-    phone = models.CharField(_("联系电话"), max_length=40, blank=True,
+    # db_default: rows written outside the ORM (bulk COPY, older code during a deploy) get an empty value.
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, default="", db_default="",
                              help_text=_("社区便民服务大厅的电话，印在公示上供居民反映意见。"))
-    address = models.CharField(_("地址"), max_length=200, blank=True,
+    address = models.CharField(_("地址"), max_length=200, blank=True, default="", db_default="",
                                help_text=_("社区便民服务大厅的地址，印在公示上。"))
 
     class Meta:
@@ -126,7 +127,7 @@ class Post(models.Model):
     start_date = models.DateField(_("任职起始日"))
     end_date = models.DateField(_("任职终止日"), null=True, blank=True,
                                 help_text=_("自该日起不再享有权限；在任请留空。"))
-    acting = models.BooleanField(_("代理（代）"), default=False,
+    acting = models.BooleanField(_("代理（代）"), default=False, db_default=False,
                                  help_text=_("以代理身份任职：各类纸质材料的签名处在职务后印“（代）”。"))
 
     objects = PostQuerySet.as_manager()
