@@ -5,7 +5,9 @@
   (Art. 10, 15, 13), each with a QR code to the public page and the ways to object;
 - `meeting_minutes` — 联席会议纪要; `acceptance_sheet` — 验收单; `annual_report_pdf` — 年度报告 (Art. 16).
 
-Signers print with the post they acted in (`signer`); a private person's name is masked
+A posted notice is rendered once more than a draft: when it is posted, by approvals.paper_archive, which keeps
+that PDF (Art. 17) and serves it ever after. Signers print with the post they acted in (`signer`, "（代）"
+after an acting post); a private person's name is masked
 (`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active language.
 """
 from decimal import Decimal
