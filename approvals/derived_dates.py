@@ -4,12 +4,14 @@ running notices' last days and next-step days, and review deadlines. Registered 
 A calendar change moves the open ones: notices still running (their last day not passed), reviews under
 way. Ended notices and finished reviews keep the dates they ran with — they are history.
 """
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from workdays.derived import Move
 
+from . import paper_archive
 from .models import Notice, Proposal, State
 from .services import notice_dates, review_deadline
 
@@ -55,6 +57,8 @@ class NoticeDates:
         audit_record(actor=by, post=post, action="notice.recalculated", target=notice.proposal,
                      community_id=move.community_id, before={"notice": notice.pk, **move.before},
                      after={"notice": notice.pk, **move.after}, note=note)
+        # The paper on the board carries the old last day: a new archived version, after the change commits.
+        transaction.on_commit(lambda: paper_archive.notice_paper_rearchive(notice.pk))
 
 
 class ReviewDeadlines:

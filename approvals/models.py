@@ -729,3 +729,42 @@ class PendingUpload(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+def notice_paper_path(instance, filename):
+    return f"papers/{instance.notice.posted_on.year}/{instance.notice.proposal.community.code}/{filename}"
+
+
+class NoticePaper(models.Model):
+    """The PDF of a notice exactly as it was posted (Art. 17): rendered and archived when the notice is posted
+    (approvals.paper_archive), in the same transaction, and served ever after — to the staff and, masked as
+    every public paper is, to residents. A later change of the project or the community never changes it.
+    A calendar change that moves a running notice's last day adds a new version (reason "recalculated",
+    with an audit record); every version is kept, the latest is served."""
+
+    class Reason(models.TextChoices):
+        POSTED = "posted", _("张贴时生成")
+        RECALCULATED = "recalculated", _("节假日调整后重新生成")
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="papers", verbose_name=_("公示"))
+    reason = models.CharField(_("生成原因"), max_length=14, choices=Reason.choices, default=Reason.POSTED)
+    file = models.FileField(_("文件"), upload_to=notice_paper_path)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    # The notice's text as plain data (approvals.notice_content), taken with the PDF: the public page shows it.
+    content = models.JSONField(_("公示内容"), default=dict)
+    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
+    generated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("生成人"))
+    generated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("生成人职务"))
+
+    class Meta:
+        ordering = ["generated_at", "pk"]
+        verbose_name = _("公示存档")
+        verbose_name_plural = _("公示存档")
+        constraints = [models.UniqueConstraint(fields=["notice"], condition=Q(reason="posted"),
+                                               name="notice_paper_posted_once")]
+
+    def __str__(self):
+        return f"{self.notice} · {self.sha256[:12]}"

@@ -1,12 +1,13 @@
 """The printable papers (approvals.pdf): served only to people who may see the proposal (or the report),
-404 for "missing" and "not yours" alike, and for a paper that does not exist yet."""
+404 for "missing" and "not yours" alike, and for a paper that does not exist yet. A posted notice is served
+from its archive (approvals.paper_archive): what was posted, unchanged by later edits."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from fundapp import rights
 
-from . import pdf, selectors
+from . import paper_archive, pdf, selectors
 from .models import AnnualReport
 
 
@@ -14,6 +15,15 @@ def _pdf(content, name):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
+
+
+def _archived_or(notice, render, *args):
+    """The archived copy of a posted notice; a draft, or a notice posted before papers were archived, is
+    rendered from the record."""
+    paper = paper_archive.archived_paper(notice) if notice is not None else None
+    if paper is not None:
+        return paper_archive.notice_paper_bytes(paper)
+    return _render(render, *args)
 
 
 def _render(render, *args):
@@ -28,19 +38,24 @@ def plan_notice(request, pk):
     proposal = selectors.get_proposal_or_404(request.user, pk)
     if not pdf.plan_notice_available(proposal):
         raise Http404
-    return _pdf(pdf.plan_notice(proposal), f"plan-notice-{proposal.pk}.pdf")
+    return _pdf(_archived_or(pdf.plan_notice_of(proposal), pdf.plan_notice, proposal),
+                f"plan-notice-{proposal.pk}.pdf")
 
 
 @login_required
 def completion_notice(request, pk):
     proposal = selectors.get_proposal_or_404(request.user, pk)
-    return _pdf(_render(pdf.completion_notice, proposal), f"completion-notice-{proposal.pk}.pdf")
+    return _pdf(_archived_or(pdf.completion_notice_of(proposal), pdf.completion_notice, proposal),
+                f"completion-notice-{proposal.pk}.pdf")
 
 
 @login_required
 def voucher_notice(request, pk, notice_id):
     proposal = selectors.get_proposal_or_404(request.user, pk)
-    return _pdf(_render(pdf.voucher_notice, proposal, notice_id), f"voucher-notice-{notice_id}.pdf")
+    notice = next((n for n in pdf.voucher_notices_of(proposal) if n.pk == notice_id), None)
+    if notice is None:
+        raise Http404
+    return _pdf(_archived_or(notice, pdf.voucher_notice, proposal, notice_id), f"voucher-notice-{notice_id}.pdf")
 
 
 @login_required

@@ -5,7 +5,9 @@
   (Art. 10, 15, 13), each with a QR code to the public page and the ways to object;
 - `meeting_minutes` — 联席会议纪要; `acceptance_sheet` — 验收单; `annual_report_pdf` — 年度报告 (Art. 16).
 
-Signers print with the post they acted in (`signer`); a private person's name is masked
+A posted notice is rendered once more than a draft: when it is posted, by approvals.paper_archive, which keeps
+that PDF (Art. 17) and serves it ever after. Signers print with the post they acted in (`signer`, "（代）"
+after an acting post); a private person's name is masked
 (`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active language.
 """
 from decimal import Decimal
@@ -27,6 +29,7 @@ from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
 from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision, State
+from .notice_content import public_text
 from .standing import standing
 
 
@@ -44,7 +47,8 @@ def person_name(user):
 
 
 def signer(act_or_user, post=None):
-    """"王某 · 社区建设管理委员会主任": the person and the post they held when they acted (the act's `post`).
+    """"王某 · 社区建设管理委员会主任": the person and the post they held when they acted (the act's `post`),
+    "（代）" after the title when the post is held in an acting capacity (`Post.title`).
     Called with an act (anything with `by` and `post`) or with a user and a post."""
     if hasattr(act_or_user, "by"):
         user, post = act_or_user.by, getattr(act_or_user, "post", None)
@@ -53,10 +57,10 @@ def signer(act_or_user, post=None):
     name = person_name(user)
     if post is None:
         return name
-    return f"{name} · {post.get_role_display()}"
+    return f"{name} · {post.title}"
 
 
-def _load(proposal):
+def load(proposal):
     """The proposal with everything a paper prints, in a fixed number of queries."""
     return Proposal.objects.select_related("community__subdistrict", "fund_year", "created_by").prefetch_related(
         "lines", "needs", "consents__by", "consents__post", "meetings__by", "meetings__post",
@@ -82,7 +86,7 @@ def filed_on(proposal):
 
 def application_form(proposal):
     """The 社区党组织服务群众专项经费使用申请审批表 with the approvals and signatures made so far."""
-    p = _load(proposal)
+    p = load(proposal)
     reviews = {r.role: r for r in p.reviews.all() if r.round == p.review_round}
     return render_pdf("approvals/pdf/application_form.html", {
         "p": p,
@@ -118,6 +122,9 @@ def _notice_context(p, notice):
     url = public_url(p, notice)
     return {
         "p": p, "community": p.community, "notice": notice, "draft": notice is None,
+        "remark": public_text(p, notice.text) if notice is not None else "",
+        # What staff typed, as it may be posted: private persons' names masked, numbers removed.
+        "content_text": public_text(p, p.content),
         "public_url": url, "qr": qr_svg(url),
         "objection_url": objection_url(p, notice) if notice is not None else url,
     }
@@ -136,7 +143,7 @@ def plan_notice_available(p):
 
 def plan_notice(proposal):
     """项目公示 (Art. 10): the plan residents are asked to object to."""
-    p = _load(proposal)
+    p = load(proposal)
     notice = plan_notice_of(p)
     return render_pdf("approvals/pdf/plan_notice.html", {
         **_notice_context(p, notice),
@@ -158,7 +165,7 @@ def payee(payment):
 
 def completion_notice(proposal):
     """项目完成公示 (Art. 15): what was done, what it cost (each payment), the acceptance and satisfaction."""
-    p = _load(proposal)
+    p = load(proposal)
     notice = completion_notice_of(p)
     if notice is None:
         raise LookupError("no completion notice")
@@ -171,12 +178,12 @@ def completion_notice(proposal):
     return render_pdf("approvals/pdf/completion_notice.html", {
         **_notice_context(p, notice),
         "payments": payments, "total": total, "total_words": amount_in_words(total),
-        "acceptance": acceptance,
-        "satisfaction_rate": _rate(acceptance),
+        "acceptance": acceptance, "quality_text": public_text(p, acceptance.quality) if acceptance else "",
+        "satisfaction_rate": satisfaction_rate(acceptance),
     })
 
 
-def _rate(acceptance):
+def satisfaction_rate(acceptance):
     if acceptance is None or not acceptance.asked_count:
         return None
     return round(Decimal(acceptance.satisfied_count) * 100 / acceptance.asked_count, 1)
@@ -188,7 +195,7 @@ def voucher_notices_of(p):
 
 def voucher_notice(proposal, notice_id):
     """事后公示 (Art. 13) of a payment made without an invoice: purpose, masked recipient, amount, the meeting."""
-    p = _load(proposal)
+    p = load(proposal)
     notice = next((n for n in voucher_notices_of(p) if n.pk == notice_id), None)
     payment = next((pay for pay in p.payments.all() if pay.after_notice_id == notice_id), None)
     if notice is None or payment is None:
@@ -211,7 +218,7 @@ def attendee_names(meeting):
 
 def meeting_minutes(proposal, meeting_id):
     """联席会议纪要: the meeting, the agenda (this proposal), the votes and the decision, with signature lines."""
-    p = _load(proposal)
+    p = load(proposal)
     meeting = next((m for m in p.meetings.all() if m.pk == meeting_id), None)
     if meeting is None:
         raise LookupError("no such meeting")
@@ -228,12 +235,12 @@ def meeting_minutes(proposal, meeting_id):
 
 def acceptance_sheet(proposal, acceptance_id):
     """验收单 (Art. 12): inspection, quality, satisfaction survey, result, signature lines."""
-    p = _load(proposal)
+    p = load(proposal)
     acceptance = next((a for a in p.acceptances.all() if a.pk == acceptance_id), None)
     if acceptance is None:
         raise LookupError("no such acceptance")
     return render_pdf("approvals/pdf/acceptance.html", {
-        "p": p, "community": p.community, "a": acceptance, "satisfaction_rate": _rate(acceptance),
+        "p": p, "community": p.community, "a": acceptance, "satisfaction_rate": satisfaction_rate(acceptance),
         "settled_words": amount_in_words(p.settled_amount),
     })
 

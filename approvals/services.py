@@ -25,6 +25,7 @@ from workdays import calendar
 from . import documents as document_store
 from . import handoffs
 from . import guards as guard_functions
+from . import paper_archive
 from .models import (
     Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
     Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
@@ -437,9 +438,12 @@ def _new_notice(ctx, kind, posted_on, working_days, text=""):
 
 def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=()):
     working_days = guard_functions.notice_working_days(working_days)
-    return perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on, documents=documents,
-                   working_days=working_days,
-                   effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
+    with transaction.atomic():  # posted with its archived paper, or not at all (approvals.paper_archive)
+        notice = perform(proposal=proposal, action="post_notice", by=by, posted_on=posted_on, documents=documents,
+                         working_days=working_days,
+                         effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
+        paper_archive.notice_paper_archive(notice=notice, by=by)
+    return notice
 
 
 @retry_on_conflict
@@ -811,9 +815,12 @@ def voucher_notice_post(*, payment, by, posted_on, working_days=3, text=""):
         Payment.objects.filter(pk=payment.pk).update(after_notice=notice)
         return notice
 
-    return perform(proposal=payment.proposal, action="post_voucher_notice", by=by, effect=effect,
-                   load=lambda p: {"payment": Payment.objects.select_for_update().get(pk=payment.pk)},
-                   posted_on=posted_on, working_days=working_days)
+    with transaction.atomic():
+        notice = perform(proposal=payment.proposal, action="post_voucher_notice", by=by, effect=effect,
+                         load=lambda p: {"payment": Payment.objects.select_for_update().get(pk=payment.pk)},
+                         posted_on=posted_on, working_days=working_days)
+        paper_archive.notice_paper_archive(notice=notice, by=by)
+    return notice
 
 
 def settlement_finish(*, proposal, by):
@@ -823,9 +830,12 @@ def settlement_finish(*, proposal, by):
 
 def completion_notice_post(*, proposal, by, posted_on, working_days=3, text=""):
     working_days = guard_functions.notice_working_days(working_days)
-    return perform(proposal=proposal, action="post_completion_notice", by=by, posted_on=posted_on,
-                   working_days=working_days,
-                   effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))
+    with transaction.atomic():
+        notice = perform(proposal=proposal, action="post_completion_notice", by=by, posted_on=posted_on,
+                         working_days=working_days,
+                         effect=lambda ctx: _new_notice(ctx, Notice.Kind.COMPLETION, posted_on, working_days, text))
+        paper_archive.notice_paper_archive(notice=notice, by=by)
+    return notice
 
 
 def proposal_complete(*, proposal, by):

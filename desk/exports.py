@@ -105,9 +105,11 @@ def ledger_xlsx(fund_year):
     for label, amount in ledger_totals(fund_year):
         row += 1
         _put_row(ws, row, ("", "", label, amount), money=(4,))
+    _signature_block(ws, row + 2, len(headers))
     ws.freeze_panes = "A4"
     _widths(ws, [12, 10, 46, 15, 15, 15, 26])
     _print_setup(ws, "3:3", landscape=True)
+    _footer(ws, title)
     return _save(wb)
 
 
@@ -181,9 +183,13 @@ def summary_xlsx(summary, scope):
     t = summary.totals
     _put_row(ws, row, [_("合计"), len(summary.communities), *_money(t), t.projects, t.approved, _share(t)],
              money=SUMMARY_MONEY, percent=(12,), fill=TOTAL_FILL, bold=True)
+    row += 1
+    _words_row(ws, row, [(_("经费总额（大写）"), t.total), (_("已结算（大写）"), t.settled)], len(headers))
+    _signature_block(ws, row + 2, len(headers))
     ws.freeze_panes = "A4"
     _widths(ws, [16, 8] + [15] * 7 + [8, 15, 10])
     _print_setup(ws, "3:3", landscape=True)
+    _footer(ws, title)
 
     ws = wb.create_sheet(_("按社区"))
     headers = [_("街道"), _("社区"), *money, _("项目数"), _("批准预算"), _("结算进度")]
@@ -202,6 +208,7 @@ def summary_xlsx(summary, scope):
     ws.freeze_panes = "C4"
     _widths(ws, [14, 20] + [15] * 7 + [8, 15, 10])
     _print_setup(ws, "3:3", landscape=True)
+    _footer(ws, title)
 
     ws = wb.create_sheet(_("按类别"))
     headers = [_("使用范围"), _("项目数"), _("批准预算"), _("已结算")]
@@ -218,6 +225,8 @@ def summary_xlsx(summary, scope):
              money=(3, 4), fill=TOTAL_FILL, bold=True)
     ws.freeze_panes = "A4"
     _widths(ws, [18, 10, 16, 16])
+    _print_setup(ws, "3:3")
+    _footer(ws, title)
 
     ws = wb.create_sheet(_("按状态"))
     headers = [_("状态"), _("项目数")]
@@ -231,6 +240,8 @@ def summary_xlsx(summary, scope):
     _put_row(ws, row, [_("合计"), summary.projects], fill=TOTAL_FILL, bold=True)
     ws.freeze_panes = "A4"
     _widths(ws, [18, 10])
+    _print_setup(ws, "3:3")
+    _footer(ws, title)
     return _save(wb)
 
 
@@ -316,6 +327,46 @@ def _put_row(ws, row, values, *, money=(), dates=(), percent=(), wrap=(), fill=N
             cell.fill = fill
         if bold:
             cell.font = BOLD
+
+
+def _made_on():
+    """制表日期 as a Chinese form writes it: 2026年12月2日."""
+    from django.utils.dateformat import format as format_date
+    from django.utils.translation import pgettext
+
+    return format_date(timezone.localdate(clock.now()), pgettext("date format", "Y年n月j日"))
+
+
+def _words_row(ws, row, items, width):
+    """Totals in capitals (fundapp.amounts.amount_in_words), one merged line under the totals."""
+    text = "　　".join(f"{label}：{amount_in_words(amount)}" for label, amount in items)
+    cell = ws.cell(row=row, column=1, value=text)
+    cell.font = BOLD
+    cell.alignment = Alignment(vertical="center")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def _signature_block(ws, row, width):
+    """The lines a finance office signs a printed table on: 制表人 / 审核人 / 负责人, and 制表日期."""
+    names = [_("制表人"), _("审核人"), _("负责人")]
+    span = max(1, width // 3)
+    for i, label in enumerate(names):
+        column = 1 + i * span
+        ws.cell(row=row, column=column, value=f"{label}：＿＿＿＿＿＿＿＿").font = BOLD
+    ws.cell(row=row + 2, column=1, value=_("制表日期：%(date)s") % {"date": _made_on()})
+    return row + 2
+
+
+def _footer(ws, title):
+    """Every printed page: the table's name, page n of m, and when it was made (and by what)."""
+    ws.oddFooter.left.text = _("制表日期：%(date)s") % {"date": _made_on()}
+    ws.oddFooter.left.size = 8
+    ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
+    ws.oddFooter.center.size = 8
+    ws.oddFooter.right.text = _("本表由社区党组织服务群众专项经费管理系统打印")
+    ws.oddFooter.right.size = 8
+    ws.oddHeader.center.text = str(title).replace("&", "&&")
+    ws.oddHeader.center.size = 8
 
 
 def _widths(ws, widths):

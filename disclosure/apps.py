@@ -20,4 +20,6 @@ class DisclosureConfig(AppConfig):
         from .selectors import disclosure_status
         from .services import disclosure_generate
 
-        registry.register("disclosures", _("年终公示（第十五条）"), disclosure_generate, status=disclosure_status)
+        # with_requester: each poster records who started the run that made it (Art. 17).
+        registry.register("disclosures", _("年终公示（第十五条）"), disclosure_generate, status=disclosure_status,
+                          with_requester=True)

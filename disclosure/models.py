@@ -2,6 +2,7 @@
 before 20 December for 5 working days, on the notice board (the A4 poster) and on the public page."""
 import datetime
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
@@ -45,6 +46,9 @@ class YearEndDisclosure(models.Model):
     pdf = models.FileField(_("公示海报"), upload_to=poster_path, storage=poster_storage, blank=True)
     sha256 = models.CharField(_("SHA-256 校验值"), max_length=64, blank=True)
     generated_at = models.DateTimeField(_("海报生成时间"), null=True, blank=True)
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("海报生成人"),
+                                     help_text=_("启动批量任务的人；为空表示系统定时生成。"))
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
 
     class Meta:
@@ -67,3 +71,31 @@ class YearEndDisclosure(models.Model):
     @property
     def has_pdf(self):
         return bool(self.pdf and self.sha256)
+
+
+def poster_version_path(instance, filename):
+    return f"disclosures/{instance.disclosure.year}/archive/{filename}"
+
+
+class DisclosurePoster(models.Model):
+    """Every poster a disclosure has had (Art. 17): the current one is `YearEndDisclosure.pdf` (replaced when
+    the figures change during the posting, with a `disclosure.refresh` audit record); each version rendered
+    is kept here under its own name with its checksum, its time and who started it, and never changes."""
+
+    disclosure = models.ForeignKey(YearEndDisclosure, on_delete=models.PROTECT, related_name="posters",
+                                   verbose_name=_("年终公示"))
+    file = models.FileField(_("文件"), upload_to=poster_version_path)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("生成人"))
+
+    class Meta:
+        ordering = ["generated_at", "pk"]
+        verbose_name = _("年终公示海报存档")
+        verbose_name_plural = _("年终公示海报存档")
+        constraints = [models.UniqueConstraint(fields=["disclosure", "sha256"], name="disclosure_poster_once")]
+
+    def __str__(self):
+        return f"{self.disclosure} · {self.sha256[:12]}"

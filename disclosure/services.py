@@ -25,7 +25,7 @@ from fundapp import clock
 from fundapp.models import Community, FundYear
 from workdays.calendar import WorkCalendar
 
-from .models import WORKING_DAYS, YearEndDisclosure, deadline
+from .models import WORKING_DAYS, DisclosurePoster, YearEndDisclosure, deadline
 
 
 MONEY_FIELDS = ("allocated", "carried_in", "settled", "reserved", "carried_out")
@@ -82,8 +82,9 @@ def _as_stored(data):
     return json.loads(json.dumps(data, ensure_ascii=False))
 
 
-def disclosure_generate(community_id, year):
-    """Create or bring up to date one community's disclosure for `year`; returns it. Idempotent."""
+def disclosure_generate(community_id, year, by=None):
+    """Create or bring up to date one community's disclosure for `year`; returns it. Idempotent. `by`: who
+    started the batch run (None: the schedule), recorded with each poster made."""
     community = Community.objects.select_related("subdistrict").get(pk=community_id)
     figures = _as_stored(disclosure_figures(community, year))
     with transaction.atomic():
@@ -104,8 +105,26 @@ def disclosure_generate(community_id, year):
             disclosure.pdf.save(_poster_name(disclosure), ContentFile(pdf), save=False)
             disclosure.sha256 = hashlib.sha256(pdf).hexdigest()
             disclosure.generated_at = clock.now()
-            disclosure.save(update_fields=["pdf", "sha256", "generated_at"])
+            disclosure.generated_by = by
+            disclosure.save(update_fields=["pdf", "sha256", "generated_at", "generated_by"])
+            _poster_archive(disclosure, pdf, by)
     return disclosure
+
+
+def _poster_archive(disclosure, pdf, by):
+    """Keep this poster as a version of its own (Art. 17): the current file is replaced when the figures
+    change, the versions never are. The same poster rendered again (a lost file) is one version."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    if disclosure.posters.filter(sha256=digest).exists():
+        return None
+    poster = DisclosurePoster(disclosure=disclosure, sha256=digest, size=len(pdf), generated_at=disclosure.generated_at,
+                              generated_by=by)
+    poster.file.save(f"{disclosure.community.code}-{disclosure.year}-{digest[:12]}.pdf", ContentFile(pdf), save=False)
+    poster.save()
+    audit_record(actor=by, action="disclosure.poster_archived", target=disclosure,
+                 community_id=disclosure.community_id, after={"year": disclosure.year, "sha256": digest,
+                                                             "size": len(pdf)})
+    return poster
 
 
 def disclosure_last_day(posted_on, working_days=WORKING_DAYS, cal=None):

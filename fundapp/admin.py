@@ -57,7 +57,7 @@ class SubdistrictAdmin(ServiceAdmin):
 
 @admin.register(Community)
 class CommunityAdmin(ServiceAdmin):
-    list_display = ["name", "code", "subdistrict"]
+    list_display = ["name", "code", "subdistrict", "phone"]
     list_filter = ["subdistrict"]
     search_fields = ["name", "code"]
     list_select_related = ["subdistrict"]
@@ -73,14 +73,15 @@ class CommunityAdmin(ServiceAdmin):
                                           **{f: form.cleaned_data[f] for f in form.changed_data})
         else:
             obj.pk = org_services.community_create(
-                subdistrict=obj.subdistrict, name=obj.name, code=obj.code, by=request.user
+                subdistrict=obj.subdistrict, name=obj.name, code=obj.code, by=request.user,
+                phone=obj.phone, address=obj.address,
             ).pk
 
 
 @admin.register(Post)
 class PostAdmin(ServiceAdmin):
-    list_display = ["user", "role", "community", "subdistrict", "start_date", "end_date"]
-    list_filter = ["role", "subdistrict"]
+    list_display = ["user", "role", "acting", "community", "subdistrict", "start_date", "end_date"]
+    list_filter = ["role", "acting", "subdistrict"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "community__name"]
     list_select_related = ["user", "community", "subdistrict"]
     autocomplete_fields = ["user"]

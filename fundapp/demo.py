@@ -82,8 +82,10 @@ def seed_demo(today=None):
             _ensure_post(_user(username, f"{next(names)}{title}"), role, term_start, subdistrict=subdistrict)
             logins.append((username, role.label, sd_name))
         for c_code, c_name in communities:
+            number = len(logins)  # a different service-hall phone for each community, printed on its notices
             community = Community.objects.filter(code=c_code).first() or org_services.community_create(
-                subdistrict=subdistrict, name=c_name, code=c_code
+                subdistrict=subdistrict, name=c_name, code=c_code, phone=f"0431-8562 {3000 + number}",
+                address=f"{sd_name}{c_name}党群服务中心一楼",
             )
             for suffix, role, title in COMMUNITY_POSTS:
                 username = f"{c_code}-{suffix}"

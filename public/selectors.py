@@ -10,10 +10,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import Category, Document, Notice, Objection, Payment, Proposal
+from approvals.models import Category, Document, Notice, NoticePaper, Objection, Payment, Proposal
 from approvals.models import DELIVERING
 from fundapp import clock
 from fundapp.models import Community, FundYear
@@ -63,6 +64,18 @@ def public_proposals(fund_year):
     """Projects of the year that have been put before residents (a plan notice was posted)."""
     return Proposal.objects.filter(fund_year=fund_year).filter(
         Exists(Notice.objects.filter(proposal=OuterRef("pk"), kind=Notice.Kind.PLAN)))
+
+
+def public_notices():
+    """Notices residents may read (on the board now or before); a notice taken down is not among them."""
+    return Notice.objects.filter(status__in=[Notice.Status.RUNNING, Notice.Status.ENDED])
+
+
+def _notice_paper(community, notice):
+    if notice.paper_sha256 is None:  # posted before notices were archived: no text or PDF to show
+        return {"content": None, "pdf": None, "pdf_sha256": None}
+    return {"content": notice.paper_content,
+            "pdf": reverse("public:notice-pdf", args=[community.code, notice.pk]), "pdf_sha256": notice.paper_sha256}
 
 
 def seconds_to_midnight():
@@ -121,7 +134,11 @@ def _build(community, year, today):
         "reserved": _money(fund_year.reserved), "available": _money(fund_year.available),
         "carried_out": _money(fund_year.carried_out),
     }
-    notices = Notice.objects.filter(status__in=[Notice.Status.RUNNING, Notice.Status.ENDED]).order_by("posted_on", "pk")
+    # The latest archived paper of each notice, read in the notices' own query.
+    paper = NoticePaper.objects.filter(notice=OuterRef("pk")).order_by("-generated_at", "-pk")
+    notices = public_notices().order_by("posted_on", "pk").annotate(
+        paper_sha256=Subquery(paper.values("sha256")[:1]),
+        paper_content=Subquery(paper.values("content")[:1], output_field=JSONField()))
     objections = Objection.objects.order_by("received_at", "pk")
     public_documents = Document.objects.filter(kind__in=Document.PUBLIC_KINDS).order_by("uploaded_at", "pk")
     proposals = list(
@@ -157,6 +174,8 @@ def _build(community, year, today):
                 "running": n.is_running(today), "status": n.status_on(today).value,
                 "status_name": str(n.status_on(today).label),
                 "calendar_confirmed": n.calendar_confirmed,
+                # The notice's full text as posted (masked when it was archived) and its archived PDF.
+                **_notice_paper(community, n),
                 "objections": [
                     {"name": mask_name(o.resident_name), "text": redact(o.text),
                      "received_on": timezone.localdate(o.received_at).isoformat(),

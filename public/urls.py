@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:code>/<int:year>.json", views.community_year_json, name="community-year-json"),
     path("<slug:code>/<int:year>.csv", views.community_year_csv, name="community-year-csv"),
     path("<slug:code>/notices/<int:notice_id>/object/", views.object_to_notice, name="object"),
+    path("<slug:code>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice-pdf"),
     path("<slug:code>/needs/new/", views.submit_need, name="need"),
     path("<slug:code>/documents/<int:pk>/", views.public_document, name="document"),
     path("<slug:code>/projects/<int:pk>/feedback/", views.project_feedback, name="feedback"),

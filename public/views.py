@@ -264,3 +264,23 @@ def open_data_doc(request):
 
     text = (settings.BASE_DIR / "docs" / "open-data.md").read_text(encoding="utf-8")
     return HttpResponse(text, content_type="text/markdown; charset=utf-8")
+
+
+def notice_pdf(request, code, notice_id):
+    """The archived PDF of a notice residents may read (running or ended, of a published project): exactly the
+    paper that was posted, masked when it was made (approvals.paper_archive). Nothing for a notice taken down."""
+    from approvals.paper_archive import archived_paper, notice_paper_bytes
+
+    notice = get_object_or_404(selectors.public_notices().select_related("proposal__fund_year"), pk=notice_id,
+                               proposal__community__code=code)
+    if not selectors.public_proposals(notice.proposal.fund_year).filter(pk=notice.proposal_id).exists():
+        raise Http404
+    paper = archived_paper(notice)
+    if paper is None:
+        raise Http404
+    response = HttpResponse(notice_paper_bytes(paper), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{notice.pk}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    # Whether it may be read changes only by acts (a notice taken down); the file itself never changes.
+    response["Cache-Control"] = f"public, max-age={selectors.max_age()}"
+    return response

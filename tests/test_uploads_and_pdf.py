@@ -50,7 +50,9 @@ def media(settings, tmp_path):
 
 
 def stored_files(media):
-    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+    """The uploaded files (posting a notice also archives its paper under media/papers/)."""
+    uploads = media / "documents"
+    return sorted(p for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else []
 
 
 @pytest.fixture

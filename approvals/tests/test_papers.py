@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
+from approvals import pdf
 from approvals import services as chain
 from approvals.models import AnnualReport, Notice, Payment
 from approvals.reports import annual_report_draft, annual_report_evaluate, annual_report_submit
@@ -150,10 +152,13 @@ def test_plan_notice_is_a_draft_at_meeting_passed_then_the_posted_notice(people,
         assert re.sub(r"\s+", "", expected) in text, expected
     notice = reload(proposal).notices.get()
     assert notice.last_day.strftime("%Y年%-m月%-d日") in text
-    # a notice taken down (the plan is put on hold) prints only as a copy for the file
+    # a notice taken down (the plan is put on hold): its paper is what was posted, unchanged (the archive);
+    # rendered from the record, it says it may not be posted again
+    posted = get_pdf(client, secretary, url)
     with travel(D(2026, 10, 1)):
         chain.proposal_hold(proposal=proposal, by=secretary, reason="异议较大，暂缓")
-    text = pdf_text(get_pdf(client, secretary, url), tmp_path)
+    assert get_pdf(client, secretary, url) == posted
+    text = pdf_text(pdf.plan_notice(reload(proposal)), tmp_path)
     assert "此公示已撤下" in text
 
 
@@ -168,8 +173,8 @@ def test_unconfirmed_calendar_prints_the_warning_on_the_notice(people, client, t
     with travel(D(2026, 9, 30)):
         chain.notice_post(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30))
     Notice.objects.filter(proposal=proposal).update(calendar_confirmed=False)
-    text = pdf_text(get_pdf(client, org.person(Role.SUPERVISOR), reverse("approvals:paper-plan-notice",
-                                                                         args=[proposal.pk])), tmp_path)
+    # as the paper is rendered again when a calendar change moves its dates (test_paper_archive)
+    text = pdf_text(pdf.plan_notice(reload(proposal)), tmp_path)
     assert "尚未确认的节假日安排" in text
 
 
@@ -304,9 +309,16 @@ def test_papers_render_in_english_for_an_english_reader(people, client, tmp_path
     proposal = walked(org)
     client.force_login(org.person(Role.SUPERVISOR))
     client.cookies["django_language"] = "en"
-    response = client.get(reverse("approvals:paper-completion-notice", args=[proposal.pk]))
+    acceptance = proposal.acceptances.get()
+    response = client.get(reverse("approvals:paper-acceptance", args=[proposal.pk, acceptance.pk]))
     text = pdf_text(response.content, tmp_path)
+    assert "Acceptance" in text and "2November2026" in text and "年" not in text.replace("年度", "")
+    with translation.override("en"):
+        text = pdf_text(pdf.completion_notice(proposal), tmp_path)
     assert "completion" in text and "12November2026" in text and "年" not in text.replace("年度", "")
+    # a posted notice is the Chinese paper that went on the board (its archive), whoever reads it
+    response = client.get(reverse("approvals:paper-completion-notice", args=[proposal.pk]))
+    assert "项目完成公示" in pdf_text(response.content, tmp_path)
 
 
 @pytest.mark.django_db

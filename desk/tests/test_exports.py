@@ -230,3 +230,33 @@ def test_summary_xlsx_and_page(books, client):
     page = client.get(reverse("finance:summary"), {"year": 2026, "subdistrict": "b"}).content.decode()
     assert "西城街道1号社区" in page and "东城街道1号社区" not in page and "¥90,000.00" in page
     assert reverse("finance:summary-pdf", args=[2026]) + "?subdistrict=b" in page
+
+
+@pytest.mark.django_db
+def test_printed_tables_carry_signature_lines_the_date_in_words_a_page_footer_and_totals_in_capitals(books, client):
+    from fundapp.amounts import amount_in_words
+
+    with travel(D(2026, 12, 2)):
+        ws = load_workbook(io.BytesIO(exports.ledger_xlsx(a1_year()))).active
+    cells = [str(cell.value) for row in ws.iter_rows() for cell in row if cell.value is not None]
+    for label in ("制表人：", "审核人：", "负责人："):
+        assert any(value.startswith(label) for value in cells), label
+    assert "制表日期：2026年12月2日" in cells
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页" and ws.oddFooter.left.text == "制表日期：2026年12月2日"
+    assert "打印" in ws.oddFooter.right.text and "明细账" in ws.oddHeader.center.text
+    # the signature lines come after the totals, where a clerk signs the printed table
+    last_total = max(row[0].row for row in ws.iter_rows() if row[2].value == "可用")
+    signs = min(cell.row for row in ws.iter_rows() for cell in row if str(cell.value).startswith("制表人"))
+    assert signs > last_total
+
+    with travel(D(2026, 12, 2)):
+        client.force_login(books.person(Role.CITY_ADMIN))
+        wb = load_workbook(io.BytesIO(client.get(reverse("finance:summary-xlsx", args=[2026])).content))
+    ws = wb["汇总"]
+    cells = [str(cell.value) for row in ws.iter_rows() for cell in row if cell.value is not None]
+    words = next(value for value in cells if value.startswith("经费总额（大写）"))
+    assert words == f"经费总额（大写）：{amount_in_words(Decimal('440000.00'))}　　已结算（大写）：{amount_in_words(Decimal('28000.00'))}"
+    assert "肆拾肆万元整" in words and "贰万捌仟元整" in words
+    assert any(value.startswith("负责人：") for value in cells) and "制表日期：2026年12月2日" in cells
+    for sheet in wb.worksheets:
+        assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页", sheet.title

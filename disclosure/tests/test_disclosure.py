@@ -14,7 +14,7 @@ from audit.models import AuditRecord
 from batches.models import BatchRun
 from fundapp import pdf as disclosure_pdf
 from disclosure.charts import bar_chart
-from disclosure.models import YearEndDisclosure
+from disclosure.models import DisclosurePoster, YearEndDisclosure
 from disclosure.selectors import not_posted_in_time
 from disclosure.services import disclosure_generate
 from fundapp.models import Role
@@ -58,8 +58,11 @@ def test_generating_twice_gives_one_disclosure_per_community_with_the_right_tota
         assert d.posted_on == POSTED and d.last_day == datetime.date(YEAR, 12, 16) and d.working_days == 5
         assert not d.late and d.has_pdf
     # exactly one poster file per community, under a stable name
-    files = sorted(p.name for p in (media / "disclosures" / str(YEAR)).iterdir())
+    files = sorted(p.name for p in (media / "disclosures" / str(YEAR)).iterdir() if p.is_file())
     assert files == [f"{code}-{YEAR}.pdf" for code in ("a1", "a2", "b1", "b2")]
+    # and its archived version, once (the second run rendered nothing)
+    assert DisclosurePoster.objects.count() == 4
+    assert len(list((media / "disclosures" / str(YEAR) / "archive").iterdir())) == 4
     runs = BatchRun.objects.filter(kind="disclosures", year=YEAR)
     assert [(r.status, r.done_count, r.failed_count, r.total) for r in runs] == [("done", 4, 0, 4)] * 2
     assert AuditRecord.objects.filter(action="disclosure.post").count() == 4
@@ -218,3 +221,33 @@ def test_bar_chart_is_proportional_and_escapes_labels():
     assert "<b>" not in svg and "&lt;b&gt;甲&lt;/b&gt;" in svg
     assert 'width="360.0"' in svg and 'width="180.0"' in svg  # track 640-150-130 = 360
     assert "¥100.00" in svg and "¥0.00" in svg
+
+
+@pytest.mark.django_db
+def test_every_poster_made_is_archived_with_its_checksum_time_and_who_started_it(seeded, media,
+                                                                                 django_capture_on_commit_callbacks):
+    """Art. 17: the current poster is replaced when the figures change; each version made is kept."""
+    import hashlib
+
+    from batches.services import batch_start
+
+    admin = seeded.city_admin
+    with travel(POSTED), django_capture_on_commit_callbacks(execute=True):
+        batch_start("disclosures", YEAR, by=admin)
+    b1 = YearEndDisclosure.objects.get(community__code="b1")
+    [first] = b1.posters.all()
+    assert first.generated_by == admin and b1.generated_by == admin and first.sha256 == b1.sha256
+    approve(seeded, seeded.proposals["concerts"], "b1")
+    with travel(datetime.date(YEAR, 12, 14)):
+        disclosure_generate(seeded.community("b1").pk, YEAR)  # the schedule: no one
+    b1.refresh_from_db()
+    versions = list(b1.posters.order_by("pk"))
+    assert len(versions) == 2 and versions[0].pk == first.pk and versions[1].generated_by is None
+    assert b1.sha256 == versions[1].sha256 != first.sha256 and b1.generated_by is None
+    for poster in versions:
+        data = (media / poster.file.name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == poster.sha256 and poster.size == len(data)
+    assert (media / versions[0].file.name).read_bytes() != (media / b1.pdf.name).read_bytes()
+    records = AuditRecord.objects.filter(action="disclosure.poster_archived", community_id=b1.community_id)
+    assert [r.after["sha256"] for r in records.order_by("seq")] == [first.sha256, versions[1].sha256]
+    assert records.order_by("seq").first().actor == admin

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fundapp', '0007_notification_channels'),
+        ('fundapp', '0008_acting_posts_community_contact'),
     ]
 
     operations = [

@@ -30,6 +30,13 @@ class Community(models.Model):
     )
     name = models.CharField(_("名称"), max_length=100, unique=True)
     code = models.SlugField(_("代码"), max_length=40, unique=True)
+    # Printed on every notice the community posts, as the ways to reach it (Art. 10, 13, 15): public on
+    # purpose, the service hall's numbers and address, never a person's own.
+    # db_default: rows written outside the ORM (bulk COPY, older code during a deploy) get an empty value.
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, default="", db_default="",
+                             help_text=_("社区便民服务大厅的电话，印在公示上供居民反映意见。"))
+    address = models.CharField(_("地址"), max_length=200, blank=True, default="", db_default="",
+                               help_text=_("社区便民服务大厅的地址，印在公示上。"))
 
     class Meta:
         ordering = ["subdistrict__name", "name"]
@@ -120,6 +127,8 @@ class Post(models.Model):
     start_date = models.DateField(_("任职起始日"))
     end_date = models.DateField(_("任职终止日"), null=True, blank=True,
                                 help_text=_("自该日起不再享有权限；在任请留空。"))
+    acting = models.BooleanField(_("代理（代）"), default=False, db_default=False,
+                                 help_text=_("以代理身份任职：各类纸质材料的签名处在职务后印“（代）”。"))
 
     objects = PostQuerySet.as_manager()
 
@@ -147,6 +156,14 @@ class Post(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()} · {self.scope_label}"
+
+    @property
+    def title(self):
+        """The post as it is printed under a signature: "社区建设管理委员会主任（代）" for an acting one."""
+        label = str(self.get_role_display())
+        if not self.acting:
+            return label
+        return label + str(_("（代）"))
 
     @property
     def scope_label(self):

@@ -33,6 +33,7 @@ def _snapshot_post(post):
         "subdistrict": post.subdistrict_id,
         "start_date": post.start_date,
         "end_date": post.end_date,
+        "acting": post.acting,
     }
 
 
@@ -56,7 +57,8 @@ def _snapshot_subdistrict(subdistrict):
 
 
 def _snapshot_community(community):
-    return {"name": community.name, "code": community.code, "subdistrict": community.subdistrict_id}
+    return {"name": community.name, "code": community.code, "subdistrict": community.subdistrict_id,
+            "phone": community.phone, "address": community.address}
 
 
 @transaction.atomic
@@ -83,11 +85,12 @@ def subdistrict_update(*, subdistrict, by=None, **changes):
 
 @transaction.atomic
 def community_update(*, community, by=None, **changes):
-    """Rename a community (`name`). Its code is in every public URL and in the QR codes on posters already
+    """Rename a community (`name`) or change the service hall's `phone` and `address` printed on its notices
+    (a notice already posted keeps its archived copy). Its code is in every public URL and in the QR codes on posters already
     printed, so it is fixed at creation; its subdistrict is fixed too (moving it would silently move
     everyone's rights). Records before → after; a change to nothing is not recorded."""
     _require_city_admin(by)
-    _refuse_unknown(changes, {"name", "code", "subdistrict"})
+    _refuse_unknown(changes, {"name", "code", "subdistrict", "phone", "address"})
     locked = Community.objects.select_for_update().get(pk=community.pk)
     _refuse_code_change(locked, changes, _("社区代码一经设立不能修改：公开网址和已张贴的二维码都用它。"))
     new_subdistrict = changes.pop("subdistrict", locked.subdistrict_id)
@@ -119,14 +122,14 @@ def _refuse_code_change(obj, changes, message):
 
 
 @transaction.atomic
-def community_create(*, subdistrict, name, code, by=None):
+def community_create(*, subdistrict, name, code, by=None, phone="", address=""):
     _require_city_admin(by)
-    community = Community(subdistrict=subdistrict, name=name, code=code)
+    community = Community(subdistrict=subdistrict, name=name, code=code, phone=phone, address=address)
     _full_clean(community)
     community.save()
     audit_record(
         actor=by, action="community.create", target=community, community_id=community.pk,
-        after={"name": name, "code": code, "subdistrict": subdistrict.pk},
+        after={"name": name, "code": code, "subdistrict": subdistrict.pk, "phone": phone, "address": address},
     )
     # People whose posts span the subdistrict or the city now reach the new community too.
     users = get_user_model().objects.filter(
