@@ -27,57 +27,54 @@ from tests.chain import ALLOCATION, allocate, travel
 reseed_random("fund-tests")
 
 D = datetime.date
-NOTICE_POSTED = D(2026, 9, 30)
-
-
-def _person(org, role, code):
-    return org.person(role, code)
+# Who signs an invoice, in the order the rules require (Art. 13).
+SIGNERS = (Role.COMMUNITY_SECRETARY, Role.CONSTRUCTION_DIRECTOR, Role.SUBDISTRICT_SECRETARY)
 
 
 # ---- the steps, each from the state before it ------------------------------------------------------------
 
 def _submit_for_consent(org, p, code, year):
     with travel(D(year, 9, 28)):
-        chain.proposal_submit_for_consent(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code))
+        chain.proposal_submit_for_consent(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code))
 
 
 def _consent(org, p, code, year):
     with travel(D(year, 9, 28)):
-        chain.consent_decide(proposal=p, by=_person(org, Role.SUBDISTRICT_SECRETARY, code), consented=True)
+        chain.consent_decide(proposal=p, by=org.person(Role.SUBDISTRICT_SECRETARY, code), consented=True)
 
 
 def _meeting(org, p, code, year):
     with travel(D(year, 9, 28)):
-        chain.meeting_record(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code), held_on=D(year, 9, 28),
+        chain.meeting_record(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code), held_on=D(year, 9, 28),
                              place="社区会议室", attendance=25, votes_for=20, votes_against=3, votes_abstain=2,
                              minutes="同意实施")
 
 
 def _notice(org, p, code, year):
     with travel(D(year, 9, 30)):
-        chain.notice_post(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code), posted_on=D(year, 9, 30),
+        chain.notice_post(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code), posted_on=D(year, 9, 30),
                           working_days=3)
 
 
 def _submit_for_review(org, p, code, year):
     with travel(D(year, 10, 10)):
-        chain.proposal_submit_for_review(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code))
+        chain.proposal_submit_for_review(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code))
 
 
 def _approve(org, p, code, year):
     with travel(D(year, 10, 12)):
         for role in (Role.SUBDISTRICT_SECRETARY, Role.CONSTRUCTION_DIRECTOR):
-            chain.review_decide(proposal=p, by=_person(org, role, code), decision="approve")
+            chain.review_decide(proposal=p, by=org.person(role, code), decision="approve")
 
 
 def _start(org, p, code, year):
     with travel(D(year, 10, 15)):
-        chain.proposal_start(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code))
+        chain.proposal_start(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code))
 
 
 def _accept(org, p, code, year):
     with travel(D(year, 11, 2)):
-        chain.acceptance_record(proposal=p, by=_person(org, Role.SUBDISTRICT_STAFF, code),
+        chain.acceptance_record(proposal=p, by=org.person(Role.SUBDISTRICT_STAFF, code),
                                 inspected_on=D(year, 11, 2), quality="按方案完成", satisfaction_method="入户问卷",
                                 asked_count=50, satisfied_count=48, passed=True)
 
@@ -85,37 +82,37 @@ def _accept(org, p, code, year):
 def _settle(org, p, code, year):
     invoice = InvoiceFactory(org=org, proposal=p, code=code, amount=p.budget, issued_on=D(year, 11, 3))
     with travel(D(year, 11, 4)):
-        chain.invoice_settle(invoice=invoice, by=_person(org, Role.FINANCE_OFFICER, code), paid_on=D(year, 11, 4),
+        chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER, code), paid_on=D(year, 11, 4),
                              method="transfer", reference=f"BANK-{invoice.pk}")
-        chain.settlement_finish(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code))
+        chain.settlement_finish(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code))
 
 
 def _completion_notice(org, p, code, year):
     with travel(D(year, 11, 5)):
-        chain.completion_notice_post(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code),
+        chain.completion_notice_post(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code),
                                      posted_on=D(year, 11, 5), working_days=3)
 
 
 def _complete(org, p, code, year):
     notice = p.notices.get(kind=Notice.Kind.COMPLETION)
     with travel(notice.next_step_day):
-        chain.proposal_complete(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code))
+        chain.proposal_complete(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code))
 
 
 def _hold(org, p, code, year):
     with travel(D(year, 10, 1)):
-        chain.proposal_hold(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code), reason="居民对选址意见分歧")
+        chain.proposal_hold(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code), reason="居民对选址意见分歧")
 
 
 def _reject(org, p, code, year):
     with travel(D(year, 10, 12)):
-        chain.review_decide(proposal=p, by=_person(org, Role.CONSTRUCTION_DIRECTOR, code), decision="reject",
+        chain.review_decide(proposal=p, by=org.person(Role.CONSTRUCTION_DIRECTOR, code), decision="reject",
                             reason="属于物业应承担的费用")
 
 
 def _withdraw(org, p, code, year):
     with travel(D(year, 9, 29)):
-        chain.proposal_withdraw(proposal=p, by=_person(org, Role.COMMUNITY_SECRETARY, code), reason="已由驻区单位捐助")
+        chain.proposal_withdraw(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY, code), reason="已由驻区单位捐助")
 
 
 # The main line of the chain, in order: the state each step reaches, and the step.
@@ -230,7 +227,7 @@ class InvoiceFactory(factory.Factory):
             invoice = chain.invoice_register(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY, code),
                                              contractor=contractor, number=number, amount=Decimal(str(amount)),
                                              issued_on=issued_on)
-            for role in (Role.COMMUNITY_SECRETARY, Role.CONSTRUCTION_DIRECTOR, Role.SUBDISTRICT_SECRETARY)[:signers]:
+            for role in SIGNERS[:signers]:
                 chain.invoice_sign(invoice=invoice, by=org.person(role, code))
         return Invoice.objects.get(pk=invoice.pk)
 

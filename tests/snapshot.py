@@ -1,6 +1,6 @@
 """Rows built once per test process and written back, row for row, into every test that asks for them.
 
-Building the shared organisation through the services (`conftest.Org`: subdistricts, communities, 29 users
+Building the shared organisation through the services (`conftest.Org`: subdistricts, communities, 21 users
 with their posts, guardian grants and audit records) costs about 600 queries. A `Snapshot` runs such a
 builder once per process (per xdist worker) inside a transaction that it rolls back, and keeps what the
 builder changed: the new rows, with the values the database held, and the rows it updated (an audit chain's
@@ -9,13 +9,17 @@ deep copy of the builder's Python result, so each test gets a fresh organisation
 the services, inside its own transaction (rolled back with it) or its own committed data (a transactional
 test flushes it like any other).
 
-Primary keys: the snapshot's rows are built with ids from OFFSET up, so they never meet the ids of rows a
-test made before it asked for the snapshot (a user made by another fixture keeps a smaller id, as it would
-have). After a restore the sequences continue after the snapshot's rows; `forget()` puts PostgreSQL's (which
-no rollback resets) back where they were. SQLite's AUTOINCREMENT counters live in a table and roll back.
+Primary keys: each snapshot's rows are built with ids from a multiple of OFFSET up, so they never meet the ids
+of rows a test made before it asked for the snapshot (a user made by another fixture keeps a smaller id, as it
+would have). After a restore the sequences continue after the snapshot's rows; `forget()` puts PostgreSQL's
+(which no rollback resets) back where they were. SQLite's AUTOINCREMENT counters live in a table and roll
+back.
+
+Rows that point at rows the builder did not write (guardian's grants point at content types and permissions)
+are re-pointed by natural key at each restore: a transactional test's flush re-creates those with new ids.
 
 Nothing else is captured: a builder must not leave effects outside the database (files, cache, on_commit
-callbacks). The organisation's builder leaves none.
+callbacks). The organisation's builder and `seed_demo` leave none.
 """
 import copy
 import re
@@ -105,7 +109,11 @@ class _Sequences:
 class Snapshot:
     """What `build()` wrote, taken once; `restore()` writes it again and returns a copy of build()'s result."""
 
+    _count = 0
+
     def __init__(self, build):
+        Snapshot._count += 1
+        self._offset = OFFSET * Snapshot._count  # each snapshot its own range of ids
         self._build = build
         self._taken = False
         self._saved_positions = None
@@ -125,7 +133,7 @@ class Snapshot:
         after = {}
         try:
             with transaction.atomic():
-                sequences.start_all_at(OFFSET)
+                sequences.start_all_at(self._offset)
                 with connection.execute_wrapper(spy):
                     result = self._build()
                 after = {table: _rows(by_table[table]) for table in written}
@@ -153,7 +161,8 @@ class Snapshot:
             for pk, values in after[table].items():
                 if pk in before and _comparable(before[pk]) != _comparable(values):
                     assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
-                    self.updates.append((f"UPDATE {qn(table)} SET {assignments} WHERE {qn(columns[pk_index])} = %s",
+                    where = f"{qn(columns[pk_index])} = %s"
+                    self.updates.append((f"UPDATE {qn(table)} SET {assignments} WHERE {where}",
                                          [*values, values[pk_index]]))
         self._sequences = _Sequences([model for model, *_ in self.inserts
                                       if isinstance(model._meta.pk, AutoField)])
