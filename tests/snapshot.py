@@ -31,7 +31,9 @@ from django.db.models import AutoField
 
 OFFSET = 10_000_000
 
-_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+# INSERT, INSERT OR IGNORE (SQLite's bulk_create(ignore_conflicts=True), many-to-many add), UPDATE, DELETE.
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?',
+                    re.IGNORECASE)
 
 
 class _Rollback(Exception):
@@ -57,6 +59,10 @@ def _rows(model):
 def _comparable(values):
     # JSON values come back wrapped in an adapter object; compare what they wrap.
     return tuple(getattr(v, "adapted", getattr(v, "obj", v)) for v in values)
+
+
+def _same(rows, other):
+    return rows.keys() == other.keys() and all(_comparable(rows[pk]) == _comparable(other[pk]) for pk in rows)
 
 
 class _Sequences:
@@ -136,7 +142,7 @@ class Snapshot:
                 sequences.start_all_at(self._offset)
                 with connection.execute_wrapper(spy):
                     result = self._build()
-                after = {table: _rows(by_table[table]) for table in written}
+                after = {table: _rows(model) for table, model in by_table.items()}
                 raise _Rollback
         except _Rollback:
             pass
@@ -145,6 +151,10 @@ class Snapshot:
                 sequences.put(positions)  # sequences ignore the rollback
         self.result = result
         self.inserts, self.updates = [], []
+        # Whatever the statements that wrote them looked like, every table that changed is taken.
+        changed = [table for table, model in by_table.items()
+                   if table not in written and not _same(_rows(model), after[table])]
+        written += changed
         for table in written:
             model = by_table[table]
             before = _rows(model)
