@@ -1,6 +1,8 @@
 """Shared fixtures: an organisation built through the services, as the application itself builds it."""
 import datetime
+import inspect
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -8,6 +10,7 @@ from django.db import connection
 from fundapp.demo import DEMO_PASSWORD
 from fundapp.models import Role
 from fundapp.services import org as org_services
+from tests.snapshot import Snapshot
 
 
 # Under pytest-xdist (bin/test runs the suite on two workers) each worker is its own process with its own test
@@ -40,6 +43,49 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+    # bin/test hands tests to its workers one at a time (pytest-xdist --dist loadgroup): the longest start
+    # first, so that no worker is still running one of them long after the other has run out of work.
+    items.sort(key=lambda item: _LONGEST_FIRST.get(item.nodeid.split("::")[0], len(_LONGEST_FIRST)))
+    for item in items:
+        # A module whose tests share a module-scoped fixture stays on one worker, which computes it once.
+        if _uses_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+# The files of the longest tests, longest first (measured: docs/operations.md, "How fast the suite is and why").
+_LONGEST_FIRST = {path: rank for rank, path in enumerate([
+    "tests/test_state_action_matrix.py",
+    "tests/browser/test_full_chain.py",
+    "tests/test_bad_input.py",
+    "tests/test_access_matrix.py",
+    "tests/test_money_properties.py",
+    "tests/test_backup.py",
+    "tests/browser/test_access.py",
+    "tests/test_faults.py",
+    "tests/browser/test_public_objection.py",
+    "fundapp/tests/test_admin.py",
+    "tests/test_concurrency.py",
+    "desk/tests/test_ledger_views.py",
+    "tests/test_celery_worker.py",
+])}
+
+
+def _uses_a_module_fixture(item):
+    """Does the test use a module-, class- or package-scoped fixture of this project (not of a plugin)?"""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope in ("module", "package", "class") and _ours(d.func) for defs in definitions for d in defs)
+
+
+def _ours(func):
+    try:
+        path = Path(inspect.getfile(func)).resolve()
+    except TypeError:
+        return False
+    return path.is_relative_to(_ROOT) and "site-packages" not in path.parts
+
+
+_ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
@@ -67,18 +113,23 @@ def _forget_remembered_public_pages():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for attackers, not for the hundreds of test users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _make_user(username, full_name=None, **extra):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=username, password=DEMO_PASSWORD, first_name=full_name or username, **extra
+    )
 
 
 @pytest.fixture
 def make_user(django_user_model):
-    def make(username, full_name=None, **extra):
-        user = django_user_model.objects.create_user(
-            username=username, password=DEMO_PASSWORD, first_name=full_name or username, **extra
-        )
-        return user
-
-    return make
+    return _make_user
 
 
 class Org:
@@ -123,6 +174,57 @@ class Org:
         return self.people[(role, community_code)]
 
 
+ORG_START = datetime.date(2020, 1, 1)
+
+
+@pytest.fixture(scope="session")
+def org_snapshot(django_db_setup, django_db_blocker):
+    """The organisation built once per test process through the services (tests/snapshot.py)."""
+    from django.test import override_settings
+
+    def build():
+        with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+            return Org(_make_user, start=ORG_START)
+
+    snapshot = Snapshot(build)
+    with django_db_blocker.unblock():
+        snapshot.take()
+    return snapshot
+
+
 @pytest.fixture
-def org(db, make_user):
-    return Org(make_user, start=datetime.date(2020, 1, 1))
+def org(db, org_snapshot):
+    """A fresh organisation for this test: the rows the services wrote for `Org`, written back in a dozen
+    statements instead of ~600 (tests/snapshot.py), and its own copy of the `Org` object."""
+    org = org_snapshot.restore()
+    yield org
+    org_snapshot.forget()
+
+
+@pytest.fixture(scope="session")
+def demo_city_snapshot(django_db_setup, django_db_blocker):
+    """`manage.py seed_demo` run once per test process (tests/snapshot.py), as of the real today."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    def build():
+        with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+            call_command("seed_demo", stdout=StringIO())
+
+    snapshot = Snapshot(build)
+    with django_db_blocker.unblock():
+        snapshot.take()
+    return snapshot
+
+
+@pytest.fixture
+def demo_city(db, demo_city_snapshot):
+    """The demo city exactly as `manage.py seed_demo` leaves it today (two subdistricts, six communities, a
+    proposal in every state), written back in a few statements instead of seeding it again (~4,000 queries).
+    A test about the command itself runs the command."""
+    demo_city_snapshot.restore()
+    yield
+    demo_city_snapshot.forget()
+

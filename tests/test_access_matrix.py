@@ -33,7 +33,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
@@ -669,7 +668,6 @@ def test_no_user_but_a_superuser_holds_a_model_wide_permission_with_the_test_org
 
 
 @pytest.mark.django_db
-def test_no_user_but_a_superuser_holds_a_model_wide_permission_after_seed_demo():
-    call_command("seed_demo")
+def test_no_user_but_a_superuser_holds_a_model_wide_permission_after_seed_demo(demo_city):
     assert get_user_model().objects.count() > 20
     _assert_no_model_wide_permissions()

@@ -34,7 +34,6 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -307,9 +306,8 @@ def _user(name):
 
 
 @pytest.fixture
-def city(db, settings, tmp_path):
+def city(demo_city, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("seed_demo", verbosity=0)
     today = clock.today()
     # Targets for the actions the demo does not leave open: an objection, a change, invoices, a voucher.
     notice = Notice.objects.filter(status=Notice.Status.RUNNING, kind=Notice.Kind.PLAN, last_day__gte=today).first()

@@ -15,7 +15,6 @@ sample of those they cannot):
   nothing at all changed afterwards.
 """
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from approvals.actions import ACTIONS, offers
@@ -109,8 +108,8 @@ def test_the_table_names_every_action_and_state():
 
 
 @pytest.mark.django_db
-def test_every_person_state_action_cell_follows_the_table_and_refusals_change_nothing(client, django_user_model):
-    call_command("seed_demo")
+def test_every_person_state_action_cell_follows_the_table_and_refusals_change_nothing(client, django_user_model,
+                                                                                      demo_city):
     proposals = list(Proposal.objects.select_related("community", "community__subdistrict"))
     assert {p.state for p in proposals} == set(STATE_CODES.values())
     before = {p.pk: p.state for p in proposals}

@@ -350,11 +350,9 @@ def test_a_long_hostile_plan_prints_literally_inside_the_margins(people, client,
 
 
 @pytest.mark.django_db
-def test_each_kind_of_paper_renders_from_the_demo(client):
+def test_each_kind_of_paper_renders_from_the_demo(client, demo_city):
     """What a clerk clicks in the demo: one link of each kind in the papers box of the demo proposals (as the
     community's secretary) gives a PDF, and so does an annual report."""
-    from django.core.management import call_command
-
     from approvals.models import Proposal
     from approvals.pdf import papers
     from fundapp.models import Post
@@ -363,7 +361,6 @@ def test_each_kind_of_paper_renders_from_the_demo(client):
         return Post.objects.filter(role=Role.COMMUNITY_SECRETARY, community=community,
                                    end_date__isnull=True).first().user
 
-    call_command("seed_demo")
     one_of_each = {}
     for proposal in Proposal.objects.select_related("community").prefetch_related("meetings", "acceptances",
                                                                                 "notices"):

@@ -1,5 +1,4 @@
 import datetime
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,8 +17,8 @@ from workdays import calendar
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_city_and_is_idempotent():
-    call_command("seed_demo")
+def test_seed_demo_builds_the_city_and_is_idempotent(demo_city):
+    # demo_city: what the first `seed_demo` left (run once per test process); the second run is this test's.
     first = demo_summary()
     assert first["subdistricts"] == 2 and first["communities"] == 6
     # every role has a person in office
@@ -32,8 +31,7 @@ def test_seed_demo_builds_the_city_and_is_idempotent():
 
 
 @pytest.mark.django_db
-def test_demo_former_secretary_keeps_history_but_no_rights():
-    call_command("seed_demo")
+def test_demo_former_secretary_keeps_history_but_no_rights(demo_city):
     former = Post.objects.get(user__username="xingfu-former-secretary")
     assert former.end_date is not None
     assert not rights.check(former.user, "view_fund", former.community)
@@ -45,8 +43,8 @@ D = datetime.timedelta
 
 
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=StringIO())
+def demo(demo_city):
+    """What `seed_demo` leaves (conftest.demo_city: its rows, taken once per test process)."""
 
 
 def _secretary(code):

@@ -1,0 +1,239 @@
+"""Rows built once per test process and written back, row for row, into every test that asks for them.
+
+Building the shared organisation through the services (`conftest.Org`: subdistricts, communities, 21 users
+with their posts, guardian grants and audit records) costs about 600 queries. A `Snapshot` runs such a
+builder once per process (per xdist worker) inside a transaction that it rolls back, and keeps what the
+builder changed: the new rows, with the values the database held, and the rows it updated (an audit chain's
+head). `restore()` writes them back with one multi-row INSERT per table (a dozen statements) and hands back a
+deep copy of the builder's Python result, so each test gets a fresh organisation, equal to one built through
+the services, inside its own transaction (rolled back with it) or its own committed data (a transactional
+test flushes it like any other).
+
+Primary keys: each snapshot's rows are built with ids from a multiple of OFFSET up, so they never meet the ids
+of rows a test made before it asked for the snapshot (a user made by another fixture keeps a smaller id, as it
+would have). After a restore the sequences continue after the snapshot's rows; `forget()` puts PostgreSQL's
+(which no rollback resets) back where they were. SQLite's AUTOINCREMENT counters live in a table and roll
+back.
+
+Rows that point at rows the builder did not write (guardian's grants point at content types and permissions)
+are re-pointed by natural key at each restore: a transactional test's flush re-creates those with new ids.
+
+Nothing else is captured: a builder must not leave effects outside the database (files, cache, on_commit
+callbacks). The organisation's builder and `seed_demo` leave none.
+"""
+import copy
+import re
+
+from django.apps import apps
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import AutoField
+
+OFFSET = 10_000_000
+
+# INSERT, INSERT OR IGNORE (SQLite's bulk_create(ignore_conflicts=True), many-to-many add), UPDATE, DELETE.
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?',
+                    re.IGNORECASE)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _models_by_table():
+    return {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)
+            if not m._meta.proxy and m._meta.managed}
+
+
+def _auto_pk_models():
+    return [m for m in _models_by_table().values() if isinstance(m._meta.pk, AutoField)]
+
+
+def _rows(model):
+    """{pk: tuple of database values of the table's own columns} for every row of `model`'s table."""
+    fields = model._meta.local_concrete_fields
+    return {obj.pk: tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+            for obj in model._base_manager.order_by("pk")}
+
+
+def _comparable(values):
+    # JSON values come back wrapped in an adapter object; compare what they wrap.
+    return tuple(getattr(v, "adapted", getattr(v, "obj", v)) for v in values)
+
+
+def _same(rows, other):
+    return rows.keys() == other.keys() and all(_comparable(rows[pk]) == _comparable(other[pk]) for pk in rows)
+
+
+class _Sequences:
+    """Where each auto-increment counter stands, and moving it: PostgreSQL sequences or SQLite's table."""
+
+    def __init__(self, models):
+        self.tables = [m._meta.db_table for m in models]
+        self.pk_columns = {m._meta.db_table: m._meta.pk.column for m in models}
+
+    def _pg_sequences(self, cursor):
+        cursor.execute(
+            " UNION ALL ".join("SELECT %s, pg_get_serial_sequence(%s, %s)" for _ in self.tables),
+            [x for t in self.tables for x in (t, connection.ops.quote_name(t), self.pk_columns[t])],
+        )
+        return [(table, seq) for table, seq in cursor.fetchall() if seq]
+
+    def read(self):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                sequences = self._pg_sequences(cursor)
+                cursor.execute(
+                    " UNION ALL ".join(f"SELECT %s, %s, last_value, is_called FROM {seq}" for _, seq in sequences),
+                    [x for table, seq in sequences for x in (table, seq)],
+                )
+                return {table: (seq, last, called) for table, seq, last, called in cursor.fetchall()}
+            cursor.execute("SELECT name, seq FROM sqlite_sequence")
+            return dict(cursor.fetchall())
+
+    def put(self, positions):
+        """positions: as read() returned them (PostgreSQL), or {table: value} to move every counter to."""
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                if positions:
+                    cursor.execute("SELECT " + ", ".join("setval(%s, %s, %s)" for _ in positions),
+                                   [x for seq, last, called in positions.values() for x in (seq, last, called)])
+            else:
+                for table, value in positions.items():
+                    cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [value, table])
+                    if cursor.rowcount == 0:
+                        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, value])
+
+    def start_all_at(self, value):
+        if connection.vendor == "postgresql":
+            now = self.read()
+            self.put({t: (seq, value, True) for t, (seq, _last, _called) in now.items()})
+        else:
+            self.put({t: value for t in self.tables})
+
+
+class Snapshot:
+    """What `build()` wrote, taken once; `restore()` writes it again and returns a copy of build()'s result."""
+
+    _count = 0
+
+    def __init__(self, build):
+        Snapshot._count += 1
+        self._offset = OFFSET * Snapshot._count  # each snapshot its own range of ids
+        self._build = build
+        self._taken = False
+        self._saved_positions = None
+
+    def take(self):
+        by_table = _models_by_table()
+        written = []
+
+        def spy(execute, sql, params, many, context):
+            match = _WRITE.match(sql)
+            if match and match.group(1) in by_table and match.group(1) not in written:
+                written.append(match.group(1))
+            return execute(sql, params, many, context)
+
+        sequences = _Sequences(_auto_pk_models())
+        positions = sequences.read() if connection.vendor == "postgresql" else None
+        after = {}
+        try:
+            with transaction.atomic():
+                sequences.start_all_at(self._offset)
+                with connection.execute_wrapper(spy):
+                    result = self._build()
+                after = {table: _rows(model) for table, model in by_table.items()}
+                raise _Rollback
+        except _Rollback:
+            pass
+        finally:
+            if positions is not None:
+                sequences.put(positions)  # sequences ignore the rollback
+        self.result = result
+        self.inserts, self.updates = [], []
+        # Whatever the statements that wrote them looked like, every table that changed is taken.
+        changed = [table for table, model in by_table.items()
+                   if table not in written and not _same(_rows(model), after[table])]
+        written += changed
+        for table in written:
+            model = by_table[table]
+            before = _rows(model)
+            if set(before) - set(after[table]):
+                raise NotImplementedError(f"the snapshot's builder deleted rows of {table}")
+            qn = connection.ops.quote_name
+            columns = [f.column for f in model._meta.local_concrete_fields]
+            new = [values for pk, values in after[table].items() if pk not in before]
+            if new:
+                outside = self._outside_references(model, new, written)
+                self.inserts.append((model, f"INSERT INTO {qn(table)} ({', '.join(map(qn, columns))}) VALUES ",
+                                     len(columns), new, outside))
+            pk_index = [f.attname for f in model._meta.local_concrete_fields].index(model._meta.pk.attname)
+            for pk, values in after[table].items():
+                if pk in before and _comparable(before[pk]) != _comparable(values):
+                    assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+                    where = f"{qn(columns[pk_index])} = %s"
+                    self.updates.append((f"UPDATE {qn(table)} SET {assignments} WHERE {where}",
+                                         [*values, values[pk_index]]))
+        self._sequences = _Sequences([model for model, *_ in self.inserts
+                                      if isinstance(model._meta.pk, AutoField)])
+        self._taken = True
+
+    @staticmethod
+    def _outside_references(model, rows, written):
+        """Columns of `rows` that point at rows the builder did not write (content types, permissions: a
+        transactional test's flush re-creates those with new ids): [(column index, model, {id: natural key})]."""
+        outside = []
+        for index, field in enumerate(model._meta.local_concrete_fields):
+            target = field.related_model if field.is_relation else None
+            if target is None or target._meta.db_table in written:
+                continue
+            ids = {row[index] for row in rows if row[index] is not None}
+            if not hasattr(target, "natural_key"):
+                raise NotImplementedError(f"{model._meta.label}.{field.name} points at {target._meta.label} rows "
+                                          "that the snapshot's builder did not write and that have no natural key")
+            keys = {obj.pk: obj.natural_key() for obj in target._base_manager.select_related().filter(pk__in=ids)}
+            outside.append((index, target, keys))
+        return outside
+
+    @staticmethod
+    def _current_ids(inserts):
+        """{model: {natural key: id today}} for the rows outside the snapshot that its rows point at."""
+        current = {}
+        for *_, outside in inserts:
+            for _index, target, keys in outside:
+                if target not in current:
+                    current[target] = {obj.natural_key(): obj.pk for obj in target._base_manager.select_related()}
+        return current
+
+    def restore(self):
+        if not self._taken:
+            self.take()
+        if connection.vendor == "postgresql":
+            self._saved_positions = self._sequences.read()
+        with transaction.atomic(), connection.cursor() as cursor:
+            current = self._current_ids(self.inserts)
+            for _model, head, width, rows, outside in self.inserts:
+                if outside:
+                    rows = [list(row) for row in rows]
+                    for index, target, keys in outside:
+                        for row in rows:
+                            if row[index] is not None:
+                                row[index] = current[target][keys[row[index]]]
+                # One statement per table (SQLite allows 999 parameters in one: chunks stay below).
+                per_chunk = max(1, 900 // width)
+                for start in range(0, len(rows), per_chunk):
+                    chunk = rows[start:start + per_chunk]
+                    placeholders = ", ".join("(" + ", ".join(["%s"] * width) + ")" for _ in chunk)
+                    cursor.execute(head + placeholders, [v for row in chunk for v in row])
+            for sql, params in self.updates:
+                cursor.execute(sql, params)
+            models = [model for model, *_ in self.inserts]
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+        return copy.deepcopy(self.result)
+
+    def forget(self):
+        """After the test: PostgreSQL's sequences back to where they stood before restore()."""
+        if self._saved_positions is not None:
+            self._sequences.put(self._saved_positions)
+            self._saved_positions = None
