@@ -191,5 +191,5 @@ def test_the_timeline_reads_in_english_too(walked, client, org):
 
     page = client.get(reverse("approvals:proposal", args=[p.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert '<time datetime="2026-09-17">Sept. 17, 2026</time> <small class="recorded-at">recorded Sept. 20, 2026' \
+    assert '<time datetime="2026-09-17">17 September 2026</time> <small class="recorded-at">recorded 20 September 2026' \
         in page

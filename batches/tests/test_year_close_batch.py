@@ -39,7 +39,8 @@ def carried_in(code, year=YEAR + 1):
 @pytest.mark.django_db
 def test_year_close_is_a_registered_kind_started_from_its_own_page():
     assert registry.handler_for("year_close").__name__ == "year_close_batch_item"
-    assert registry.wants_requester("year_close") and not registry.wants_requester("disclosures")
+    # Both are started by a person, who is named on what they make (the close; every poster version).
+    assert registry.wants_requester("year_close") and registry.wants_requester("disclosures")
     assert registry.start_page("year_close") == "batches:year-close"
     assert "year_close" not in dict(registry.choices())  # not in the generic form, which has no preview
 
@@ -206,14 +207,15 @@ def test_the_page_in_english(city_2026, client, settings):
         client.force_login(city_2026.city_admin)
         client.cookies["django_language"] = "en"
         html = client.get(reverse("batches:year-close") + "?year=2026").content.decode()
-    assert "Year-end carry-over 2026" in html and "2026 can be carried over from Jan. 1, 2027." in html
+    assert "Year-end carry-over 2026" in html and "2026 can be carried over from 1 January 2027." in html
 
 
 # ------------------------------------------------------------------------------------------ query counts
 
 # Session and user, the post in office, the years offered, the preview (communities; fund years with their
-# moving projects), the runs for the year, and the session's refresh (savepoint, update, release).
-PREVIEW_QUERIES = 10
+# moving projects), the runs for the year, the unread notifications (the badge), and the session's refresh
+# (savepoint, update, release).
+PREVIEW_QUERIES = 11
 
 
 @pytest.mark.parametrize("extra", [0, 12], ids=["4 communities", "16 communities"])

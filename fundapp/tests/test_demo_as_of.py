@@ -98,4 +98,4 @@ def test_every_page_says_so_while_it_is_on(org, client, settings):
     assert BANNER in client.get(reverse("home")).content.decode()
     assert BANNER in client.get(reverse("public:index")).content.decode()
     client.cookies["django_language"] = "en"
-    assert "Demo date: Jan. 4, 2027 (development mode)" in client.get(reverse("home")).content.decode()
+    assert "Demo date: 4 January 2027 (development mode)" in client.get(reverse("home")).content.decode()

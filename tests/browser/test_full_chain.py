@@ -163,7 +163,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             expect_done(desk, live_server, pk, "待初步同意", "报请街道党工委初步同意")
 
         with session(phone, live_server, sd_secretary, "/"):
-            queue_item = phone.locator(".queue li").filter(has_text="3号楼楼道路灯改造")
+            queue_item = phone.locator(".queue-card .queue li").filter(has_text="3号楼楼道路灯改造")
             expect(queue_item).to_contain_text("初步同意")
             follow(queue_item.get_by_role("link"))
             expect(phone).to_have_url(at_path(live_server, detail))

@@ -160,6 +160,6 @@ def test_screenshots_of_login_and_workday_calculator(live_server, org, phone_pag
     expect(page).to_have_url(at_path(live_server, "/"))
     page.goto(url_of(live_server, WORKDAYS_PATH))
     expect(page.locator("dl.facts dd")).to_have_count(3)
-    expect(page.locator("dl.facts dd").first).to_contain_text("2026-")
+    expect(page.locator("dl.facts dd").first).to_contain_text("2026年")
     assert_cjk_font(page, "dl.facts dt")
     save_screenshots(page, desktop_viewer, "workdays", screenshot_dir)
