@@ -8,9 +8,10 @@
 A posted notice is rendered once more than a draft: when it is posted, by approvals.paper_archive, which keeps
 that PDF (Art. 17) and serves it ever after. So are the filed papers, when they are filed: the application
 form (on submission for consent and for review; `application_form` itself prints the record as it stands
-today), the minutes, the acceptance sheet and the annual report (approvals.models.FiledPaper). Signers print with the post they acted in (`signer`, "（代）"
-after an acting post); a private person's name is masked
-(`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active language.
+today), the minutes, the acceptance sheet and the annual report (approvals.models.FiledPaper).
+Signers print with the post they acted in (`signer`, "（代）" after an acting post); a private person's name
+is masked (`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active
+language; archived papers in Chinese.
 """
 from decimal import Decimal
 

@@ -70,7 +70,8 @@ def test_each_filing_act_archives_its_paper_and_the_views_serve_it(org, client, 
     text = pdf_text(data, tmp_path, "filed-application-form.pdf")
     assert "申请审批表" in text and "申请日期：2026年9月28日" in text and "贰万贰仟元整" in text
     data = assert_archived(review_form, secretary, Role.COMMUNITY_SECRETARY)
-    assert get_pdf(client, viewer, reverse("approvals:paper-application-form", args=[proposal.pk, review_form.pk])) == data
+    url_review = reverse("approvals:paper-application-form", args=[proposal.pk, review_form.pk])
+    assert get_pdf(client, viewer, url_review) == data
     page = client.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
     assert "申请审批表（报送同意存档，2026年9月28日）" in page and "申请审批表（报送审核存档，2026年10月10日）" in page
     # the minutes and the acceptance sheet: the paper views serve the archived copies
@@ -208,5 +209,6 @@ def test_the_back_office_lists_the_archives_read_only(org, client):
     page = client.get(change).content.decode()
     assert paper.file.name in page and 'name="_save"' not in page
     assert client.post(change, {"reason": "report_submitted"}).status_code == 403
-    assert client.post(reverse("admin:approvals_filedpaper_delete", args=[paper.pk]), {"post": "yes"}).status_code == 403
+    delete = reverse("admin:approvals_filedpaper_delete", args=[paper.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
     assert FiledPaper.objects.get(pk=paper.pk).reason == Reason.SUBMITTED_FOR_CONSENT
