@@ -1,10 +1,13 @@
 """The city administrator sees the whole chain in the back office; changes go through the staff pages
 and the services, so every model here is read-only."""
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from fundapp import admin_site
 
 from .models import (
-    Acceptance, Change, ConsentDecision, FollowUp, Invoice, Meeting, Need, Notice, Objection, Payment, Proposal,
-    ReviewDecision, Signature, SupervisionOpinion,
+    Acceptance, Change, ConsentDecision, FiledPaper, FollowUp, Invoice, Meeting, Need, Notice, NoticePaper,
+    Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
 )
 
 
@@ -82,3 +85,33 @@ for model, fields in [
     (SupervisionOpinion, ["proposal", "by", "at"]),
 ]:
     admin.site.register(model, type(f"{model.__name__}Admin", (ReadOnlyAdmin,), {"list_display": fields}))
+
+
+# The archived papers (approvals.paper_archive): listed, never written here (they are made by the acts that
+# post or file them). The file is named, not linked: papers are served by the paper views, checksum checked.
+class PaperAdmin(admin_site.ReadOnlyAdmin):
+    list_select_related = ["generated_by", "generated_post"]
+    date_hierarchy = "generated_at"
+    exclude = ["file"]
+
+    @admin.display(description=_("文件"))
+    def file_name(self, obj):
+        return obj.file.name
+
+
+@admin.register(NoticePaper)
+class NoticePaperAdmin(PaperAdmin):
+    list_display = ["notice", "reason", "generated_at", "generated_by", "generated_post", "size", "sha256"]
+    list_filter = ["reason", "notice__kind"]
+    readonly_fields = ["file_name"]
+    list_select_related = PaperAdmin.list_select_related + ["notice__proposal"]
+
+
+@admin.register(FiledPaper)
+class FiledPaperAdmin(PaperAdmin):
+    list_display = ["kind", "community", "proposal", "report", "record_id", "reason", "generated_at", "generated_by",
+                    "generated_post", "size", "sha256"]
+    list_filter = ["kind", "reason"]
+    search_fields = ["proposal__title", "community__name", "sha256"]
+    readonly_fields = ["file_name"]
+    list_select_related = PaperAdmin.list_select_related + ["community", "proposal", "report__community"]

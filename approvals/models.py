@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fundapp import clock
@@ -768,3 +769,63 @@ class NoticePaper(models.Model):
 
     def __str__(self):
         return f"{self.notice} · {self.sha256[:12]}"
+
+
+def filed_paper_path(instance, filename):
+    return f"papers/{timezone.localdate(instance.generated_at).year}/{instance.community.code}/{filename}"
+
+
+class FiledPaper(models.Model):
+    """A paper the community files and signs, exactly as it was printed when it was filed (Art. 17): the
+    application form when the proposal is submitted for consent and again for review, the meeting minutes
+    when the meeting is recorded, the acceptance sheet when the acceptance is recorded, the annual report
+    when it is submitted and again when it is evaluated. Rendered and archived in the act's own transaction
+    (approvals.paper_archive), never changed afterwards; each act adds a version, the latest is served.
+
+    Kept apart from NoticePaper (a notice's paper, with the text the public page shows and its own
+    recalculated versions): one model for every filed paper, keyed by kind and the record's id."""
+
+    class Kind(models.TextChoices):
+        APPLICATION_FORM = "application_form", _("申请审批表")
+        MEETING_MINUTES = "meeting_minutes", _("联席会议纪要")
+        ACCEPTANCE_SHEET = "acceptance_sheet", _("验收单")
+        ANNUAL_REPORT = "annual_report", _("年度报告")
+
+    class Reason(models.TextChoices):
+        SUBMITTED_FOR_CONSENT = "submit_for_consent", _("报送街道党工委书记同意时生成")
+        SUBMITTED_FOR_REVIEW = "submit_for_review", _("报送街道审核时生成")
+        MEETING_RECORDED = "meeting_recorded", _("登记联席会议时生成")
+        ACCEPTANCE_RECORDED = "acceptance_recorded", _("登记验收时生成")
+        REPORT_SUBMITTED = "report_submitted", _("报送年度报告时生成")
+        REPORT_EVALUATED = "report_evaluated", _("评议年度报告时生成")
+
+    kind = models.CharField(_("文书"), max_length=20, choices=Kind.choices)
+    reason = models.CharField(_("生成原因"), max_length=20, choices=Reason.choices)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区"))
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="filed_papers", verbose_name=_("项目"))
+    report = models.ForeignKey(AnnualReport, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="filed_papers", verbose_name=_("年度报告"))
+    # The record the paper prints: the proposal's, the meeting's, the acceptance's or the report's id.
+    record_id = models.PositiveBigIntegerField(_("记录编号"))
+    file = models.FileField(_("文件"), upload_to=filed_paper_path)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
+    generated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("生成人"))
+    generated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("生成人职务"))
+
+    class Meta:
+        ordering = ["generated_at", "pk"]
+        verbose_name = _("文书存档")
+        verbose_name_plural = _("文书存档")
+        indexes = [models.Index(fields=["kind", "record_id"], name="filed_paper_record")]
+        constraints = [models.CheckConstraint(
+            condition=(Q(kind="annual_report", report__isnull=False, proposal__isnull=True)
+                       | (~Q(kind="annual_report") & Q(proposal__isnull=False, report__isnull=True))),
+            name="filed_paper_of_a_proposal_or_a_report")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.record_id} · {self.sha256[:12]}"

@@ -24,7 +24,7 @@ from audit.services import audit_record
 from fundapp.errors import DomainError
 
 from . import pdf
-from .models import Notice, NoticePaper
+from .models import FiledPaper, Notice, NoticePaper
 from .notice_content import notice_content
 
 logger = logging.getLogger(__name__)
@@ -83,14 +83,18 @@ class ArchiveDamaged(Exception):
     """The stored file no longer matches the checksum taken when it was archived."""
 
 
-def notice_paper_bytes(paper):
-    """The archived PDF, checked against its checksum: a damaged archive is an error, never served as if
-    it were what was posted."""
+def paper_bytes(paper):
+    """The archived PDF (a NoticePaper or a FiledPaper), checked against its checksum: a damaged archive is
+    an error, never served as if it were what was posted or filed (nor silently rendered again)."""
     with paper.file.open("rb") as f:
         data = f.read()
     if hashlib.sha256(data).hexdigest() != paper.sha256:
-        raise ArchiveDamaged(f"notice paper {paper.pk}: checksum mismatch")
+        logger.error("%s %s: the archived file does not match its checksum", type(paper).__name__, paper.pk)
+        raise ArchiveDamaged(f"{type(paper).__name__} {paper.pk}: checksum mismatch")
     return data
+
+
+notice_paper_bytes = paper_bytes
 
 
 def archived_paper(notice):
@@ -98,3 +102,42 @@ def archived_paper(notice):
     `notice.papers.all()`, so a prefetch serves it."""
     papers = list(notice.papers.all())
     return max(papers, key=lambda paper: (paper.generated_at, paper.pk)) if papers else None
+
+
+# --- the papers a community files and signs ---------------------------------------------------------------
+# The application form, the meeting minutes, the acceptance sheet and the annual report, archived by the act
+# that files them, in that act's transaction (approvals.services.perform's `paper`, approvals.reports): no
+# paper, no act. Each act adds a version; the paper views serve the latest.
+
+FILED_RENDERERS = {
+    FiledPaper.Kind.APPLICATION_FORM: lambda proposal, record_id: pdf.application_form(proposal),
+    FiledPaper.Kind.MEETING_MINUTES: pdf.meeting_minutes,
+    FiledPaper.Kind.ACCEPTANCE_SHEET: pdf.acceptance_sheet,
+    FiledPaper.Kind.ANNUAL_REPORT: lambda report, record_id: pdf.annual_report_pdf(report),
+}
+FILED_NAMES = {FiledPaper.Kind.APPLICATION_FORM: "application-form", FiledPaper.Kind.MEETING_MINUTES: "minutes",
+               FiledPaper.Kind.ACCEPTANCE_SHEET: "acceptance", FiledPaper.Kind.ANNUAL_REPORT: "annual-report"}
+
+
+def filed_paper_archive(*, kind, reason, record_id, by, post, proposal=None, report=None):
+    """Render the paper of kind `kind` for the record `record_id` (of `proposal`, or the annual `report`) as
+    the record stands now, in Chinese, and archive it with its checksum, time, who and in which post. Called
+    inside the filing act's transaction: a failure raises and rolls the act back."""
+    source = report if kind == FiledPaper.Kind.ANNUAL_REPORT else proposal
+    with translation.override(settings.LANGUAGE_CODE):
+        data = FILED_RENDERERS[kind](source, record_id)
+    digest = hashlib.sha256(data).hexdigest()
+    paper = FiledPaper(kind=kind, reason=reason, record_id=record_id, proposal=proposal, report=report,
+                       community_id=source.community_id, sha256=digest, size=len(data), generated_by=by,
+                       generated_post=post)
+    paper.file.save(f"{FILED_NAMES[kind]}-{record_id}-{digest[:12]}.pdf", ContentFile(data), save=False)
+    paper.save()
+    audit_record(actor=by, post=post, action="paper.filed", target=paper, community_id=source.community_id,
+                 after={"kind": kind, "reason": reason, "record": record_id, "sha256": digest, "size": len(data)})
+    return paper
+
+
+def latest_filed(kind, record_id):
+    """The latest archived version of the paper of kind `kind` for record `record_id`, or None (a draft, a
+    record filed before papers were archived)."""
+    return FiledPaper.objects.filter(kind=kind, record_id=record_id).order_by("generated_at", "pk").last()

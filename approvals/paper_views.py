@@ -1,6 +1,8 @@
 """The printable papers (approvals.pdf): served only to people who may see the proposal (or the report),
-404 for "missing" and "not yours" alike, and for a paper that does not exist yet. A posted notice is served
-from its archive (approvals.paper_archive): what was posted, unchanged by later edits."""
+404 for "missing" and "not yours" alike, and for a paper that does not exist yet. A posted notice, filed
+minutes, a recorded acceptance and a submitted annual report are served from their archive
+(approvals.paper_archive): the latest version as it was posted or filed, checksum verified, unchanged by
+later edits; only what has nothing archived (a draft, a record from before the archive) is rendered."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -8,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from fundapp import rights
 
 from . import paper_archive, pdf, selectors
-from .models import AnnualReport
+from .models import AnnualReport, FiledPaper
 
 
 def _pdf(content, name):
@@ -23,6 +25,14 @@ def _archived_or(notice, render, *args):
     paper = paper_archive.archived_paper(notice) if notice is not None else None
     if paper is not None:
         return paper_archive.notice_paper_bytes(paper)
+    return _render(render, *args)
+
+
+def _filed_or(kind, record_id, render, *args):
+    """The latest archived version of a filed paper; rendered from the record only when none is archived."""
+    paper = paper_archive.latest_filed(kind, record_id)
+    if paper is not None:
+        return paper_archive.paper_bytes(paper)
     return _render(render, *args)
 
 
@@ -61,13 +71,19 @@ def voucher_notice(request, pk, notice_id):
 @login_required
 def meeting_minutes(request, pk, meeting_id):
     proposal = selectors.get_proposal_or_404(request.user, pk)
-    return _pdf(_render(pdf.meeting_minutes, proposal, meeting_id), f"minutes-{meeting_id}.pdf")
+    if not proposal.meetings.filter(pk=meeting_id).exists():
+        raise Http404
+    return _pdf(_filed_or(FiledPaper.Kind.MEETING_MINUTES, meeting_id, pdf.meeting_minutes, proposal, meeting_id),
+                f"minutes-{meeting_id}.pdf")
 
 
 @login_required
 def acceptance_sheet(request, pk, acceptance_id):
     proposal = selectors.get_proposal_or_404(request.user, pk)
-    return _pdf(_render(pdf.acceptance_sheet, proposal, acceptance_id), f"acceptance-{acceptance_id}.pdf")
+    if not proposal.acceptances.filter(pk=acceptance_id).exists():
+        raise Http404
+    return _pdf(_filed_or(FiledPaper.Kind.ACCEPTANCE_SHEET, acceptance_id, pdf.acceptance_sheet, proposal,
+                          acceptance_id), f"acceptance-{acceptance_id}.pdf")
 
 
 @login_required
@@ -75,4 +91,14 @@ def annual_report(request, pk):
     report = get_object_or_404(AnnualReport.objects.select_related("community"), pk=pk)
     if not rights.check(request.user, "view_fund", report.community):
         raise Http404
-    return _pdf(pdf.annual_report_pdf(report), f"annual-report-{report.community.code}-{report.year}.pdf")
+    return _pdf(_filed_or(FiledPaper.Kind.ANNUAL_REPORT, report.pk, pdf.annual_report_pdf, report),
+                f"annual-report-{report.community.code}-{report.year}.pdf")
+
+
+@login_required
+def filed_application_form(request, pk, paper_id):
+    """One archived version of the application form, as it was printed when the proposal was filed (for
+    consent, for review). The form at approvals:proposal-pdf prints the record as it stands today."""
+    proposal = selectors.get_proposal_or_404(request.user, pk)
+    paper = get_object_or_404(FiledPaper, pk=paper_id, proposal=proposal, kind=FiledPaper.Kind.APPLICATION_FORM)
+    return _pdf(paper_archive.paper_bytes(paper), f"application-{proposal.pk}-{paper.pk}.pdf")

@@ -6,9 +6,12 @@
 - `meeting_minutes` — 联席会议纪要; `acceptance_sheet` — 验收单; `annual_report_pdf` — 年度报告 (Art. 16).
 
 A posted notice is rendered once more than a draft: when it is posted, by approvals.paper_archive, which keeps
-that PDF (Art. 17) and serves it ever after. Signers print with the post they acted in (`signer`, "（代）"
-after an acting post); a private person's name is masked
-(`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active language.
+that PDF (Art. 17) and serves it ever after. So are the filed papers, when they are filed: the application
+form (on submission for consent and for review; `application_form` itself prints the record as it stands
+today), the minutes, the acceptance sheet and the annual report (approvals.models.FiledPaper).
+Signers print with the post they acted in (`signer`, "（代）" after an acting post); a private person's name
+is masked (`fundapp.privacy.mask_name`) on everything posted for the public. Papers render in the active
+language; archived papers in Chinese.
 """
 from decimal import Decimal
 
@@ -282,6 +285,13 @@ def papers(proposal):
     """[(label, url)] of the papers that exist for this proposal (reads only what the page prefetched)."""
     pk = proposal.pk
     out = [(_("申请审批表"), reverse("approvals:proposal-pdf", args=[pk]))]
+    # each version archived when the proposal was filed (approvals.paper_archive): the paper that was signed
+    for paper in proposal.filed_papers.all():
+        if paper.kind == paper.Kind.APPLICATION_FORM:
+            label = (_("申请审批表（报送审核存档，%(date)s）") if paper.reason == paper.Reason.SUBMITTED_FOR_REVIEW
+                     else _("申请审批表（报送同意存档，%(date)s）"))
+            out.append((label % {"date": long_date(timezone.localdate(paper.generated_at))},
+                        reverse("approvals:paper-application-form", args=[pk, paper.pk])))
     for meeting in proposal.meetings.all():
         out.append((_("联席会议纪要（%(date)s）") % {"date": long_date(meeting.held_on)},
                     reverse("approvals:paper-minutes", args=[pk, meeting.pk])))

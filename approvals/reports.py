@@ -11,8 +11,8 @@ from fundapp import clock, rights
 from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import Community, FundYear
 
-from . import handoffs
-from .models import AnnualReport, Category, Payment, Proposal
+from . import handoffs, paper_archive
+from .models import AnnualReport, Category, FiledPaper, Payment, Proposal
 from .models import DROPPED
 from .workflow import may
 
@@ -94,6 +94,9 @@ def annual_report_submit(*, report, by, narrative):
     report.save()
     record = audit_record(actor=by, post=decision.post, action="annual_report.submit", target=report,
                           community_id=report.community_id, after={"year": report.year, "late": report.is_late})
+    # the report as filed, archived in this transaction (approvals.paper_archive): no paper, no submission
+    paper_archive.filed_paper_archive(kind=FiledPaper.Kind.ANNUAL_REPORT, reason=FiledPaper.Reason.REPORT_SUBMITTED,
+                                      report=report, record_id=report.pk, by=by, post=decision.post)
     handoffs.act_announce("annual_report.submit", record=record, community=report.community, by=by,
                           result=report, post=decision.post)
     return report
@@ -115,6 +118,8 @@ def annual_report_evaluate(*, report, by, grade, comments):
     report.save()
     record = audit_record(actor=by, post=decision.post, action="annual_report.evaluate", target=report,
                           community_id=report.community_id, after={"year": report.year, "grade": grade})
+    paper_archive.filed_paper_archive(kind=FiledPaper.Kind.ANNUAL_REPORT, reason=FiledPaper.Reason.REPORT_EVALUATED,
+                                      report=report, record_id=report.pk, by=by, post=decision.post)
     handoffs.act_announce("annual_report.evaluate", record=record, community=report.community, by=by,
                           result=report, post=decision.post)
     return report

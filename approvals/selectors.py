@@ -41,7 +41,7 @@ def proposal_detail(proposal):
     """Everything the proposal page shows, fetched once."""
     p = Proposal.objects.prefetch_related(
         "lines", "needs", "consents__by", "meetings__by", "reviews__by", "changes__by", "follow_ups__by",
-        "acceptances__by", "opinions__by", "documents",
+        "acceptances__by", "opinions__by", "documents", "filed_papers",
         Prefetch("notices", queryset=Notice.objects.prefetch_related("objections").order_by("posted_on", "pk")),
         Prefetch("invoices", queryset=Invoice.objects.prefetch_related("signatures__by", "refusals__by")),
         "payments",

@@ -27,8 +27,9 @@ from . import handoffs
 from . import guards as guard_functions
 from . import paper_archive
 from .models import (
-    Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FollowUp, Invoice, InvoiceRefusal, Meeting, Need,
-    Notice, Objection, Payment, Proposal, ReviewDecision, Signature, SupervisionOpinion,
+    Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FiledPaper, FollowUp, Invoice,
+    InvoiceRefusal, Meeting, Need, Notice, Objection, Payment, Proposal, ReviewDecision, Signature,
+    SupervisionOpinion,
 )
 from .models import DELIVERING, EDITABLE, RESERVING, State
 from .workflow import TRANSITIONS, needed
@@ -116,7 +117,7 @@ def effective_date(action, data):
 
 
 def perform(*, proposal, action, by, effect=None, roles=None, load=None, documents=(), effective_on=None,
-            **data):
+            paper=None, **data):
     """Apply transition `action` to `proposal` as `by`; run `effect(ctx)` to write its records.
 
     `load(proposal)` returns more rows for the guards, read (and locked) after the proposal's lock —
@@ -124,17 +125,19 @@ def perform(*, proposal, action, by, effect=None, roles=None, load=None, documen
     `documents` [(kind, uploaded file), …] are checked before anything is written and stored with the step.
     The audit record carries the step's effective date: `effective_on`, else its entered date
     (EFFECTIVE_DATE_KEYS), else today; and the real time it was recorded.
+    `paper(proposal, result, post)` archives the paper the step files (approvals.paper_archive), inside the
+    step's transaction after its audit record: if it fails, the step is not taken.
     A deadlock or serialization failure reported by PostgreSQL runs the whole act again (a few times,
     with a jittered backoff), unless `perform` is called inside a caller's transaction: then the caller's
     outermost service retries (fundapp.db.retry_on_conflict).
     """
     transition = TRANSITIONS[action]
     uploads = [(kind, f, document_store.inspect_upload(f)) for kind, f in documents]
-    return _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, data)
+    return _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, paper, data)
 
 
 @retry_on_conflict
-def _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, data):
+def _perform(proposal, action, transition, by, effect, roles, load, uploads, effective_on, paper, data):
     """perform's transaction: the whole act, run again from the start if PostgreSQL reports a deadlock or
     serialization failure (fundapp.db.retry_on_conflict; only when it is the outermost transaction)."""
     with transaction.atomic():
@@ -164,6 +167,8 @@ def _perform(proposal, action, transition, by, effect, roles, load, uploads, eff
             effective_on=effective_on or effective_date(action, data),
             after={**_snapshot(p), **_audit_details(data), **({"documents": [d.sha256 for d in stored]} if stored else {})},
         )
+        if paper:
+            paper(p, result, decision.post)
         handoffs.act_announce(action, record=record, community=p.community, by=by, proposal=p, result=result,
                               post=decision.post, _from=before["state"], **data)
     proposal.refresh_from_db()
@@ -379,8 +384,19 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
 
 # ---- proposal, consent, meeting, notice ---------------------------------------------------------
 
+def _file_paper(kind, reason, by, of_result=False):
+    """perform's `paper`: archive the paper this step files (approvals.paper_archive) — of the step's result
+    (a meeting, an acceptance) when `of_result`, else of the proposal — in the step's post."""
+    def archive(p, result, post):
+        paper_archive.filed_paper_archive(kind=kind, reason=reason, proposal=p, by=by, post=post,
+                                          record_id=result.pk if of_result else p.pk)
+
+    return archive
+
+
 def proposal_submit_for_consent(*, proposal, by):
-    return perform(proposal=proposal, action="submit_for_consent", by=by)
+    return perform(proposal=proposal, action="submit_for_consent", by=by,
+                   paper=_file_paper(FiledPaper.Kind.APPLICATION_FORM, FiledPaper.Reason.SUBMITTED_FOR_CONSENT, by))
 
 
 def consent_decide(*, proposal, by, consented, comments=""):
@@ -417,7 +433,9 @@ def meeting_record(*, proposal, by, held_on, place, attendance, votes_for, votes
                                       attendees=attendees, minutes=minutes, passed=passed, **numbers)
 
     return perform(proposal=proposal, action="meeting_passed" if passed else "meeting_failed", by=by,
-                   effect=effect, documents=documents, held_on=held_on, **numbers)
+                   effect=effect, documents=documents, held_on=held_on, **numbers,
+                   paper=_file_paper(FiledPaper.Kind.MEETING_MINUTES, FiledPaper.Reason.MEETING_RECORDED, by,
+                                     of_result=True))
 
 
 def notice_dates(posted_on, working_days, cal=None):
@@ -538,7 +556,8 @@ def proposal_submit_for_review(*, proposal, by):
         p.review_deadline = deadline.day
         p.review_deadline_confirmed = deadline.confirmed
 
-    return perform(proposal=proposal, action="submit_for_review", by=by, effect=effect)
+    return perform(proposal=proposal, action="submit_for_review", by=by, effect=effect,
+                   paper=_file_paper(FiledPaper.Kind.APPLICATION_FORM, FiledPaper.Reason.SUBMITTED_FOR_REVIEW, by))
 
 
 @retry_on_conflict
@@ -672,7 +691,9 @@ def acceptance_record(*, proposal, by, inspected_on, quality, satisfaction_metho
                                          asked_count=asked, satisfied_count=satisfied, passed=passed)
 
     return perform(proposal=proposal, action="accept" if passed else "accept_failed", by=by, effect=effect,
-                   documents=documents, inspected_on=inspected_on)
+                   documents=documents, inspected_on=inspected_on,
+                   paper=_file_paper(FiledPaper.Kind.ACCEPTANCE_SHEET, FiledPaper.Reason.ACCEPTANCE_RECORDED, by,
+                                     of_result=True))
 
 
 # ---- invoices and payments ----------------------------------------------------------------------

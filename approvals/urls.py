@@ -10,6 +10,8 @@ urlpatterns = [
     path("proposals/<int:pk>/edit/", views.proposal_edit, name="proposal-edit"),
     path("proposals/<int:pk>/do/<slug:action>/", views.proposal_action, name="proposal-action"),
     path("proposals/<int:pk>/application-form.pdf", views.proposal_pdf, name="proposal-pdf"),
+    path("proposals/<int:pk>/papers/application-form-<int:paper_id>.pdf", paper_views.filed_application_form,
+         name="paper-application-form"),
     path("proposals/<int:pk>/papers/plan-notice.pdf", paper_views.plan_notice, name="paper-plan-notice"),
     path("proposals/<int:pk>/papers/completion-notice.pdf", paper_views.completion_notice,
          name="paper-completion-notice"),

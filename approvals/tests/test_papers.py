@@ -310,9 +310,12 @@ def test_papers_render_in_english_for_an_english_reader(people, client, tmp_path
     client.force_login(org.person(Role.SUPERVISOR))
     client.cookies["django_language"] = "en"
     acceptance = proposal.acceptances.get()
-    response = client.get(reverse("approvals:paper-acceptance", args=[proposal.pk, acceptance.pk]))
-    text = pdf_text(response.content, tmp_path)
+    with translation.override("en"):
+        text = pdf_text(pdf.acceptance_sheet(proposal, acceptance.pk), tmp_path)
     assert "Acceptance" in text and "2November2026" in text and "年" not in text.replace("年度", "")
+    # a recorded acceptance is served as the Chinese sheet archived when it was recorded, whoever reads it
+    response = client.get(reverse("approvals:paper-acceptance", args=[proposal.pk, acceptance.pk]))
+    assert "综合验收单" in pdf_text(response.content, tmp_path)
     with translation.override("en"):
         text = pdf_text(pdf.completion_notice(proposal), tmp_path)
     assert "completion" in text and "12November2026" in text and "年" not in text.replace("年度", "")
