@@ -34,6 +34,40 @@ class ServiceAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedAccountAdmin:
+    """Mixed into every back-office page of accounts, groups, second-factor devices and lockouts
+    (fundapp.admin_site.ACCOUNT_APPS; applied by `audit_account_admins`): each addition, change and deletion
+    is recorded in the audit trail (fundapp.services.accounts.back_office_act_record), beside Django's own
+    log of the back office."""
+
+    def log_addition(self, request, obj, message):
+        account_services.back_office_act_record(by=request.user, obj=obj, act="add", message=message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        account_services.back_office_act_record(by=request.user, obj=obj, act="change", message=message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            account_services.back_office_act_record(by=request.user, obj=obj, act="delete")
+        return super().log_deletions(request, queryset)
+
+
+def audit_account_admins(site=None):
+    """Give every registered admin of an account model (ours and the third-party apps' — django-otp, axes)
+    the AuditedAccountAdmin mixin. Called once the admin has discovered its modules
+    (fundapp.apps.FundAdminConfig.ready)."""
+    from .admin_site import ACCOUNT_APPS
+
+    site = site or admin.site
+    for model, model_admin in list(site._registry.items()):
+        cls = type(model_admin)
+        if model._meta.app_label in ACCOUNT_APPS and not issubclass(cls, AuditedAccountAdmin):
+            site.unregister(model)
+            site.register(model, type(f"Audited{cls.__name__}", (AuditedAccountAdmin, cls), {}))
+
+
 @admin.register(Subdistrict)
 class SubdistrictAdmin(ServiceAdmin):
     list_display = ["name", "code", "party_committee_name", "construction_committee_name"]

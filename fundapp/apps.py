@@ -23,3 +23,9 @@ class FundAdminConfig(admin_apps.AdminConfig):
     """The Django admin, served by our site class that admits only city administrators in office."""
 
     default_site = "fundapp.admin_site.FundAdminSite"
+
+    def ready(self):
+        super().ready()  # discovers every app's admin module
+        from .admin import audit_account_admins
+
+        audit_account_admins()

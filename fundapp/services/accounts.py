@@ -1,5 +1,8 @@
 """People's accounts: activation and the second-factor reset — the city administrator's separate duty, each
-act audited. (Creating accounts and editing their details stay with the operator's own superuser.)"""
+act audited. Creating accounts and editing their details, groups, devices and lockouts stay with the operator's
+own superuser, each act recorded in the audit trail too (`back_office_act_record`)."""
+import json
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -50,3 +53,17 @@ def user_reset_second_factor(*, user, by):
                  before={"username": user.get_username(), "devices": len(devices)},
                  after={"username": user.get_username(), "devices": 0})
     return len(devices)
+
+
+def back_office_act_record(*, by, obj, act, message=""):
+    """An act on accounts, groups, second-factor devices or login lockouts in the back office — the
+    operator's duty, apart from the fund's work — goes into the audit trail like every other act: who, what,
+    on which object, and which fields changed (Django's change message: field names, never a password, a
+    hash or a device's secret). Called by fundapp.admin.AuditedAccountAdmin in the same request."""
+    if isinstance(message, str) and message.startswith("["):
+        try:
+            message = json.loads(message)
+        except ValueError:
+            pass
+    audit_record(actor=by, action=f"account.{obj._meta.model_name}.{act}", target=obj,
+                 after={"object": str(obj)[:200], "changes": message or []})
