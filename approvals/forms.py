@@ -269,7 +269,8 @@ class NoticeForm(KeepsUploads, forms.Form):
 class NoticePhotoForm(KeepsUploads, forms.Form):
     """The photo of a posted notice on the board, attached after posting (approvals.services.notice_photo_attach)."""
 
-    photo = UploadField(label=_("公示栏照片"), required=True, help_text=_("JPEG 或 PNG 照片，不超过 10 MB。"))
+    photo = UploadField(label=_("公示栏照片"), required=True, help_text=_("JPEG 或 PNG 照片，不超过 10 MB。"),
+                        error_messages={"required": _("请选择公示栏照片。")})
     photo.widget.attrs["accept"] = "image/jpeg,image/png"
 
     documents_from = {"photo": Document.Kind.NOTICE_PHOTO}

@@ -98,7 +98,7 @@ def test_offered_per_posted_notice_and_attached_through_the_page(org, client):
         assert 'accept="image/jpeg,image/png"' in form_page
         refused = client.post(url, {"target": str(notice.pk)})  # no file: the form says so, nothing written
         assert refused.status_code == 200 and not Document.objects.exists()
-        assert "请选择公示栏照片" in refused.content.decode() or "必填" in refused.content.decode()
+        assert "请选择公示栏照片。" in refused.content.decode()
         response = client.post(url, {"target": str(notice.pk), "photo": SimpleUploadedFile("board.jpg", JPEG)})
     assert response.status_code == 302
     document = Document.objects.get()
@@ -163,9 +163,23 @@ def test_someone_else_and_bad_files_are_refused_and_nothing_is_written(org):
 
 
 def test_the_form_requires_a_photo_and_binds_to_the_service():
-    assert not NoticePhotoForm({}, {}).is_valid()
+    empty = NoticePhotoForm({}, {})
+    assert not empty.is_valid() and empty.errors["photo"] == ["请选择公示栏照片。"]
     form = NoticePhotoForm({}, {"photo": SimpleUploadedFile("board.png", png_bytes())})
     assert form.is_valid(), form.errors
     action = ACTIONS["attach_notice_photo"]
     assert action.service is chain.notice_photo_attach and action.target is Notice and not action.waits
     assert action.operation == "notice_photo_attach"
+
+
+@pytest.mark.django_db
+def test_a_photo_kept_from_a_refused_submit_counts_as_chosen(org):
+    from approvals import uploads
+
+    secretary = org.person(R.COMMUNITY_SECRETARY)
+    kept = uploads.pending_keep(owner=secretary, name="公示栏.png", data=png_bytes(), mime="image/png")
+    form = NoticePhotoForm({"photo-kept": kept.token}, {}, owner=secretary)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["photo"].read() == png_bytes()
+    dropped = NoticePhotoForm({"photo-kept": kept.token, "photo-kept-drop": "1"}, {}, owner=secretary)
+    assert not dropped.is_valid() and dropped.errors["photo"] == ["请选择公示栏照片。"]
