@@ -35,6 +35,9 @@ class Action:
     transitions: tuple = ()  # offered when one of these is open from the current state, to this person
     operation: str = ""  # not a transition: the row of approvals.workflow.OPERATIONS saying who may
     target: type | None = None  # an invoice, objection, change, notice or payment the action is about
+    # Which of the proposal's objects of `target` it may be about: objects(proposal, today) → a list; None:
+    # the rule for its kind of object (`targets`).
+    objects: object = None
     fixed: dict = field(default_factory=dict)  # keyword arguments this button always gives (consented=False)
     renamed: dict = field(default_factory=dict)  # form field → the service's keyword, where they differ
     danger: bool = False
@@ -87,6 +90,11 @@ def _check_binding(action):
         assert "documents" in params, f"{action.name}: {action.service.__name__} takes no documents"
 
 
+def posted_notices(proposal, today):
+    """Every notice of the proposal, of any kind and status: each was posted, and may get its board's photo."""
+    return list(proposal.notices.all())
+
+
 A = Action
 ACTIONS = {a.name: a for a in [
     A("submit_for_consent", _("报请街道党工委初步同意"), f.ConfirmForm, chain.proposal_submit_for_consent,
@@ -98,6 +106,8 @@ ACTIONS = {a.name: a for a in [
     A("post_notice", _("张贴公示"), f.NoticeForm, chain.notice_post, ("post_notice",), previewed=True),
     A("record_objection", _("登记书面异议"), f.ObjectionForm, chain.objection_record,
       operation="objection_record", target=Notice, fixed={"channel": Objection.Channel.PAPER}, waits=False),
+    A("attach_notice_photo", _("上传公示栏照片"), f.NoticePhotoForm, chain.notice_photo_attach,
+      operation="notice_photo_attach", target=Notice, objects=posted_notices, waits=False),
     A("answer_objection", _("答复异议"), f.AnswerForm, chain.objection_answer, operation="objection_answer",
       target=Objection),
     A("hold", _("暂时搁置"), f.ReasonForm, chain.proposal_hold, ("hold",), danger=True, waits=False),
@@ -184,12 +194,15 @@ def might(action, user, proposal):
 
 
 def targets(action, proposal, today=None):
-    """The objects a targeted action may be about now ([None] for an untargeted one): invoices being signed
-    (to sign or refuse) or signed (to settle), unanswered objections, requested changes, running plan
-    notices, no-invoice payments awaiting their notice. `.all()` reads what a work queue prefetched."""
+    """The objects a targeted action may be about now ([None] for an untargeted one): the action's own rule
+    (`Action.objects`: every posted notice, for its photo), else by kind — invoices being signed (to sign or
+    refuse) or signed (to settle), unanswered objections, requested changes, running plan notices (for an
+    objection), no-invoice payments awaiting their notice. `.all()` reads what a work queue prefetched."""
     model = action.target
     if model is None:
         return [None]
+    if action.objects is not None:
+        return action.objects(proposal, today or clock.today())
     if model is Invoice:
         status = Invoice.Status.SIGNED if action.name == "settle_invoice" else Invoice.Status.SIGNING
         return [i for i in proposal.invoices.all() if i.status == status]

@@ -266,6 +266,26 @@ class NoticeForm(KeepsUploads, forms.Form):
     documents_from = {"photo": Document.Kind.NOTICE_PHOTO}
 
 
+class NoticePhotoForm(KeepsUploads, forms.Form):
+    """The photo of a posted notice on the board, attached after posting (approvals.services.notice_photo_attach)."""
+
+    photo = UploadField(label=_("公示栏照片"), required=True, help_text=_("JPEG 或 PNG 照片，不超过 10 MB。"),
+                        error_messages={"required": _("请选择公示栏照片。")})
+    photo.widget.attrs["accept"] = "image/jpeg,image/png"
+
+    documents_from = {"photo": Document.Kind.NOTICE_PHOTO}
+
+    def full_clean(self):
+        # A file kept from a refused submit (KeepsUploads) stands in for choosing it again; without one the
+        # photo is required.
+        key = self.add_prefix("photo")
+        self.fields["photo"].required = not (self.is_bound and self.data.get(f"{key}-kept")
+                                             and not self.data.get(f"{key}-kept-drop"))
+        super().full_clean()
+        if self.is_bound and "photo" not in self._errors and not self.cleaned_data.get("photo"):
+            self.add_error("photo", _("请选择公示栏照片。"))
+
+
 class ObjectionForm(forms.Form):
     resident_name = forms.CharField(label=_("姓名"), max_length=50)
     resident_contact = forms.CharField(label=_("联系方式（不公开）"), required=False, max_length=50)

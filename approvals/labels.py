@@ -24,6 +24,7 @@ OTHER_ACTIONS = {
     "calendar.change": _("调整工作日日历"),
     "notice.recalculated": _("公示期随工作日日历调整重新计算"),
     "notice.paper_archived": _("公示张贴件存档"),
+    "notice.photo_attached": _("上传公示栏照片"),
     "paper.filed": _("文书存档"),
     "disclosure.poster_archived": _("年终公示海报存档"),
     "proposal.deadline_recalculated": _("审批期限随工作日日历调整重新计算"),

@@ -27,7 +27,7 @@ from . import handoffs
 from . import guards as guard_functions
 from . import paper_archive
 from .models import (
-    Acceptance, BudgetLine, Category, Change, ConsentDecision, Feedback, FiledPaper, FollowUp, Invoice,
+    Acceptance, BudgetLine, Category, Change, ConsentDecision, Document, Feedback, FiledPaper, FollowUp, Invoice,
     InvoiceRefusal, Meeting, Need, Notice, Objection, Payment, Proposal, ReviewDecision, Signature,
     SupervisionOpinion,
 )
@@ -462,6 +462,48 @@ def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=(
                          effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
         paper_archive.notice_paper_archive(notice=notice, by=by)
     return notice
+
+
+# The step that posts each kind of notice: a photo attached later is filed under it, as the posting form's is.
+NOTICE_POSTED_BY = {Notice.Kind.PLAN: "post_notice", Notice.Kind.VOUCHER: "post_voucher_notice",
+                    Notice.Kind.COMPLETION: "post_completion_notice"}
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+@retry_on_conflict
+def notice_photo_attach(*, notice, by, documents):
+    """Attach the photo of a posted notice on the community board (Art. 10, 13, 15).
+
+    Posting a notice produces its paper (approvals.paper_archive); the secretary prints it, posts it and
+    photographs the board afterwards — this files that photo. Who may: OPERATIONS["notice_photo_attach"], the
+    right to post notices, on the notice's community. Any notice of any kind (plan, no-invoice payment,
+    completion), whatever its status or its proposal's state now: a notice that ran, ended or was withdrawn,
+    of a project since completed or withdrawn, was posted, and its photo is the evidence that it was.
+
+    `documents` [(kind, uploaded file), …]: at least one, each a notice photo, JPEG or PNG judged by content
+    (approvals.documents.inspect_upload; a PDF is not a photo). Stored as the posting form stores its photo —
+    a Document.Kind.NOTICE_PHOTO of the proposal, under the step that posted the notice — so the proposal
+    page shows it, and the public page once the project is public. One audit record on the proposal names
+    the notice and the files' checksums. Refused input writes nothing."""
+    notice = Notice.objects.select_related("proposal__community").get(pk=notice.pk)
+    proposal = notice.proposal
+    post = _require(by, "notice_photo_attach", proposal.community)
+    if not documents:
+        raise DomainError(_("请选择公示栏照片。"))
+    uploads = []
+    for kind, uploaded in documents:
+        if kind != Document.Kind.NOTICE_PHOTO:
+            raise DomainError(_("这里只能上传公示栏照片。"))
+        data, mime, ext = document_store.inspect_upload(uploaded)
+        if mime not in PHOTO_TYPES:
+            raise DomainError(_("文件“%(name)s”不是照片：公示栏照片须为 JPEG 或 PNG 图片。") % {"name": uploaded.name})
+        uploads.append((kind, uploaded, (data, mime, ext)))
+    with transaction.atomic():
+        stored = document_store.store(proposal=proposal, by=by, uploads=uploads, action=NOTICE_POSTED_BY[notice.kind])
+        audit_record(actor=by, post=post, action="notice.photo_attached", target=proposal,
+                     community_id=proposal.community_id,
+                     after={"notice": notice.pk, "kind": notice.kind, "documents": [d.sha256 for d in stored]})
+    return stored
 
 
 @retry_on_conflict

@@ -155,6 +155,10 @@ OPERATIONS = {o.name: o for o in [
     op("objection_answer", _("答复异议"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
     # The objector's name and phone: only the secretary of that community, who answers them; each look recorded.
     op("objection_contact_view", _("查看异议人联系方式"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
+    # The photo of a posted notice on the board, attached after the app produced the paper to post: whoever
+    # may post a notice (the same roles and permission as "post_notice"), on any notice of any kind.
+    op("notice_photo_attach", _("上传公示栏照片"), TRANSITIONS["post_notice"].roles,
+       TRANSITIONS["post_notice"].permission, "第十、十三、十五条"),
     op("supervision_opinion", _("记录监督意见"), {R.SUPERVISOR}, "supervise", "第十四条"),
     op("annual_report_submit", _("报送年度报告"), {R.COMMUNITY_SECRETARY}, "file_proposal", "第十六条"),
     op("annual_report_evaluate", _("评议年度报告"), {R.SUBDISTRICT_STAFF}, "manage_project", "第十六条"),

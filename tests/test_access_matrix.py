@@ -114,6 +114,7 @@ return_consent           consent   subdistrict_secretary
 meeting                  file      community_secretary
 post_notice              file      community_secretary
 record_objection         draft     community_secretary community_staff
+attach_notice_photo      file      community_secretary
 answer_objection         file      community_secretary
 hold                     file      community_secretary
 replan                   file      community_secretary
@@ -153,7 +154,7 @@ def _parse_needs(table):
 NEEDS = _parse_needs(NEEDS_TABLE)
 # The UI action's name where the service's operation is named otherwise.
 OPERATION_OF = {"record_objection": "objection_record", "answer_objection": "objection_answer",
-                "opinion": "supervision_opinion"}
+                "opinion": "supervision_opinion", "attach_notice_photo": "notice_photo_attach"}
 
 
 def action_codename(name):
@@ -298,10 +299,10 @@ def _get_and_post(what, url, allowed_status=200, check=None):
 
 # Where each action would be offered, for the sweep of every action over a community out of sight.
 SWEEP_SLOT = {"consent": "consent", "return_consent": "consent", "meeting": "consent", "post_notice": "notice",
-              "record_objection": "notice", "answer_objection": "notice", "hold": "notice", "replan": "notice",
-              "submit_for_review": "notice", "review": "review", "start": "progress", "request_change": "progress",
-              "consent_change": "progress", "refuse_change": "progress", "follow_up": "progress",
-              "acceptance": "progress"}
+              "record_objection": "notice", "attach_notice_photo": "notice", "answer_objection": "notice",
+              "hold": "notice", "replan": "notice", "submit_for_review": "notice", "review": "review",
+              "start": "progress", "request_change": "progress", "consent_change": "progress",
+              "refuse_change": "progress", "follow_up": "progress", "acceptance": "progress"}
 
 
 def _sweep_target(place, name):
@@ -375,6 +376,8 @@ def probes(codename, place, role):
         report = reverse("approvals:report", args=[place.report.pk])
         return [
             *_get_and_post("action submit_for_consent", _action(p["draft"], "submit_for_consent")),
+            *_get_and_post("action attach_notice_photo",
+                           _action(p["notice"], "attach_notice_photo", place.notice)),
             *_get_and_post("action withdraw", _action(p["draft"], "withdraw")),
             *_get_and_post("action register_invoice", _action(p["accepted"], "register_invoice")),
             *_get_and_post("action request_change", _action(p["progress"], "request_change")),

@@ -16,6 +16,7 @@ import datetime
 import itertools
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -27,6 +28,7 @@ from fundapp.errors import DomainError
 from fundapp.models import Role
 
 from .chain import approve, draft, meeting_passed, signed_invoice, to_accepted, to_review, travel
+from .files import png_bytes
 from fundapp.services import ledger as ledger_services
 
 D = datetime.date
@@ -152,7 +154,8 @@ _numbers = itertools.count(1)
 
 
 def inputs(action, proposal):
-    """Valid input for the action's form: one POST, or several where the input chooses the transition."""
+    """Valid input for the action's form: one POST, or several where the input chooses the transition (a file
+    is sent as the form's upload)."""
     day = TODAY.isoformat()
     reason = {"reason": "理由充分"}
     meeting = proposal.meetings.filter(passed=True).order_by("pk").first()
@@ -165,6 +168,7 @@ def inputs(action, proposal):
                      "votes_abstain": "2", "minutes": "未通过"}],
         "post_notice": [{"posted_on": day, "working_days": "3", "text": "公示"}],
         "record_objection": [{"resident_name": "钱七", "text": "有意见"}],
+        "attach_notice_photo": [{"photo": SimpleUploadedFile("公示栏.png", png_bytes(), content_type="image/png")}],
         "answer_objection": [{"answer": "已电话答复"}],
         "review": [{"decision": "approve"}, {"decision": "return", "reason": "请补充材料"}],
         "request_change": [{"description": "延期"}],
@@ -211,7 +215,10 @@ class RolledBack(Exception):
 def attempt(action, person, proposal_pk, target, data):
     """(accepted, the refusal's message): the action done through its form and service, then rolled back."""
     proposal = Proposal.objects.select_related("community", "fund_year").get(pk=proposal_pk)
-    form = action.form(data, proposal=proposal) if action.name == "pay_voucher" else action.form(data)
+    files = {name: value for name, value in data.items() if isinstance(value, SimpleUploadedFile)}
+    data = {name: value for name, value in data.items() if name not in files}
+    form = (action.form(data, files, proposal=proposal) if action.name == "pay_voucher"
+            else action.form(data, files))
     if not form.is_valid():
         return False, f"no valid input here: {form.errors.as_text()}"
     fresh = type(target).objects.get(pk=target.pk) if target is not None else None

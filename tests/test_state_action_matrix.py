@@ -27,7 +27,10 @@ from audit.models import AuditRecord
 # States: dr draft · cp consent_pending · cs consented · mp meeting_passed · no notice · oh on_hold ·
 # ur under_review · ap approved · ip in_progress · ac accepted · se settled · cn completion_notice ·
 # co completed · rj rejected · wd withdrawn. An objection left open when a proposal was withdrawn during its
-# notice can still be answered (answer_objection in wd): the resident is owed an answer.
+# notice can still be answered (answer_objection in wd): the resident is owed an answer. The photo of the
+# board is attached to any notice once posted (attach_notice_photo: every state a notice can have been posted
+# in — before a hold or replan sent the plan back, to a project since completed, rejected or withdrawn —
+# by whoever posts notices): evidence that it ran.
 STATE_ACTIONS = """
 action                   dr  cp  cs  mp  no  oh  ur  ap  ip  ac  se  cn  co  rj  wd
 submit_for_consent       C   .   .   .   .   .   .   .   .   .   .   .   .   .   .
@@ -36,6 +39,7 @@ return_consent           .   S   .   .   .   .   .   .   .   .   .   .   .   .  
 meeting                  .   .   C   .   .   C   .   .   .   .   .   .   .   .   .
 post_notice              .   .   .   C   .   .   .   .   .   .   .   .   .   .   .
 record_objection*        .   .   .   .   CW  .   .   .   .   .   .   .   .   .   .
+attach_notice_photo*     C   C   C   C   C   C   C   C   C   C   C   C   C   C   C
 answer_objection*        C   C   C   C   C   C   .   .   .   .   .   .   .   .   C
 hold                     .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
 replan                   .   .   .   .   C   .   .   .   .   .   .   .   .   .   .
