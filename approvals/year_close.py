@@ -76,8 +76,22 @@ def fund_year_close(*, community, year, by=None):
         if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
             return None
         raise DomainError(_("%(year)s年度尚未结束，不能结转。") % {"year": year})
+    _refuse_before_marking(community, year)
     _mark_closing(community, year)
     return _close(community, year, by, post)
+
+
+def _refuse_before_marking(community, year):
+    """A close the next year cannot take (already closed, or closing) is refused before step 1 writes
+    anything: a refusal leaves no trace, not even an empty fund year marked closing. `_close` checks the same
+    again under its locks (the next year may close meanwhile)."""
+    if FundYear.objects.filter(community=community, year=year, status=FundYear.Status.CLOSED).exists():
+        return
+    status = FundYear.objects.filter(community=community, year=year + 1).values_list("status", flat=True).first()
+    if status == FundYear.Status.CLOSED:
+        raise DomainError(_("%(year)s年度已结转，无法接收上年结余。") % {"year": year + 1})
+    if status == FundYear.Status.CLOSING:
+        raise DomainError(_("%(year)s年度正在结转，无法接收上年结余。") % {"year": year + 1})
 
 
 def _mark_closing(community, year):

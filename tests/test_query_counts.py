@@ -73,8 +73,8 @@ EXPECTED = {
     "work queue, city administrator": 19,  # + the back-office permissions of the post (fundapp.auth.CityAdminBackend)
     "proposal list, subdistrict secretary": 9,
     "proposal list, community secretary": 10,
-    "proposal detail in progress, subdistrict secretary": 32,
-    "proposal detail completed, subdistrict secretary": 36,
+    "proposal detail in progress, subdistrict secretary": 33,
+    "proposal detail completed, subdistrict secretary": 37,
     "ledger list, finance officer": 8,
     "ledger page, finance officer": 18,
     "reconciliation, finance officer": 14,

@@ -258,15 +258,19 @@ def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org
 
 @pytest.mark.django_db
 def test_a_year_being_closed_takes_no_new_proposal_nor_allocation_and_a_closed_one_says_so(org, year_2026):
-    """A close that failed half-way (b1's 2027 was closed by mistake) leaves 2026 closing: nothing new goes
-    into it — a draft is refused naming the year to use — until a re-run closes it; then the message says
-    closed. The proposals already in the year are untouched."""
+    """A close that failed half-way (step 1 committed, the process died before step 2) leaves 2026 closing:
+    nothing new goes into it — a draft is refused naming the year to use — until a re-run closes it; then the
+    message says closed. The proposals already in the year are untouched. A close the next year cannot take
+    is refused before anything is written (the first lines here)."""
     allocate(org, "b1")
     community = org.community("b1")
     FundYear.objects.create(community=community, year=2027, status=FundYear.Status.CLOSED)
     with travel(NEW_YEAR):
         with pytest.raises(DomainError, match="2027年度已结转"):
             year_close.fund_year_close(community=community, year=2026)
+        assert FundYear.objects.get(community=community, year=2026).status == FundYear.Status.OPEN
+        FundYear.objects.filter(community=community, year=2027).update(status=FundYear.Status.OPEN)
+        year_close._mark_closing(community, 2026)  # step 1 done; step 2 never ran
         fy = FundYear.objects.get(community=community, year=2026)
         assert fy.status == FundYear.Status.CLOSING and not fy.is_closed and fy.available > 0
         with pytest.raises(DomainError) as refused:
@@ -275,7 +279,6 @@ def test_a_year_being_closed_takes_no_new_proposal_nor_allocation_and_a_closed_o
         with pytest.raises(DomainError, match="2026年度正在结转，不能再记账"):
             ledger_services.fund_year_allocate(community=community, year=2026, amount="1.00",
                                               entry_date=D(2026, 12, 30))
-        FundYear.objects.filter(community=community, year=2027).update(status=FundYear.Status.OPEN)
         assert year_close.fund_year_close(community=community, year=2026) == Decimal("200000.00")
         with pytest.raises(DomainError) as refused:
             draft(org, "b1", year=2026)
