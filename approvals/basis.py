@@ -141,6 +141,9 @@ def effect_summary(proposal, action, *, target=None, today=None):
         outcomes = [Outcome(_("登记异议"), None, notes=[_("未答复的异议会阻止报审，直至答复。")])]
     elif action == "answer_objection":
         outcomes = [Outcome(_("答复异议"), None, notes=[_("答复后，该异议不再阻止报审。")])]
+    elif action == "attach_notice_photo":
+        outcomes = [Outcome(_("上传公示栏照片"), None,
+                            notes=[_("照片作为张贴凭证存档，并在公开页面随该公示显示；项目状态和经费不变。")])]
     elif action in ("hold", "replan"):
         outcomes = one(action, _("正在进行的方案公示撤下。"))
     elif action == "submit_for_review":
