@@ -49,28 +49,27 @@ class State(models.TextChoices):
 
 
 # ---- named sets of states: each concept once, imported wherever it is needed ---------------------------
-S = State
 # Before approval: what a community can still withdraw (with APPROVED) and nothing is reserved yet.
-PRE_APPROVAL = frozenset({S.DRAFT, S.CONSENT_PENDING, S.CONSENTED, S.MEETING_PASSED, S.NOTICE, S.ON_HOLD})
+PRE_APPROVAL = frozenset({State.DRAFT, State.CONSENT_PENDING, State.CONSENTED, State.MEETING_PASSED, State.NOTICE,
+                          State.ON_HOLD})
 # The plan may be edited (Art. 9, 10: before the meeting; after a consent with comments).
-EDITABLE = frozenset({S.DRAFT, S.CONSENTED})
+EDITABLE = frozenset({State.DRAFT, State.CONSENTED})
 # No step leaves these.
-TERMINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN})
+TERMINAL = frozenset({State.COMPLETED, State.REJECTED, State.WITHDRAWN})
 # Turned down or given up: they count towards nothing a category was given or spent.
-DROPPED = frozenset({S.REJECTED, S.WITHDRAWN})
+DROPPED = frozenset({State.REJECTED, State.WITHDRAWN})
 # The approved budget is reserved in the fund year until settled, released or withdrawn.
-RESERVING = frozenset({S.APPROVED, S.IN_PROGRESS, S.ACCEPTED})
+RESERVING = frozenset({State.APPROVED, State.IN_PROGRESS, State.ACCEPTED})
 # Reached only after paying the contractor (settlement finished).
-AFTER_SETTLEMENT = frozenset({S.SETTLED, S.COMPLETION_NOTICE, S.COMPLETED})
+AFTER_SETTLEMENT = frozenset({State.SETTLED, State.COMPLETION_NOTICE, State.COMPLETED})
 # Finished, one way or another: at a year close these stay in their year; every other proposal moves on with
 # its reservation (approvals.year_close).
 FINISHED = AFTER_SETTLEMENT | DROPPED
 # Being delivered or done: residents may give satisfaction feedback (Art. 12).
-DELIVERING = frozenset({S.IN_PROGRESS, S.ACCEPTED}) | AFTER_SETTLEMENT
+DELIVERING = frozenset({State.IN_PROGRESS, State.ACCEPTED}) | AFTER_SETTLEMENT
 # Already seen by the public on a notice: from the plan notice on, except those turned down or withdrawn
 # (drafts and proposals still awaiting consent are the community's working papers).
-PUBLIC_STATES = frozenset(State) - {S.DRAFT, S.CONSENT_PENDING, S.CONSENTED, S.MEETING_PASSED} - DROPPED
-del S
+PUBLIC_STATES = frozenset(State) - {State.DRAFT, State.CONSENT_PENDING, State.CONSENTED, State.MEETING_PASSED} - DROPPED
 
 
 class Act(models.Model):
@@ -736,7 +735,25 @@ def notice_paper_path(instance, filename):
     return f"papers/{instance.notice.posted_on.year}/{instance.notice.proposal.community.code}/{filename}"
 
 
-class NoticePaper(models.Model):
+class ArchivedPaper(models.Model):
+    """What every archived paper keeps beside its file (Art. 17): the checksum and size taken when it was made,
+    when, by whom and in which post. The archive (approvals.paper_archive) checks the checksum before it
+    serves a file; the latest version is served."""
+
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
+    generated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("生成人"))
+    generated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("生成人职务"))
+
+    class Meta:
+        abstract = True
+        ordering = ["generated_at", "pk"]
+
+
+class NoticePaper(ArchivedPaper):
     """The PDF of a notice exactly as it was posted (Art. 17): rendered and archived when the notice is posted
     (approvals.paper_archive), in the same transaction, and served ever after — to the staff and, masked as
     every public paper is, to residents. A later change of the project or the community never changes it.
@@ -750,18 +767,10 @@ class NoticePaper(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="papers", verbose_name=_("公示"))
     reason = models.CharField(_("生成原因"), max_length=14, choices=Reason.choices, default=Reason.POSTED)
     file = models.FileField(_("文件"), upload_to=notice_paper_path)
-    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
-    size = models.PositiveIntegerField(_("大小（字节）"))
     # The notice's text as plain data (approvals.notice_content), taken with the PDF: the public page shows it.
     content = models.JSONField(_("公示内容"), default=dict)
-    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
-    generated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                     verbose_name=_("生成人"))
-    generated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                       verbose_name=_("生成人职务"))
 
-    class Meta:
-        ordering = ["generated_at", "pk"]
+    class Meta(ArchivedPaper.Meta):
         verbose_name = _("公示存档")
         verbose_name_plural = _("公示存档")
         constraints = [models.UniqueConstraint(fields=["notice"], condition=Q(reason="posted"),
@@ -775,7 +784,7 @@ def filed_paper_path(instance, filename):
     return f"papers/{timezone.localdate(instance.generated_at).year}/{instance.community.code}/{filename}"
 
 
-class FiledPaper(models.Model):
+class FiledPaper(ArchivedPaper):
     """A paper the community files and signs, exactly as it was printed when it was filed (Art. 17): the
     application form when the proposal is submitted for consent and again for review, the meeting minutes
     when the meeting is recorded, the acceptance sheet when the acceptance is recorded, the annual report
@@ -809,16 +818,8 @@ class FiledPaper(models.Model):
     # The record the paper prints: the proposal's, the meeting's, the acceptance's or the report's id.
     record_id = models.PositiveBigIntegerField(_("记录编号"))
     file = models.FileField(_("文件"), upload_to=filed_paper_path)
-    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    generated_at = models.DateTimeField(_("生成时间"), default=clock.now)
-    generated_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                     verbose_name=_("生成人"))
-    generated_post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                       verbose_name=_("生成人职务"))
 
-    class Meta:
-        ordering = ["generated_at", "pk"]
+    class Meta(ArchivedPaper.Meta):
         verbose_name = _("文书存档")
         verbose_name_plural = _("文书存档")
         indexes = [models.Index(fields=["kind", "record_id"], name="filed_paper_record")]

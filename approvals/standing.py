@@ -186,55 +186,54 @@ def _standing(p, today, holders):
         late = due is not None and extra.get("opens_on") is None and due < today
         return Task(role=role, todo=todo, people=holders.get((role, scope), []), late=late, **extra)
 
-    S, R = State, Role
     s = Standing(state=p.state)
     state = p.state
-    if state == S.DRAFT:
-        s.tasks = [task(R.COMMUNITY_SECRETARY, _("完善方案并报请街道党工委初步同意"))]
+    if state == State.DRAFT:
+        s.tasks = [task(Role.COMMUNITY_SECRETARY, _("完善方案并报请街道党工委初步同意"))]
         s.note = _returned_note(p)
         s.after = _("街道党工委书记初步同意后，召开联席会议。")
-    elif state == S.CONSENT_PENDING:
-        s.tasks = [task(R.SUBDISTRICT_SECRETARY, _("初步同意或退回方案"))]
+    elif state == State.CONSENT_PENDING:
+        s.tasks = [task(Role.SUBDISTRICT_SECRETARY, _("初步同意或退回方案"))]
         s.after = _("同意后，社区召开“两委”成员和居民代表联席会议。")
-    elif state in (S.CONSENTED, S.ON_HOLD):
-        s.tasks = [task(R.COMMUNITY_SECRETARY, _("召开联席会议并记录表决结果"))]
-        if state == S.ON_HOLD:
+    elif state in (State.CONSENTED, State.ON_HOLD):
+        s.tasks = [task(Role.COMMUNITY_SECRETARY, _("召开联席会议并记录表决结果"))]
+        if state == State.ON_HOLD:
             s.note = _("公示期间暂时搁置，重新上会后再公示。")
         s.after = _("会议通过后张贴公示，不少于3个工作日。")
-    elif state == S.MEETING_PASSED:
-        s.tasks = [task(R.COMMUNITY_SECRETARY, _("张贴方案公示"))]
+    elif state == State.MEETING_PASSED:
+        s.tasks = [task(Role.COMMUNITY_SECRETARY, _("张贴方案公示"))]
         s.after = _("公示期满且异议均已答复后，报街道党工委审批。")
-    elif state == S.NOTICE:
+    elif state == State.NOTICE:
         s.tasks = _notice_tasks(p, today, task, Notice.Kind.PLAN, _("报街道党工委审批"))
         s.after = _("街道党工委书记和建管委主任在5个工作日内审批。")
-    elif state == S.UNDER_REVIEW:
+    elif state == State.UNDER_REVIEW:
         decided = {r.role: r for r in p.reviews.all() if r.round == p.review_round}
         s.done = [_("%(who)s：%(decision)s") % {"who": _person_of(r), "decision": r.get_decision_display()}
                   for r in decided.values()]
         s.tasks = [task(role, _("审批"), due=p.review_deadline, due_label=_("审批期限"))
                    for role in LEADERS if role not in decided]
         s.after = _("两位主要领导均同意后批准，预算转为预留；由社区启动项目。")
-    elif state == S.APPROVED:
-        s.tasks = [task(R.COMMUNITY_SECRETARY, _("启动项目"))]
+    elif state == State.APPROVED:
+        s.tasks = [task(Role.COMMUNITY_SECRETARY, _("启动项目"))]
         s.after = _("街道党工委跟进实施，完成后组织综合验收。")
-    elif state == S.IN_PROGRESS:
+    elif state == State.IN_PROGRESS:
         if any(c.status == Change.Status.REQUESTED for c in p.changes.all()):
-            s.tasks = [task(R.SUBDISTRICT_SECRETARY, _("同意或不同意变更申请"))]
+            s.tasks = [task(Role.SUBDISTRICT_SECRETARY, _("同意或不同意变更申请"))]
             s.after = _("变更决定后继续实施，完成后综合验收。")
         else:
-            s.tasks = [task(R.SUBDISTRICT_STAFF, _("跟进实施，完成后组织综合验收"), due=p.planned_end,
+            s.tasks = [task(Role.SUBDISTRICT_STAFF, _("跟进实施，完成后组织综合验收"), due=p.planned_end,
                             due_label=_("计划完成"))]
             s.after = _("验收合格后，社区登记发票，三人签字后由财务结算。")
-    elif state == S.ACCEPTED:
+    elif state == State.ACCEPTED:
         s.tasks = _settlement_tasks(p, task)
         s.after = _("结算完毕后，未用完的预留经费退回年度可用经费，再张贴完成公示。")
-    elif state == S.SETTLED:
-        s.tasks = [task(R.COMMUNITY_SECRETARY, _("张贴完成公示"))]
+    elif state == State.SETTLED:
+        s.tasks = [task(Role.COMMUNITY_SECRETARY, _("张贴完成公示"))]
         s.after = _("公示期满后确认项目完成。")
-    elif state == S.COMPLETION_NOTICE:
+    elif state == State.COMPLETION_NOTICE:
         s.tasks = _notice_tasks(p, today, task, Notice.Kind.COMPLETION, _("确认项目完成"))
         s.after = _("项目完成，列入年度报告和年终公开。")
-    elif state == S.REJECTED:
+    elif state == State.REJECTED:
         s.note = _decision_note(p, ReviewDecision.Decision.REJECT)
     return s
 

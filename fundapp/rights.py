@@ -18,16 +18,15 @@ from guardian.shortcuts import get_objects_for_user
 from . import clock
 from .models import Community, Post, Role
 
-R = Role
 ROLE_PERMISSIONS = {
-    R.CITY_ADMIN: {"view_fund", "manage_fund"},
-    R.SUBDISTRICT_SECRETARY: {"view_fund", "consent_proposal", "review_proposal", "sign_invoice"},
-    R.CONSTRUCTION_DIRECTOR: {"view_fund", "review_proposal", "sign_invoice"},
-    R.SUBDISTRICT_STAFF: {"view_fund", "manage_project"},
-    R.FINANCE_OFFICER: {"view_fund", "settle_invoice"},
-    R.COMMUNITY_SECRETARY: {"view_fund", "draft_proposal", "file_proposal", "sign_invoice"},
-    R.COMMUNITY_STAFF: {"view_fund", "draft_proposal"},
-    R.SUPERVISOR: {"view_fund", "supervise"},
+    Role.CITY_ADMIN: {"view_fund", "manage_fund"},
+    Role.SUBDISTRICT_SECRETARY: {"view_fund", "consent_proposal", "review_proposal", "sign_invoice"},
+    Role.CONSTRUCTION_DIRECTOR: {"view_fund", "review_proposal", "sign_invoice"},
+    Role.SUBDISTRICT_STAFF: {"view_fund", "manage_project"},
+    Role.FINANCE_OFFICER: {"view_fund", "settle_invoice"},
+    Role.COMMUNITY_SECRETARY: {"view_fund", "draft_proposal", "file_proposal", "sign_invoice"},
+    Role.COMMUNITY_STAFF: {"view_fund", "draft_proposal"},
+    Role.SUPERVISOR: {"view_fund", "supervise"},
 }
 ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 

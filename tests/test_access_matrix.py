@@ -50,7 +50,6 @@ from fundapp.models import Community, FundYear, Role
 from .chain import allocate, approve, draft, to_accepted, to_review, travel
 
 D = datetime.date
-R = Role
 
 # ---- the matrix ----------------------------------------------------------------------------------------
 
@@ -176,7 +175,7 @@ def production_needs(name):
 ALL_CODES = ("a1", "a2", "b1", "b2")
 BUDGET = {"a1": "31111.11", "a2": "32222.22", "b1": "33333.33", "b2": "34444.44"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-SIGNERS = (R.COMMUNITY_SECRETARY, R.CONSTRUCTION_DIRECTOR, R.SUBDISTRICT_SECRETARY)
+SIGNERS = (Role.COMMUNITY_SECRETARY, Role.CONSTRUCTION_DIRECTOR, Role.SUBDISTRICT_SECRETARY)
 
 
 def marker(code):
@@ -216,18 +215,18 @@ def build_world(org):
         allocate(org, code)
         community = org.community(code)
         place = world[code] = Place(community)
-        chain.need_record(community=community, by=org.person(R.COMMUNITY_STAFF, code), channel="door",
+        chain.need_record(community=community, by=org.person(Role.COMMUNITY_STAFF, code), channel="door",
                           description=f"{marker(code)}需求：希望加装扶手", on=D(2026, 3, 2))
         place.proposals["draft"] = _draft(org, code, "草稿")
         if code == "b2":
             continue
-        secretary = org.person(R.COMMUNITY_SECRETARY, code)
+        secretary = org.person(Role.COMMUNITY_SECRETARY, code)
         consent = place.proposals["consent"] = _draft(org, code, "待初步同意")
         notice = place.proposals["notice"] = _draft(org, code, "公示中")
         with travel(D(2026, 9, 28)):
             chain.proposal_submit_for_consent(proposal=consent, by=secretary)
             chain.proposal_submit_for_consent(proposal=notice, by=secretary)
-            chain.consent_decide(proposal=notice, by=org.person(R.SUBDISTRICT_SECRETARY, code), consented=True)
+            chain.consent_decide(proposal=notice, by=org.person(Role.SUBDISTRICT_SECRETARY, code), consented=True)
             chain.meeting_record(proposal=notice, by=secretary, held_on=D(2026, 9, 28), place="社区会议室",
                                  attendance=25, votes_for=20, votes_against=3, votes_abstain=2, minutes="同意实施",
                                  documents=[("minutes", SimpleUploadedFile(f"{marker(code)}纪要.pdf", PDF))])
@@ -563,7 +562,7 @@ def test_levels_2_and_3_http_answers_and_list_pages_follow_the_matrix(org, clien
         for role in ROLES:
             client.force_login(org.person(role, "a1"))
             visible = visible_codes(role)
-            city = role == R.CITY_ADMIN
+            city = role == Role.CITY_ADMIN
             for name, url, expect in LIST_PAGES:
                 url = url or reverse("batches:run", args=[run.pk])
                 response = client.get(url)

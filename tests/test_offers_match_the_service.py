@@ -32,20 +32,19 @@ from .files import png_bytes
 from fundapp.services import ledger as ledger_services
 
 D = datetime.date
-R = Role
 TODAY = D(2026, 11, 20)  # a Friday; a notice posted on Wed 18 November for 3 working days ends today
 
 
 def _secretary(org):
-    return org.person(R.COMMUNITY_SECRETARY, "a1")
+    return org.person(Role.COMMUNITY_SECRETARY, "a1")
 
 
 def build(org):
     """{case: proposal} — every state, and the cases within a state that change what may be done."""
     ledger_services.fund_year_allocate(community=org.community("a1"), year=2026, amount="2000000.00",
                                        entry_date=D(2026, 1, 10))
-    c, s, d = _secretary(org), org.person(R.SUBDISTRICT_SECRETARY), org.person(R.CONSTRUCTION_DIRECTOR)
-    t, f = org.person(R.SUBDISTRICT_STAFF), org.person(R.FINANCE_OFFICER)
+    c, s, d = _secretary(org), org.person(Role.SUBDISTRICT_SECRETARY), org.person(Role.CONSTRUCTION_DIRECTOR)
+    t, f = org.person(Role.SUBDISTRICT_STAFF), org.person(Role.FINANCE_OFFICER)
     cases = {}
 
     def new(case, **kw):
@@ -65,7 +64,7 @@ def build(org):
     with travel(D(2026, 9, 30)):
         chain.notice_post(proposal=p, by=c, posted_on=D(2026, 9, 30), working_days=3)
         notice = chain.notice_post(proposal=objected, by=c, posted_on=D(2026, 9, 30), working_days=3)
-        chain.objection_record(notice=notice, by=org.person(R.COMMUNITY_STAFF), channel=Objection.Channel.PAPER,
+        chain.objection_record(notice=notice, by=org.person(Role.COMMUNITY_STAFF), channel=Objection.Channel.PAPER,
                                resident_name="李四", text="担心施工噪音")
     running = meeting_passed(org, new("notice running"))
     held = meeting_passed(org, new("on hold"))
@@ -140,13 +139,13 @@ def build(org):
 
 def people(org):
     return {
-        "community secretary": _secretary(org), "community staff": org.person(R.COMMUNITY_STAFF),
-        "supervisor": org.person(R.SUPERVISOR), "党工委 secretary": org.person(R.SUBDISTRICT_SECRETARY),
-        "construction director": org.person(R.CONSTRUCTION_DIRECTOR),
-        "subdistrict staff": org.person(R.SUBDISTRICT_STAFF), "finance officer": org.person(R.FINANCE_OFFICER),
+        "community secretary": _secretary(org), "community staff": org.person(Role.COMMUNITY_STAFF),
+        "supervisor": org.person(Role.SUPERVISOR), "党工委 secretary": org.person(Role.SUBDISTRICT_SECRETARY),
+        "construction director": org.person(Role.CONSTRUCTION_DIRECTOR),
+        "subdistrict staff": org.person(Role.SUBDISTRICT_STAFF), "finance officer": org.person(Role.FINANCE_OFFICER),
         "city administrator": org.city_admin,
-        "secretary of another community": org.person(R.COMMUNITY_SECRETARY, "a2"),
-        "党工委 secretary of another subdistrict": org.person(R.SUBDISTRICT_SECRETARY, "b1"),
+        "secretary of another community": org.person(Role.COMMUNITY_SECRETARY, "a2"),
+        "党工委 secretary of another subdistrict": org.person(Role.SUBDISTRICT_SECRETARY, "b1"),
     }
 
 
@@ -288,7 +287,7 @@ def what_blocks_a_step_is_said_with_the_day_it_opens(org, cases, client):
     """The examples of the issue: the review during the notice, settling before the invoices are done, a
     leader who already approved; and the work queue: what can be done now, what opens later, and an item
     that leaves the queue once acted on."""
-    c, s = _secretary(org), org.person(R.SUBDISTRICT_SECRETARY)
+    c, s = _secretary(org), org.person(Role.SUBDISTRICT_SECRETARY)
     with travel(TODAY):
         def offer_of(person, case, name):
             found = [o for o in offers(person, cases[case]) if o.action.name == name]
@@ -306,7 +305,7 @@ def what_blocks_a_step_is_said_with_the_day_it_opens(org, cases, client):
         assert offer_of(c, "accepted, all paid", "finish_settlement").available
         decided = offer_of(s, "under review, the 党工委 secretary approved", "review")
         assert not decided.available and "已作出决定" in decided.reason
-        assert offer_of(org.person(R.CONSTRUCTION_DIRECTOR), "under review, the 党工委 secretary approved",
+        assert offer_of(org.person(Role.CONSTRUCTION_DIRECTOR), "under review, the 党工委 secretary approved",
                         "review").available
         assert offer_of(c, "completion notice running", "complete").opens_on == D(2026, 11, 21)
 

@@ -21,7 +21,6 @@ from tests.chain import allocate, draft, meeting_passed, reload, settleable, tra
 from tests.files import JPEG, PDF, png_bytes
 
 D = datetime.date
-R = Role
 PHOTO = Document.Kind.NOTICE_PHOTO
 
 
@@ -39,7 +38,7 @@ def posted(org, title="楼道路灯更换"):
     allocate(org)
     proposal = meeting_passed(org, draft(org, title=title))
     with travel(D(2026, 9, 30)):
-        return chain.notice_post(proposal=proposal, by=org.person(R.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30),
+        return chain.notice_post(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30),
                                  working_days=3, text="更换 40 盏楼道路灯")
 
 
@@ -50,7 +49,7 @@ def written():
 @pytest.mark.django_db
 def test_the_photo_is_attached_audited_and_shown_to_staff_and_residents(org, client):
     notice = posted(org)
-    secretary = org.person(R.COMMUNITY_SECRETARY)
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
     with travel(D(2026, 10, 1)):
         [document] = chain.notice_photo_attach(notice=notice, by=secretary, documents=photo())
     assert (document.proposal_id, document.kind, document.action) == (notice.proposal_id, PHOTO, "post_notice")
@@ -82,13 +81,13 @@ def test_the_photo_is_attached_audited_and_shown_to_staff_and_residents(org, cli
 @pytest.mark.django_db
 def test_offered_per_posted_notice_and_attached_through_the_page(org, client):
     notice = posted(org)
-    secretary = org.person(R.COMMUNITY_SECRETARY)
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
     proposal = reload(notice.proposal)
     with travel(D(2026, 10, 1)):
         found = [o for o in offers(secretary, proposal) if o.action.name == "attach_notice_photo"]
         assert [(o.target, o.available) for o in found] == [(notice, True)]
-        for person in (org.person(R.COMMUNITY_STAFF), org.person(R.SUBDISTRICT_SECRETARY),
-                       org.person(R.COMMUNITY_SECRETARY, "a2")):
+        for person in (org.person(Role.COMMUNITY_STAFF), org.person(Role.SUBDISTRICT_SECRETARY),
+                       org.person(Role.COMMUNITY_SECRETARY, "a2")):
             assert "attach_notice_photo" not in {o.action.name for o in offers(person, proposal)}
         client.force_login(secretary)
         page = client.get(reverse("approvals:proposal", args=[proposal.pk])).content.decode()
@@ -110,9 +109,9 @@ def test_any_notice_of_any_kind_takes_a_photo_after_the_project_moved_on(org):
     """A completion notice of a completed project, and a plan notice of a project withdrawn since: each ran
     on the board, so its photo is evidence still."""
     proposal, invoice = settleable(org)
-    secretary = org.person(R.COMMUNITY_SECRETARY)
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
     with travel(D(2026, 11, 4)):
-        chain.invoice_settle(invoice=invoice, by=org.person(R.FINANCE_OFFICER), paid_on=D(2026, 11, 4),
+        chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER), paid_on=D(2026, 11, 4),
                              method="transfer", reference="T-1")
     with travel(D(2026, 11, 5)):
         chain.settlement_finish(proposal=proposal, by=secretary)
@@ -138,11 +137,11 @@ def test_any_notice_of_any_kind_takes_a_photo_after_the_project_moved_on(org):
 @pytest.mark.django_db
 def test_someone_else_and_bad_files_are_refused_and_nothing_is_written(org):
     notice = posted(org)
-    secretary = org.person(R.COMMUNITY_SECRETARY)
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
     before = written()
     with travel(D(2026, 10, 1)):
-        for person in (org.person(R.COMMUNITY_SECRETARY, "a2"), org.person(R.SUBDISTRICT_SECRETARY, "b1"),
-                       org.person(R.COMMUNITY_STAFF), org.person(R.SUPERVISOR)):
+        for person in (org.person(Role.COMMUNITY_SECRETARY, "a2"), org.person(Role.SUBDISTRICT_SECRETARY, "b1"),
+                       org.person(Role.COMMUNITY_STAFF), org.person(Role.SUPERVISOR)):
             with pytest.raises(NotAllowed):
                 chain.notice_photo_attach(notice=notice, by=person, documents=photo())
         cases = {
@@ -176,7 +175,7 @@ def test_the_form_requires_a_photo_and_binds_to_the_service():
 def test_a_photo_kept_from_a_refused_submit_counts_as_chosen(org):
     from approvals import uploads
 
-    secretary = org.person(R.COMMUNITY_SECRETARY)
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
     kept = uploads.pending_keep(owner=secretary, name="公示栏.png", data=png_bytes(), mime="image/png")
     form = NoticePhotoForm({"photo-kept": kept.token}, {}, owner=secretary)
     assert form.is_valid(), form.errors

@@ -13,7 +13,6 @@ from fundapp.services import ledger as ledger_services
 from tests.chain import settleable, travel
 
 D = datetime.date
-R = Role
 
 
 def _allocate(org, amount, day):
@@ -36,7 +35,7 @@ def _urls(entry):
 def test_the_finance_officer_reverses_a_wrong_allocation_with_a_reason(org, client):
     _allocate(org, "200000.00", D(2026, 1, 10))
     wrong = _allocate(org, "50000.00", D(2026, 1, 12))
-    finance = org.person(R.FINANCE_OFFICER, "a1")
+    finance = org.person(Role.FINANCE_OFFICER, "a1")
     client.force_login(finance)
     ledger_url, url = _urls(wrong)
     with travel(D(2026, 3, 2)):
@@ -64,7 +63,7 @@ def test_the_finance_officer_reverses_a_wrong_allocation_with_a_reason(org, clie
     assert FundYear.objects.get(community__code="a1", year=2026).allocated == Decimal("200000.00")
     record = AuditRecord.objects.get(action="ledger.reverse")
     assert record.actor == finance and record.note == "重复拨款"
-    assert Post.objects.get(pk=record.post_id).role == R.FINANCE_OFFICER
+    assert Post.objects.get(pk=record.post_id).role == Role.FINANCE_OFFICER
 
     with travel(D(2026, 3, 2)):
         # Reversed once: no longer offered; its page says why and has no form; a POST changes nothing.
@@ -81,9 +80,9 @@ def test_only_the_keepers_of_the_ledger_reach_the_page(org, client):
     ledger_url, url = _urls(entry)
     before = _state()
     with travel(D(2026, 3, 2)):
-        for role, code, offered in [(R.FINANCE_OFFICER, "a1", True), (R.CITY_ADMIN, "a1", True),
-                                    (R.COMMUNITY_SECRETARY, "a1", False), (R.SUBDISTRICT_SECRETARY, "a1", False),
-                                    (R.SUPERVISOR, "a1", False), (R.FINANCE_OFFICER, "b1", False)]:
+        for role, code, offered in [(Role.FINANCE_OFFICER, "a1", True), (Role.CITY_ADMIN, "a1", True),
+                                    (Role.COMMUNITY_SECRETARY, "a1", False), (Role.SUBDISTRICT_SECRETARY, "a1", False),
+                                    (Role.SUPERVISOR, "a1", False), (Role.FINANCE_OFFICER, "b1", False)]:
             client.force_login(org.person(role, code))
             ledger = client.get(ledger_url)
             if ledger.status_code == 200:
@@ -103,11 +102,11 @@ def test_what_cannot_be_reversed_is_not_offered_and_says_why(org, client):
     from approvals import services as chain
 
     with travel(D(2026, 11, 4)):
-        chain.invoice_settle(invoice=invoice, by=org.person(R.FINANCE_OFFICER), paid_on=D(2026, 11, 4),
+        chain.invoice_settle(invoice=invoice, by=org.person(Role.FINANCE_OFFICER), paid_on=D(2026, 11, 4),
                              method="transfer", reference="T-1")
     allocation = LedgerEntry.objects.get(kind=LedgerEntry.Kind.ALLOCATION)
     expenditure = LedgerEntry.objects.get(kind=LedgerEntry.Kind.EXPENDITURE)
-    client.force_login(org.person(R.FINANCE_OFFICER))
+    client.force_login(org.person(Role.FINANCE_OFFICER))
     with travel(D(2026, 11, 20)):
         page = client.get(reverse("ledger", args=["a1", 2026])).content.decode()
         assert "data-reverse=" not in page  # the allocation is partly reserved and spent; payments are not reversed here
