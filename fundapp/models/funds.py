@@ -126,7 +126,11 @@ class FundYear(MoneyFormula, models.Model):
     @property
     def small_group_limit(self):
         """20% of the total plus small-group reservations carried in (`small_group_limit_expression`)."""
-        return (self.total * SMALL_GROUP_SHARE).quantize(Decimal("0.01")) + self.small_group_carried
+        return self.small_group_limit_with_total(self.total)
+
+    def small_group_limit_with_total(self, total):
+        """The small-group ceiling were the year's total `total` (a reversal lowers it)."""
+        return (total * SMALL_GROUP_SHARE).quantize(Decimal("0.01")) + self.small_group_carried
 
     @property
     def small_group_room(self):

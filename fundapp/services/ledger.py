@@ -203,6 +203,12 @@ def reversal_refusal(entry, fund_year, *, reversed_ids=None):
     if entry.amount > fund_year.available:
         return (_("冲销后可用经费将为负数（可用 %(available)s），请先处理已预留或已结算的项目。")
                 % {"available": format_yuan(fund_year.available)})
+    limit_after = fund_year.small_group_limit_with_total(fund_year.total - entry.amount)
+    if fund_year.small_group_committed > limit_after:
+        # Art. 7(2): the small groups' 20% is of the year's total, so taking money out lowers their ceiling.
+        return (_("冲销后受益群体较小的项目合计将超过年度经费总额的20%%（上限 %(limit)s，已占用 %(committed)s，"
+                  "第七条），请先处理这些项目的预留。")
+                % {"committed": format_yuan(fund_year.small_group_committed), "limit": format_yuan(limit_after)})
     return ""
 
 

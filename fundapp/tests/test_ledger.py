@@ -85,6 +85,27 @@ def test_a_reversal_cannot_make_the_balance_negative(org):
 
 
 @pytest.mark.django_db
+def test_a_reversal_that_would_push_small_groups_over_their_20_percent_is_refused(org):
+    """Found by the money property test: the small groups' ceiling is 20% of the total, so a reversal lowers
+    it; the service refuses with Art. 7's message instead of the database's constraint failing (a 500)."""
+    community = org.community("a1")
+    wrong = ledger_services.fund_year_allocate(community=community, year=2026, amount="20000.00",
+                                              entry_date=datetime.date(2026, 1, 10), by=org.city_admin)
+    ledger_services.fund_year_allocate(community=community, year=2026, amount="50000.00",
+                                      entry_date=datetime.date(2026, 1, 11), by=org.city_admin)
+    # Two small-group projects approved: 12,000 of the 14,000 allowed on 70,000; after the reversal 10,000.
+    FundYear.objects.filter(community=community).update(reserved=Decimal("12000.00"),
+                                                        small_group_committed=Decimal("12000.00"))
+    wrong = LedgerEntry.objects.get(pk=wrong.pk)
+    assert "20%" in ledger_services.ledger_entry_reverse_check(entry=wrong, by=org.city_admin)
+    with pytest.raises(DomainError, match="20%.*¥10,000.00"):
+        ledger_services.ledger_entry_reverse(entry=wrong, reason="重复拨款", by=org.city_admin,
+                                            entry_date=datetime.date(2026, 1, 12))
+    assert FundYear.objects.get(community=community).allocated == Decimal("70000.00")
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REVERSAL).exists()
+
+
+@pytest.mark.django_db
 def test_the_database_refuses_a_negative_balance_even_without_the_services(org):
     from django.db import IntegrityError, transaction
 
