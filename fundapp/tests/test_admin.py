@@ -4,15 +4,13 @@ import datetime
 
 import pytest
 from django.contrib import admin
-from django.core.management import call_command
 from django.urls import reverse
 
 from fundapp.models import Community, LedgerEntry
 
 
 @pytest.mark.django_db
-def test_every_admin_page_loads_for_the_city_admin(client, django_user_model):
-    call_command("seed_demo")
+def test_every_admin_page_loads_for_the_city_admin(client, django_user_model, demo_city):
     client.force_login(django_user_model.objects.get(username="city-admin"))
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
