@@ -122,6 +122,17 @@ def test_the_pages_speak_chinese_and_english(operator_client, model):
     assert not HAN.search(both.replace("phone", "")), "Chinese on an English page"
 
 
+@pytest.mark.django_db
+def test_the_qr_code_page_of_a_device_speaks_chinese(operator_client):
+    client, objects = operator_client
+    url = reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": objects[TOTPDevice].pk})
+    page = visible(client.get(url).content.decode())
+    assert "动态口令设备的二维码" in page and "二维码无法显示" in page
+    assert "Install" not in page and "use the URL below" not in page
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "QR code of the one-time code device" in visible(client.get(url).content.decode())
+
+
 def test_the_catalogue_translates_only_the_packages_english_and_never_djangos():
     """Every entry is an English msgid with Chinese, and none repeats a msgid Django or another installed app
     already translates into Chinese (this file would override it everywhere)."""
