@@ -108,7 +108,7 @@ ACTIONS = {a.name: a for a in [
       operation="objection_record", target=Notice, fixed={"channel": Objection.Channel.PAPER}, waits=False),
     A("attach_notice_photo", _("上传公示栏照片"), f.NoticePhotoForm, chain.notice_photo_attach,
       operation="notice_photo_attach", target=Notice, objects=posted_notices, waits=False),
-    A("answer_objection", _("答复异议"), f.AnswerForm, chain.objection_answer, operation="objection_answer",
+    A("answer_objection", _("答复异议"), f.ObjectionAnswerForm, chain.objection_answer, operation="objection_answer",
       target=Objection),
     A("hold", _("暂时搁置"), f.ReasonForm, chain.proposal_hold, ("hold",), danger=True, waits=False),
     A("replan", _("修改方案后重新上会"), f.ReasonForm, chain.proposal_replan, ("replan",), waits=False),

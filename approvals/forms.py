@@ -292,14 +292,14 @@ class ObjectionForm(forms.Form):
     text = forms.CharField(label=_("异议内容"), widget=TEXT, max_length=4000)
 
 
-class AnswerForm(forms.Form):
-    answer = forms.CharField(label=_("答复"), widget=TEXT, max_length=4000)
-
-
 class ObjectionAnswerForm(forms.Form):
-    """The secretary's answer to a resident, and the way it reached them (the objection's page)."""
+    """The secretary's answer to a resident, and the way it reached them: the same form on the objection's
+    page (approvals.objection_views) and on the generic action page (ACTIONS["answer_objection"]), both
+    answered by approvals.services.objection_answer."""
 
-    channel = forms.ChoiceField(label=_("答复方式"), widget=forms.RadioSelect, choices=Objection.AnswerChannel.choices)
+    channel = forms.ChoiceField(label=_("答复方式"), widget=forms.RadioSelect, choices=Objection.AnswerChannel.choices,
+                                error_messages={"required": _("请选择答复方式。"),
+                                                "invalid_choice": _("请选择答复方式。")})
     answer = forms.CharField(label=_("答复内容"), widget=TEXT, max_length=4000)
 
 

@@ -67,7 +67,8 @@ prepare_var() {
 }
 
 compile_messages() {
-  # The English catalogue; Chinese, the source language, needs none.
+  # Every catalogue under locale/: English (the project's strings) and Chinese for the third-party apps'
+  # English in the back office (locale/zh_Hans); the project's own Chinese, the source language, needs none.
   [ -d locale ] && python manage.py compilemessages --ignore "$VENV" -v 0
   return 0
 }

@@ -27,5 +27,7 @@ class FundAdminConfig(admin_apps.AdminConfig):
     def ready(self):
         super().ready()  # discovers every app's admin module
         from .admin import audit_account_admins
+        from .third_party_admin import translate_third_party_admins
 
+        translate_third_party_admins()
         audit_account_admins()

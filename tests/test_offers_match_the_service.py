@@ -168,7 +168,7 @@ def inputs(action, proposal):
         "post_notice": [{"posted_on": day, "working_days": "3", "text": "公示"}],
         "record_objection": [{"resident_name": "钱七", "text": "有意见"}],
         "attach_notice_photo": [{"photo": SimpleUploadedFile("公示栏.png", png_bytes(), content_type="image/png")}],
-        "answer_objection": [{"answer": "已电话答复"}],
+        "answer_objection": [{"answer": "已电话答复", "channel": "phone"}],
         "review": [{"decision": "approve"}, {"decision": "return", "reason": "请补充材料"}],
         "request_change": [{"description": "延期"}],
         "consent_change": [{"comments": "同意"}],

@@ -9,10 +9,13 @@ in one message each morning (`digest_send`) instead of one by one.
 import datetime
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from audit.services import audit_record
 
 from ..i18n import record_language
 from ..models import Delivery, Notification, NotificationPreference
@@ -24,12 +27,30 @@ def preferences_of(user):
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
 
 
+PREFERENCE_FIELDS = ("email", "webhook", "digest")
+
+
 def notification_preferences_save(*, user, email, webhook, digest):
+    """Save how the person wants to be told. A change is recorded in the audit trail (what was chosen before
+    and after, the person as actor); saving the same choices again — or the defaults, never chosen — writes
+    nothing. One save at a time per person (their account row is locked)."""
     from .. import clock
 
-    preference, _created = NotificationPreference.objects.update_or_create(
-        user=user, defaults={"email": bool(email), "webhook": bool(webhook), "digest": bool(digest),
-                             "updated_at": clock.now()})
+    chosen = {"email": bool(email), "webhook": bool(webhook), "digest": bool(digest)}
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().get(pk=user.pk)
+        preference = preferences_of(user)
+        before = {name: getattr(preference, name) for name in PREFERENCE_FIELDS}
+        changed = [name for name in PREFERENCE_FIELDS if before[name] != chosen[name]]
+        if not changed:
+            return preference
+        for name in changed:
+            setattr(preference, name, chosen[name])
+        preference.updated_at = clock.now()
+        preference.save()
+        audit_record(actor=user, action="notification.preferences_change", target=preference,
+                     before={name: before[name] for name in changed},
+                     after={name: chosen[name] for name in changed})
     return preference
 
 

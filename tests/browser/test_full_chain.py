@@ -221,11 +221,13 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
 
         with session(desk, live_server, secretary, detail):
             open_action(desk, "answer_objection", "答复异议")
-            desk.get_by_label("答复").fill("门禁维修已列入下季度计划，本项目按原方案实施。")
+            desk.get_by_label("书面", exact=True).check()
+            desk.get_by_label("答复内容").fill("门禁维修已列入下季度计划，本项目按原方案实施。")
             submit(desk)
             expect_done(desk, live_server, pk, "公示中", "答复异议")
             expect(desk.locator(".objection.open")).to_have_count(0)
             expect(desk.locator(".objection .answer")).to_contain_text("门禁维修已列入下季度计划")
+            expect(desk.locator(".objection .answer")).to_contain_text("书面答复")
             # The notice is still running: submitting for review is not offered as a button but shown as
             # blocked, with the reason and the day it opens (a queue that never lies).
             expect(desk.locator("a[data-action=submit_for_review]")).to_have_count(0)

@@ -49,9 +49,11 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
             chain.proposal_submit_for_review(proposal=proposal, by=secretary)
         with session(page, live_server, secretary, f"/proposals/{proposal.pk}/"):
             open_action(page, "answer_objection", "答复异议")
-            page.get_by_label("答复").fill("已与承办方约定晚上八点后停用音响")
+            page.get_by_label("电话", exact=True).check()
+            page.get_by_label("答复内容").fill("已与承办方约定晚上八点后停用音响")
             submit(page)
             expect(page.locator(".objection")).to_contain_text("已与承办方约定晚上八点后停用音响")
+            expect(page.locator(".objection")).to_contain_text("电话答复")
             open_action(page, "submit_for_review", "报街道党工委审批")
             submit(page)
             expect(page.locator(".head-row .badge")).to_have_text("审核中")
