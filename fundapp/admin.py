@@ -40,6 +40,15 @@ class AuditedAccountAdmin:
     is recorded in the audit trail (fundapp.services.accounts.back_office_act_record), beside Django's own
     log of the back office."""
 
+    # Bulk actions: only Django's own deletion, which passes through log_deletions (below). A package's own
+    # action would act without a record; axes' "clean up expired attempts" also fails outside a login request
+    # (it reads request.axes_attempt_time). Lockouts expire by themselves (AXES_COOLOFF_TIME).
+    AUDITED_ACTIONS = frozenset({"delete_selected"})
+
+    def get_actions(self, request):
+        return {name: action for name, action in super().get_actions(request).items()
+                if name in self.AUDITED_ACTIONS}
+
     def log_addition(self, request, obj, message):
         account_services.back_office_act_record(by=request.user, obj=obj, act="add", message=message)
         return super().log_addition(request, obj, message)

@@ -39,3 +39,26 @@ def test_the_operators_account_acts_are_audited_without_secrets(make_user, clien
     assert "Secret-pass" not in written and "Another-pass" not in written and person.password not in written
     assert device.key not in written
     assert verify_chain() == []
+
+
+@pytest.mark.django_db
+def test_the_lockout_pages_offer_only_the_audited_deletion(make_user, client, settings):
+    """axes' own "clean up expired attempts" deleted without an audit record (and answered 500 outside a login
+    request): the back office offers only Django's deletion, which is recorded."""
+    from axes.models import AccessAttempt
+
+    settings.TWO_FACTOR_REQUIRED = False
+    operator = make_user("operator", is_superuser=True, is_staff=True)
+    client.force_login(operator)
+    attempt = AccessAttempt.objects.create(username="wangwu", ip_address="10.0.0.9", user_agent="test",
+                                           failures_since_start=3, get_data="", post_data="")
+    page = client.get(reverse("admin:axes_accessattempt_changelist"))
+    actions = page.context["action_form"].fields["action"].choices
+    assert [name for name, _label in actions if name] == ["delete_selected"]
+    response = client.post(reverse("admin:axes_accessattempt_changelist"),
+                           {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]})
+    assert response.status_code in (200, 302) and AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    response = client.post(reverse("admin:axes_accessattempt_changelist"),
+                           {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"})
+    assert response.status_code == 302 and not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    assert AuditRecord.objects.filter(action="account.accessattempt.delete", actor=operator).count() == 1
