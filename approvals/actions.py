@@ -42,10 +42,20 @@ class Action:
     renamed: dict = field(default_factory=dict)  # form field → the service's keyword, where they differ
     danger: bool = False
     previewed: bool = False  # a notice: its computed last day is shown before the person confirms (SPEC §5)
-    waits: bool = True  # offered, it is something waiting for the person (False: always possible, not a task)
+    # Offered, it is something waiting for the person (False: always possible, not a task); or a function of the
+    # proposal saying when it is (registering an invoice waits once the project is accepted and nothing is
+    # invoiced or paid yet: else the secretary's queue would be empty on the day the invoice is due).
+    waits: object = True
+    # The step the same person usually takes next, at once (an invoice registered is signed first by the one who
+    # registered it): when it is offered to them right after this one, they land on its form, not the page.
+    then: str = ""
 
     def __post_init__(self):
         _check_binding(self)
+
+    def waits_on(self, proposal):
+        """Is this step, offered on `proposal`, an item of the person's work queue?"""
+        return self.waits(proposal) if callable(self.waits) else bool(self.waits)
 
     @property
     def target_keyword(self):
@@ -90,6 +100,13 @@ def _check_binding(action):
         assert "documents" in params, f"{action.name}: {action.service.__name__} takes no documents"
 
 
+def nothing_invoiced(proposal):
+    """No invoice (other than returned ones) and no payment yet: the accepted project waits for its invoice.
+    `.all()` reads what a work queue prefetched."""
+    return (not any(i.status != Invoice.Status.RETURNED for i in proposal.invoices.all())
+            and not proposal.payments.all())
+
+
 def posted_notices(proposal, today):
     """Every notice of the proposal, of any kind and status: each was posted, and may get its board's photo."""
     return list(proposal.notices.all())
@@ -123,7 +140,8 @@ ACTIONS = {a.name: a for a in [
       fixed={"consent": False}, renamed={"reason": "comments"}, danger=True),
     A("follow_up", _("记录跟进"), f.FollowUpForm, chain.follow_up_record, ("follow_up",), waits=False),
     A("acceptance", _("综合验收"), f.AcceptanceForm, chain.acceptance_record, ("accept", "accept_failed")),
-    A("register_invoice", _("登记发票"), f.InvoiceForm, chain.invoice_register, ("register_invoice",), waits=False),
+    A("register_invoice", _("登记发票"), f.InvoiceForm, chain.invoice_register, ("register_invoice",),
+      waits=nothing_invoiced, then="sign_invoice"),
     A("sign_invoice", _("在发票上签字"), f.ConfirmForm, chain.invoice_sign, ("sign_invoice",), target=Invoice),
     A("refuse_invoice", _("拒签并退回发票"), f.ReasonForm, chain.invoice_refuse, ("refuse_invoice",),
       target=Invoice, danger=True),
@@ -131,7 +149,8 @@ ACTIONS = {a.name: a for a in [
     A("pay_voucher", _("无发票支付"), f.VoucherForm, chain.voucher_pay, ("pay_voucher",), waits=False),
     A("post_voucher_notice", _("张贴无发票支付公示"), f.CompletionNoticeForm, chain.voucher_notice_post,
       ("post_voucher_notice",), target=Payment, previewed=True),
-    A("finish_settlement", _("结算完毕"), f.ConfirmForm, chain.settlement_finish, ("finish_settlement",)),
+    A("finish_settlement", _("结算完毕"), f.ConfirmForm, chain.settlement_finish, ("finish_settlement",),
+      then="post_completion_notice"),
     A("post_completion_notice", _("张贴完成公示"), f.CompletionNoticeForm, chain.completion_notice_post,
       ("post_completion_notice",), previewed=True),
     A("complete", _("公示期满，确认完成"), f.ConfirmForm, chain.proposal_complete, ("complete",)),

@@ -61,6 +61,12 @@ class QueueItem:
     warning: str = ""
     standing: object = None  # approvals.standing.Standing: with whom it is, what they must do, by when
     later: list = field(default_factory=list)  # blocked offers that open on a date (a notice still running)
+    now: list = field(default_factory=list)  # the available offers (per object): each item links to its form
+
+    @property
+    def first(self):
+        """The step to take first: the queue's item links straight to its form."""
+        return self.now[0] if self.now else None
 
     @property
     def overdue(self):
@@ -92,9 +98,9 @@ def work_queue_and_later(user, limit=50):
         if deadlines:
             cal.preload(min(*deadlines, today), max(*deadlines, today))
         for proposal in live:
-            found = [o for o in offers(user, proposal, today=today) if o.action.waits]
+            found = [o for o in offers(user, proposal, today=today) if o.action.waits_on(proposal)]
             names = list(dict.fromkeys(o.action.name for o in found if o.available))
-            item = QueueItem(proposal=proposal, actions=names,
+            item = QueueItem(proposal=proposal, actions=names, now=[o for o in found if o.available],
                              later=[o for o in found if not o.available and o.opens_on])
             if names:
                 if proposal.state == State.UNDER_REVIEW and proposal.review_deadline:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -20,7 +21,7 @@ from .actions import ACTIONS, offer, offers
 from .forms import (BudgetLineFormSet, NeedForm, ProposalForm, ReportEvaluateForm, ReportSubmitForm, action_form,
                     plausible_pk, procurement_initial)
 from . import workflow
-from .models import EDITABLE, AnnualReport, Category, Document, Invoice, Need, State
+from .models import EDITABLE, AnnualReport, Category, Document, Invoice, Need, Proposal, State
 
 
 @login_required
@@ -73,7 +74,10 @@ def proposal_create(request):
         if communities.count() != 1:
             return render(request, "approvals/choose_community.html", {"communities": communities})
         community = communities.get()
-    form = ProposalForm(request.POST or None, community=community)
+    # Opened from a need of the register ("据此起草项目"): that need is ticked.
+    need = request.GET.get("need", "")
+    initial = {"needs": [int(need)]} if plausible_pk(need) else {}
+    form = ProposalForm(request.POST or None, community=community, initial=initial)
     formset = BudgetLineFormSet(request.POST or None, prefix="lines")
     if "add_line" in request.POST:  # "增加一行" without JavaScript: the same page with one more line, nothing saved
         formset = formset.add_line()
@@ -170,13 +174,27 @@ def _action_page(request, proposal, ui, found):
                 if hasattr(form, "uploads_used"):
                     form.uploads_used()  # the files kept across a refused submit are now the step's documents
                 messages.success(request, _("已办理：%(action)s。") % {"action": ui.label})
-                return redirect("approvals:proposal", pk=proposal.pk)
+                return redirect(_next_step_url(request.user, proposal.pk, ui)
+                                or reverse("approvals:proposal", args=[proposal.pk]))
     return render(request, "approvals/action.html", {
         "p": proposal, "ui": ui, "form": form, "target": target, "preview": preview, "offer": found,
         "feedback": chain.feedback_tally(proposal) if ui.name == "acceptance" else None,
         "needs_preview": ui.previewed,
         "target_kind": ui.target.__name__.lower() if ui.target else "",
     })
+
+
+def _next_step_url(user, pk, ui):
+    """The form of the step this person takes next (`Action.then`), when it is now offered to them on exactly
+    one object: they are led there instead of back to the proposal's page."""
+    if not ui.then:
+        return None
+    fresh = Proposal.objects.get(pk=pk)
+    found = [o for o in offers(user, fresh) if o.action.name == ui.then and o.available]
+    if len(found) != 1:
+        return None
+    url = reverse("approvals:proposal-action", args=[pk, ui.then])
+    return url + (f"?target={found[0].target.pk}" if found[0].target is not None else "")
 
 
 @login_required
@@ -221,8 +239,9 @@ def needs(request):
             return redirect(f"{request.path}?community={community.code}")
     register = (Need.objects.filter(community__in=communities).select_related("community")
                 .order_by("-recorded_at")[:200])
+    draftable = set(workflow.communities_for(request.user, "proposal_create").values_list("pk", flat=True))
     return render(request, "approvals/needs.html", {
-        "needs": register, "form": form, "community": community, "writable": writable,
+        "needs": register, "form": form, "community": community, "writable": writable, "draftable": draftable,
     })
 
 

@@ -52,6 +52,9 @@ PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 1, "i
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "timezone_id": "Asia/Shanghai"}
 TODAY = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
+# Pictures made otherwise, kept when this script re-runs: the printed papers (from their PDFs) and the preview of a
+# pasted State Council holiday notice (example text typed by hand).
+MADE_APART = ("paper-", "city_admin-workday-notice-")
 problems = []  # what looked wrong while shooting (sideways overflow, server errors), printed at the end
 
 
@@ -231,6 +234,14 @@ def fill(**values):
     return prepare
 
 
+def press(selector):
+    """A `prepare` that submits the form with one particular button (the review's decisions)."""
+    def run(page):
+        page.click(selector)
+        page.wait_for_load_state()
+    return run
+
+
 def then_submit(prepare=None):
     def run(page):
         if prepare:
@@ -275,11 +286,14 @@ def run(browser, base, env):
     # 社区党委书记: files, takes the proposal through meeting and notice, registers and first-signs invoices.
     sec = Person(browser, base, "community_secretary", "xingfu-secretary")
     sec.shot("home", "/", widths=(375, 1280))
+    # The work queue: each step a button to its form; below, what opens later (greyed, with the reason and date).
+    sec.shot("queue", "/", widths=(375, 1280), focus=".queue-card")
+    sec.shot("queue-later", "/", widths=(375, 1280), focus=".later-card")
     sec.shot("proposals", "/proposals/")
     sec.shot("draft", f"/proposals/{draft}/", widths=(375, 1280))
     sec.shot("submit_for_consent", f"/proposals/{draft}/do/submit_for_consent/")
-    sec.shot("refused-review-too-early", f"/proposals/{in_notice}/do/submit_for_review/",
-             prepare=then_submit())
+    # A step that cannot be taken yet is not a form: its page says why, and from which day (no button to refuse).
+    sec.shot("refused-review-too-early", f"/proposals/{in_notice}/do/submit_for_review/")
     sec.shot("workdays", "/workdays/?start=2026-09-30&days=3")
     sec.close()
     sec = Person(browser, base, "community_secretary", "guangming-secretary")
@@ -320,17 +334,23 @@ def run(browser, base, env):
     sd_sec.shot("consent-proposal", f"/proposals/{consent_pending}/", widths=(375, 1280))
     sd_sec.shot("consent", f"/proposals/{consent_pending}/do/consent/",
                 prepare=fill(comments="同意提交联席会议讨论。"))
-    approve = fill(decision=("check", "approve"))
-    sd_sec.shot("review", f"/proposals/{under_review}/do/review/", prepare=approve)
-    sd_sec.submit(f"/proposals/{under_review}/do/review/", approve)
+    # The review: the basis above, the decision is the button tapped (同意 / 退回修改 / 不予批准).
+    approve = "main form button[name=decision][value=approve]"
+    sd_sec.shot("review", f"/proposals/{under_review}/do/review/", widths=(375, 1280))
+    sd_sec.shot("review-buttons", f"/proposals/{under_review}/do/review/", widths=(375, 1280),
+                focus="end:.decision-buttons")
+    sd_sec.submit(f"/proposals/{under_review}/do/review/", button=approve)
     sd_sec.shot("sign_invoice", f"/proposals/{accepted}/do/sign_invoice/?target={first}")
     sd_sec.submit(f"/proposals/{accepted}/do/sign_invoice/?target={first}")
+    # The inbox (the hand-offs of the steps above among them) and how the person is told.
+    sd_sec.shot("inbox", "/notifications/", widths=(375, 1280))
+    sd_sec.shot("notification-settings", "/notifications/settings/", widths=(375, 1280))
     sd_sec.close()
 
     director.shot("review-proposal", f"/proposals/{under_review}/", focus="end:.timeline li:last-child")
     director.shot("refused-reject-without-reason", f"/proposals/{under_review}/do/review/",
-                  prepare=then_submit(fill(decision=("check", "reject"))))
-    director.submit(f"/proposals/{under_review}/do/review/", approve)
+                  prepare=press("main form button[name=decision][value=reject]"), focus="main form")
+    director.submit(f"/proposals/{under_review}/do/review/", button=approve)
     director.shot("approved-proposal", f"/proposals/{under_review}/", focus="end:.timeline li:last-child")
     director.close()
 
@@ -366,7 +386,7 @@ def run(browser, base, env):
     cstaff = Person(browser, base, "community_staff", "xingfu-staff")
     cstaff.shot("home", "/", widths=(375, 1280))
     cstaff.shot("needs", "/needs/", widths=(375, 1280))
-    cstaff.shot("new-proposal", "/proposals/new/")
+    cstaff.shot("new-proposal", "/proposals/new/", widths=(375, 1280))
     cstaff.shot("draft", f"/proposals/{draft}/")
     cstaff.close()
 
@@ -419,7 +439,7 @@ def main():
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     for old in IMG.glob("*.png"):
-        if old.name not in made:
+        if old.name not in made and not old.name.startswith(MADE_APART):
             old.unlink()
     total = sum(f.stat().st_size for f in IMG.glob("*.png"))
     print(f"{len(made)} screenshots in {IMG.relative_to(ROOT)}, {total / 1e6:.2f} MB in all")

@@ -165,7 +165,7 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
         with session(phone, live_server, sd_secretary, "/"):
             queue_item = phone.locator(".queue-card .queue li").filter(has_text="3号楼楼道路灯改造")
             expect(queue_item).to_contain_text("初步同意")
-            follow(queue_item.get_by_role("link"))
+            follow(queue_item.get_by_role("link", name="3号楼楼道路灯改造"))
             expect(phone).to_have_url(at_path(live_server, detail))
             open_action(phone, "consent", "初步同意")
             phone.get_by_label("意见（可选）").fill("同意，请尽快召开联席会议。")
@@ -247,14 +247,12 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
     with on(D(2026, 10, 12)):
         with session(phone, live_server, sd_secretary, detail):
             open_action(phone, "review", "审批")
-            phone.locator("input[name=decision][value=approve]").check()
-            submit(phone)
+            submit(phone, phone.locator("main form.card button[name=decision][value=approve]"))
             expect_done(phone, live_server, pk, "审核中", "审批")  # one leader is not enough
 
         with session(phone, live_server, director, detail):
             open_action(phone, "review", "审批")
-            phone.locator("input[name=decision][value=approve]").check()
-            submit(phone)
+            submit(phone, phone.locator("main form.card button[name=decision][value=approve]"))
             expect_done(phone, live_server, pk, "已批准", "审批")
             money = section(phone, "经费")
             expect(money.locator("dt:has-text('批准预算') + dd")).to_have_text("¥30,000.00")
@@ -295,11 +293,12 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
             desk.get_by_label("金额（元）").fill("28000.00")
             desk.get_by_label("开票日期").fill("2026-11-03")
             submit(desk)
-            expect_done(desk, live_server, pk, "已验收", "登记发票")
-            expect(invoice_card(desk)).to_contain_text("¥28,000.00")
-            expect(invoice_card(desk).locator(".badge")).to_have_text("签字中")
-
-            open_action(desk, "sign_invoice", "在发票上签字")
+            # Registered, the invoice is signed first by the secretary: led straight to that form (with the
+            # invoice shown on it).
+            expect(desk).to_have_url(re.compile(rf"/proposals/{pk}/do/sign_invoice/\?target=\d+$"))
+            expect(desk.locator(".messages .msg-success")).to_contain_text("已办理：登记发票")
+            expect(desk.locator(".invoice-summary")).to_contain_text("No.20261103")
+            expect(desk.locator(".invoice-summary")).to_contain_text("¥28,000.00")
             submit(desk)
             expect_done(desk, live_server, pk, "已验收", "在发票上签字")
             expect(invoice_card(desk).locator(".signatures li")).to_have_count(1)
@@ -335,16 +334,17 @@ def test_one_proposal_through_the_whole_chain(live_server, org, page, phone_page
         with session(desk, live_server, secretary, detail):
             open_action(desk, "finish_settlement", "结算完毕")
             submit(desk)
-            expect_done(desk, live_server, pk, "已结算", "结算完毕")
-            expect(section(desk, "经费").locator("dt:has-text('已预留') + dd")).to_have_text("¥0.00")
-
-            open_action(desk, "post_completion_notice", "张贴完成公示")
+            # Settled, the completion notice is next: led straight to its form.
+            expect(desk).to_have_url(at_path(live_server, f"/proposals/{pk}/do/post_completion_notice/"))
+            expect(desk.locator(".messages .msg-success")).to_contain_text("已办理：结算完毕")
+            assert Proposal.objects.get(pk=pk).state == State.SETTLED
             desk.get_by_label("张贴日期").fill("2026-11-04")
             desk.get_by_label("公示内容").fill("项目已完成，实际支出 28,000.00 元。")
             submit(desk)
             expect(desk.locator(".preview")).to_contain_text("公示最后一天：2026年11月6日（星期五）")
             submit(desk, desk.locator("button[name=confirm]"))
             expect_done(desk, live_server, pk, "完成公示中", "张贴完成公示")
+            expect(section(desk, "经费").locator("dt:has-text('已预留') + dd")).to_have_text("¥0.00")
 
     # ── Mon 2026-11-09: the completion notice has run; the project is complete ──────────────────────────
     with on(D(2026, 11, 9)):
