@@ -10,7 +10,7 @@ from django.db import connection
 from fundapp.demo import DEMO_PASSWORD
 from fundapp.models import Role
 from fundapp.services import org as org_services
-from tests.snapshot import Snapshot
+from tests.snapshot import FAST_PASSWORD_HASHERS, Snapshot
 
 
 # Under pytest-xdist (bin/test runs the suite on two workers) each worker is its own process with its own test
@@ -74,7 +74,8 @@ def _uses_a_module_fixture(item):
     """Does the test use a module-, class- or package-scoped fixture of this project (not of a plugin)?"""
     info = getattr(item, "_fixtureinfo", None)
     definitions = info.name2fixturedefs.values() if info is not None else ()
-    return any(d.scope in ("module", "package", "class") and _ours(d.func) for defs in definitions for d in defs)
+    return any((d.scope in ("module", "package", "class") or getattr(d.func, "shared_by_module", False))
+               and _ours(d.func) for defs in definitions for d in defs)
 
 
 def _ours(func):
@@ -116,7 +117,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
-FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _make_user(username, full_name=None, **extra):

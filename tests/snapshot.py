@@ -24,12 +24,16 @@ callbacks). The organisation's builder and `seed_demo` leave none.
 import copy
 import re
 
+import pytest
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import AutoField
 
 OFFSET = 10_000_000
+
+# PBKDF2's deliberate slowness is for attackers, not for the hundreds of test users.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # INSERT, INSERT OR IGNORE (SQLite's bulk_create(ignore_conflicts=True), many-to-many add), UPDATE, DELETE.
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?',
@@ -188,6 +192,8 @@ class Snapshot:
             if target is None or target._meta.db_table in written:
                 continue
             ids = {row[index] for row in rows if row[index] is not None}
+            if not ids:
+                continue  # a column the builder left empty (e.g. a paper's report, for a proposal's paper)
             if not hasattr(target, "natural_key"):
                 raise NotImplementedError(f"{model._meta.label}.{field.name} points at {target._meta.label} rows "
                                           "that the snapshot's builder did not write and that have no natural key")
@@ -237,3 +243,29 @@ class Snapshot:
         if self._saved_positions is not None:
             self._sequences.put(self._saved_positions)
             self._saved_positions = None
+
+
+def org_snapshot_fixture(build):
+    """A session fixture holding the Snapshot of `build(org)`, run once per test process on a fresh organisation
+    (e.g. a module's books or city: a dozen acts through the services, each filing its papers). A test's
+    own fixture restores it: `data = the_snapshot.restore()` … `the_snapshot.forget()`; the data is a copy of
+    what build returned (usually the org). The module's tests stay on one worker, which builds it once."""
+
+    def snapshot(django_db_setup, django_db_blocker, org_snapshot):
+        from django.test import override_settings
+
+        def run():
+            org = org_snapshot.restore()
+            try:
+                with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+                    return build(org)
+            finally:
+                org_snapshot.forget()
+
+        taken = Snapshot(run)
+        with django_db_blocker.unblock():
+            taken.take()
+        return taken
+
+    snapshot.shared_by_module = True  # read by _uses_a_module_fixture
+    return pytest.fixture(scope="session")(snapshot)

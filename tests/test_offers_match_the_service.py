@@ -323,7 +323,9 @@ def what_blocks_a_step_is_said_with_the_day_it_opens(org, cases, client):
         later = {item.proposal.title: [o.opens_on for o in item.later] for item in home.context["later"]}
         assert "submit_for_review" in queue["notice ended"]
         assert "notice running" not in queue and later["notice running"] == [D(2026, 11, 21)]
-        assert "accepted, no invoice" not in queue and "finish_settlement" in queue["accepted, all paid"]
+        # Accepted with nothing invoiced: the invoice is what waits (not the settlement, refused until paid).
+        assert queue["accepted, no invoice"] == ["register_invoice"]
+        assert "finish_settlement" in queue["accepted, all paid"]
         assert "2026年11月21日起可报街道党工委审批" in home.content.decode()
 
         # A leader's item leaves their queue as soon as they act.

@@ -13,6 +13,7 @@ from desk import finance_selectors as fs
 from fundapp.models import Community, FundYear, Role
 from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, approve, draft, to_review
+from tests.snapshot import org_snapshot_fixture
 
 from .test_exports import build_books
 
@@ -20,8 +21,7 @@ D = datetime.date
 ALL_KEYS = {"allocated", "carried_in", "settled", "reserved", "carried_out", fs.CARRY_CHAIN}
 
 
-@pytest.fixture
-def city(org):
+def build_city(org):
     """Every community with something in its books: a1 settled + reserved (build_books), a2 and b1 funded,
     b1 a project approved, b2 funded with a reversed allocation and a project under review."""
     build_books(org)
@@ -31,6 +31,17 @@ def city(org):
     approve(org, to_review(org, draft(org, "b1", budget="20000.00", title="就业技能培训"), "b1"), "b1")
     to_review(org, draft(org, "b2", budget="9000.00", title="文体活动"), "b2")
     return org
+
+
+city_snapshot = org_snapshot_fixture(build_city)
+
+
+@pytest.fixture
+def city(db, city_snapshot):
+    """build_city's rows, built once per test process (tests/snapshot.py) and written back for each test."""
+    org = city_snapshot.restore()
+    yield org
+    city_snapshot.forget()
 
 
 def fund_year(code):
