@@ -54,19 +54,20 @@ def pytest_collection_modifyitems(config, items):
 
 # The files of the longest tests, longest first (measured: docs/operations.md, "How fast the suite is and why").
 _LONGEST_FIRST = {path: rank for rank, path in enumerate([
+    "tests/test_money_properties.py",
     "tests/test_state_action_matrix.py",
+    "tests/browser/test_walk_taps.py",
     "tests/browser/test_full_chain.py",
     "tests/test_bad_input.py",
     "tests/test_access_matrix.py",
-    "tests/test_money_properties.py",
-    "tests/test_backup.py",
-    "tests/browser/test_access.py",
+    "tests/test_offers_match_the_service.py",
     "tests/test_faults.py",
-    "tests/browser/test_public_objection.py",
-    "fundapp/tests/test_admin.py",
+    "tests/test_year_close_concurrency.py",
     "tests/test_concurrency.py",
-    "desk/tests/test_ledger_views.py",
+    "desk/tests/test_reconcile.py",
+    "tests/browser/test_access.py",
     "tests/test_celery_worker.py",
+    "tests/browser/test_public_objection.py",
 ])}
 
 

@@ -49,6 +49,10 @@ from fundapp.models import Community, FundYear, Role
 
 from .chain import allocate, approve, draft, to_accepted, to_review, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 
 # ---- the matrix ----------------------------------------------------------------------------------------

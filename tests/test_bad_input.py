@@ -72,6 +72,10 @@ from fundapp import clock
 from fundapp.models import FundYear, LedgerEntry
 from public import forms as public_forms
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 User = get_user_model()
 
 # Examples per endpoint (hypothesis max_examples). The staff actions are many, so fewer each.

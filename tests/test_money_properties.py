@@ -496,11 +496,11 @@ class FundMachine(RuleBasedStateMachine):
 
 
 # Each example runs up to 40 rules (a `walk` is up to 10 actions), every action snapshotted and followed
-# by a reconciliation of the books. PostgreSQL is about twice as slow per action as SQLite; these counts keep
-# each run under a minute. MONEY_PROPERTY_EXAMPLES=300 runs a longer search (e.g. nightly). A failure is
+# by a reconciliation of the books. The same counts on both databases keep each run under a minute (every
+# approval files its papers: a PDF rendered per paper). MONEY_PROPERTY_EXAMPLES=300 runs a longer search (e.g. nightly). A failure is
 # shrunk to a short sequence of steps (hypothesis gives up shrinking after five minutes); `database=None`
 # keeps hypothesis from writing a .hypothesis/ directory into the project.
-EXAMPLES = int(os.environ.get("MONEY_PROPERTY_EXAMPLES") or (40 if connection.vendor == "sqlite" else 15))
+EXAMPLES = int(os.environ.get("MONEY_PROPERTY_EXAMPLES") or 15)
 
 
 @pytest.mark.django_db
@@ -812,7 +812,7 @@ def money_figures():
                                                              "settled_amount")))
 
 
-YEARS_EXAMPLES = int(os.environ.get("MONEY_PROPERTY_EXAMPLES") or (15 if connection.vendor == "sqlite" else 6))
+YEARS_EXAMPLES = int(os.environ.get("MONEY_PROPERTY_EXAMPLES") or 6)
 
 
 @pytest.mark.django_db

@@ -31,6 +31,10 @@ from .chain import approve, draft, meeting_passed, signed_invoice, to_accepted, 
 from .files import png_bytes
 from fundapp.services import ledger as ledger_services
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 TODAY = D(2026, 11, 20)  # a Friday; a notice posted on Wed 18 November for 3 working days ends today
 

@@ -21,6 +21,10 @@ from approvals.actions import ACTIONS, offers
 from approvals.models import Proposal
 from audit.models import AuditRecord
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 # Who: C community secretary, W community staff (社区工作者), V supervisor (监督委员会成员) — on their own
 # community; S 党工委 secretary, D 建管委 director, T subdistrict staff, F finance officer — on the
 # communities of their subdistrict; the city administrator takes no step of a proposal. "." nobody.

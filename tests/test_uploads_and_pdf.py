@@ -38,6 +38,10 @@ from public import forms as public_forms
 from tests.chain import allocate, approve, draft, meeting_passed, to_review, travel
 from tests.files import JPEG, PDF, png_bytes
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 VISIT = datetime.date(2026, 10, 20)
 
 

@@ -20,6 +20,10 @@ from workdays.tests.helpers import running_notice
 
 from .test_papers import RECIPIENT, get_pdf, pdf_text, walked
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 PHONE, ADDRESS = "0431-88886666", "幸福路18号社区党群服务中心一楼"
 

@@ -22,6 +22,10 @@ from approvals.reports import annual_report_draft, annual_report_evaluate, annua
 from fundapp.models import Role
 from tests.chain import allocate, approve, draft, reload, signed_invoice, to_accepted, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 RECIPIENT = "赵六一"  # a private person paid without an invoice: printed 赵** only
 NAMES = {
