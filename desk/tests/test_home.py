@@ -12,6 +12,7 @@ from disclosure.services import disclosure_generate
 from fundapp.models import Role
 from fundapp.services import org as org_services
 from tests.chain import allocate, draft, meeting_passed, settleable, to_review, travel
+from tests.snapshot import org_snapshot_fixture
 
 DECEMBER_2 = datetime.date(2026, 12, 2)  # a Wednesday: the annual reports were due on Monday 30 November
 
@@ -34,8 +35,7 @@ def _kinds(items):
     return [item.kind for item in items]
 
 
-@pytest.fixture
-def december(org):
+def build_december(org):
     """Early December 2026: a1's report is still a draft (overdue), a2's was submitted in time; a2's year-end
     disclosure was posted on 1 December; a1 has a review long past its deadline."""
     for code in ("a1", "a2", "b1"):
@@ -48,6 +48,17 @@ def december(org):
     with travel(datetime.date(2026, 12, 1)):
         disclosure_generate(org.community("a2").pk, 2026)
     return org
+
+
+december_snapshot = org_snapshot_fixture(build_december)
+
+
+@pytest.fixture
+def december(db, december_snapshot):
+    """build_december's rows, built once per test process (tests/snapshot.py) and written back for each test."""
+    org = december_snapshot.restore()
+    yield org
+    december_snapshot.forget()
 
 
 @pytest.mark.django_db

@@ -19,6 +19,7 @@ from disclosure.selectors import not_posted_in_time
 from disclosure.services import disclosure_generate
 from fundapp.models import Role
 from tests.chain import travel
+from tests.snapshot import org_snapshot_fixture
 
 from .seed import EXPECTED, YEAR, seed_year
 
@@ -31,10 +32,20 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def seeded(org, media):
+def build_seeded(org):
     org.proposals = seed_year(org)
     return org
+
+
+seeded_snapshot = org_snapshot_fixture(build_seeded)
+
+
+@pytest.fixture
+def seeded(db, seeded_snapshot, media):
+    """seed_year's rows, built once per test process (tests/snapshot.py) and written back for each test."""
+    org = seeded_snapshot.restore()
+    yield org
+    seeded_snapshot.forget()
 
 
 def run_pdftool(tool, *args):
