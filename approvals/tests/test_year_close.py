@@ -20,6 +20,7 @@ from fundapp.models import FundYear, LedgerEntry, Role
 from fundapp.services import ledger as ledger_services
 from approvals.tasks import close_previous_year
 from tests.chain import allocate, approve, draft, reload, signed_invoice, to_accepted, to_review, travel
+from tests.snapshot import org_snapshot_fixture
 
 D = datetime.date
 NEW_YEAR = D(2027, 1, 1)
@@ -32,8 +33,7 @@ def identity_holds(community):
     return allocated == sum((fy.settled + fy.reserved + fy.available for fy in years), Decimal("0.00"))
 
 
-@pytest.fixture
-def year_2026(org):
+def build_year_2026(org):
     """a1: one project settled (28,000 of 30,000), one approved and unpaid (20,000), one still a draft."""
     allocate(org)
     settled = to_accepted(org, approve(org, to_review(org, draft(org, budget="30000.00", title="已结算项目"))))
@@ -43,11 +43,23 @@ def year_2026(org):
                              method="transfer", reference="R1")
     reserved = approve(org, to_review(org, draft(org, budget="20000.00", title="在建项目")))
     waiting = draft(org, budget="5000.00", title="草稿项目")
-    return {"settled": settled, "reserved": reserved, "waiting": waiting}
+    return {"org": org, "settled": settled, "reserved": reserved, "waiting": waiting}
+
+
+year_2026_snapshot = org_snapshot_fixture(build_year_2026)
+
+
+@pytest.fixture
+def year_2026(db, year_2026_snapshot):
+    """build_year_2026's rows (and its org), built once per test process (tests/snapshot.py), written back per test."""
+    data = year_2026_snapshot.restore()
+    yield data
+    year_2026_snapshot.forget()
 
 
 @pytest.mark.django_db
-def test_close_carries_everything_unpaid_once_at_the_year_boundary_and_moves_unfinished_projects(org, year_2026):
+def test_close_carries_everything_unpaid_once_at_the_year_boundary_and_moves_unfinished_projects(year_2026):
+    org = year_2026["org"]
     community = org.community("a1")
     with travel(NEW_YEAR):
         assert close_previous_year.delay().get()["closed"] == 4
@@ -75,7 +87,8 @@ def test_close_carries_everything_unpaid_once_at_the_year_boundary_and_moves_unf
 
 
 @pytest.mark.django_db
-def test_closed_year_refuses_every_entry(org, year_2026):
+def test_closed_year_refuses_every_entry(year_2026):
+    org = year_2026["org"]
     community = org.community("a1")
     with travel(NEW_YEAR):
         year_close.fund_year_close(community=community, year=2026)
@@ -94,7 +107,8 @@ def test_closed_year_refuses_every_entry(org, year_2026):
 
 
 @pytest.mark.django_db
-def test_after_close_projects_are_paid_and_release_in_the_new_year(org, year_2026):
+def test_after_close_projects_are_paid_and_release_in_the_new_year(year_2026):
+    org = year_2026["org"]
     community = org.community("a1")
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     settled = year_2026["settled"]
@@ -125,7 +139,8 @@ def test_after_close_projects_are_paid_and_release_in_the_new_year(org, year_202
 
 
 @pytest.mark.django_db
-def test_an_open_years_project_paid_with_a_date_in_the_next_year_is_refused(org, year_2026):
+def test_an_open_years_project_paid_with_a_date_in_the_next_year_is_refused(year_2026):
+    org = year_2026["org"]
     reserved = year_2026["reserved"]
     to_accepted(org, reserved)
     invoice = signed_invoice(org, reserved, amount="20000.00", number="No.0002")
@@ -168,7 +183,8 @@ def test_a_carried_small_group_project_does_not_take_the_new_years_own_room(org)
 
 
 @pytest.mark.django_db
-def test_preview_is_the_close_in_a_fixed_number_of_queries(org, year_2026, django_assert_max_num_queries):
+def test_preview_is_the_close_in_a_fixed_number_of_queries(year_2026, django_assert_max_num_queries):
+    org = year_2026["org"]
     community = org.community("a1")
     allocate(org, "b1")
     with django_assert_max_num_queries(3):
@@ -210,7 +226,8 @@ def signed_invoice_2027(org, proposal):
 
 
 @pytest.mark.django_db
-def test_a_city_wide_close_that_fails_half_way_completes_on_rerun_without_duplicates(org, year_2026):
+def test_a_city_wide_close_that_fails_half_way_completes_on_rerun_without_duplicates(year_2026):
+    org = year_2026["org"]
     allocate(org, "b1")
     # b1 cannot receive a carry-over: its 2027 year was closed by mistake — the run fails for b1 only
     FundYear.objects.create(community=org.community("b1"), year=2027, status=FundYear.Status.CLOSED)
@@ -230,10 +247,11 @@ def test_a_city_wide_close_that_fails_half_way_completes_on_rerun_without_duplic
 
 
 @pytest.mark.django_db
-def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org, year_2026):
+def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(year_2026):
     """The project paid 28,000 in 2026 and not finished moves to 2027; every by-year figure (annual report,
     year-end disclosure, public page, finance summary) counts the 28,000 in 2026 and nothing in 2027, as
     the ledger does."""
+    org = year_2026["org"]
     from approvals.reports import figures as report_figures
     from disclosure.services import disclosure_figures
     from desk.finance_selectors import summary
@@ -257,11 +275,12 @@ def test_a_carried_projects_earlier_payments_stay_in_the_year_that_made_them(org
 
 
 @pytest.mark.django_db
-def test_a_year_being_closed_takes_no_new_proposal_nor_allocation_and_a_closed_one_says_so(org, year_2026):
+def test_a_year_being_closed_takes_no_new_proposal_nor_allocation_and_a_closed_one_says_so(year_2026):
     """A close that failed half-way (step 1 committed, the process died before step 2) leaves 2026 closing:
     nothing new goes into it — a draft is refused naming the year to use — until a re-run closes it; then the
     message says closed. The proposals already in the year are untouched. A close the next year cannot take
     is refused before anything is written (the first lines here)."""
+    org = year_2026["org"]
     allocate(org, "b1")
     community = org.community("b1")
     FundYear.objects.create(community=community, year=2027, status=FundYear.Status.CLOSED)

@@ -19,6 +19,7 @@ from approvals import services as chain
 from approvals.models import Notice, Objection, Proposal, State
 from fundapp.models import FundYear, LedgerEntry, Role
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
+from tests.snapshot import org_snapshot_fixture
 
 D = datetime.date
 OBJECTOR, OBJECTOR_PHONE = "欧阳明远", "13912345678"
@@ -32,8 +33,7 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def year_with_everything(org):
+def build_year_with_everything(org):
     """a1 in 2026: a settled project, a voucher to a private person, a notice with an objection."""
     allocate(org)
     secretary, finance = org.person(Role.COMMUNITY_SECRETARY), org.person(Role.FINANCE_OFFICER)
@@ -55,7 +55,18 @@ def year_with_everything(org):
         notice = chain.notice_post(proposal=running, by=secretary, posted_on=D(2026, 11, 16))
         chain.objection_record(notice=notice, channel="online", resident_name=OBJECTOR,
                                resident_contact=OBJECTOR_PHONE, text=f"请回电 {OBJECTOR_PHONE}，选址太吵")
-    return {"paid": paid, "running": running, "notice": notice}
+    return {"org": org, "paid": paid, "running": running, "notice": notice}
+
+
+year_with_everything_snapshot = org_snapshot_fixture(build_year_with_everything)
+
+
+@pytest.fixture
+def year_with_everything(db, year_with_everything_snapshot):
+    """build_year_with_everything's rows (and its org), built once per test process (tests/snapshot.py), written back per test."""
+    data = year_with_everything_snapshot.restore()
+    yield data
+    year_with_everything_snapshot.forget()
 
 
 def public_urls(org, year=2026):
@@ -69,7 +80,8 @@ def public_urls(org, year=2026):
 
 
 @pytest.mark.django_db
-def test_json_totals_equal_the_ledger_and_the_page_equals_the_json(org, year_with_everything, client):
+def test_json_totals_equal_the_ledger_and_the_page_equals_the_json(year_with_everything, client):
+    org = year_with_everything["org"]
     with travel(D(2026, 11, 17)):
         data = client.get(reverse("public:community-year-json", args=["a1", 2026])).json()
         page = client.get(reverse("public:community-year", args=["a1", 2026])).content.decode()
@@ -93,7 +105,8 @@ def test_json_totals_equal_the_ledger_and_the_page_equals_the_json(org, year_wit
 
 
 @pytest.mark.django_db
-def test_names_only_masked_and_phone_numbers_never_on_any_public_url(org, year_with_everything, client):
+def test_names_only_masked_and_phone_numbers_never_on_any_public_url(year_with_everything, client):
+    org = year_with_everything["org"]
     from disclosure.services import disclosure_generate
 
     with travel(D(2026, 11, 17)):
@@ -181,8 +194,9 @@ def objection_post(client, code, notice, **overrides):
 
 
 @pytest.mark.django_db
-def test_online_objection_blocks_submission_until_answered_and_the_answer_is_public(org, year_with_everything,
+def test_online_objection_blocks_submission_until_answered_and_the_answer_is_public(year_with_everything,
                                                                                       client):
+    org = year_with_everything["org"]
     notice, proposal = year_with_everything["notice"], year_with_everything["running"]
     secretary = org.person(Role.COMMUNITY_SECRETARY)
     with travel(D(2026, 11, 18)):
@@ -202,7 +216,8 @@ def test_online_objection_blocks_submission_until_answered_and_the_answer_is_pub
 
 
 @pytest.mark.django_db
-def test_objection_defences(org, year_with_everything, client):
+def test_objection_defences(year_with_everything, client):
+    org = year_with_everything["org"]
     notice = year_with_everything["notice"]
     before = Objection.objects.count()
     with travel(D(2026, 11, 17)):
