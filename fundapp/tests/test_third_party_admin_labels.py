@@ -23,7 +23,7 @@ ZH_CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_
 PAGES = {
     AccessAttempt: {
         "list": (["尝试时间", "IP 地址", "浏览器标识", "用户名", "访问路径", "失败次数", "状态", "还可尝试 2 次",
-                  "以 尝试时间", "以 已锁定", "清理已失效的登录失败记录", "登录失败记录"],
+                  "以 尝试时间", "以 已锁定", "登录失败记录"],
                  ["Attempt Time", "IP Address", "User Agent", "Username", "Path", "Failed Logins", "Status",
                   "Attempt Remaining", "Locked Out", "Clean up expired attempts", "access attempt"]),
         "change": (["lisi 的登录失败记录", "用户名", "访问路径", "失败次数", "登录失败记录有效期", "表单数据", "查询参数",
@@ -31,7 +31,7 @@ PAGES = {
                    ["Attempted Access", "Username", "Path", "Failed Logins", "Expiration", "Form Data",
                     "GET Data", "POST Data", "Meta Data", "User Agent", "IP Address", "HTTP Accept"]),
         "en": ["Attempt Time", "IP Address", "User Agent", "Failed Logins", "Attempts remaining: 2",
-               "By Locked Out", "Clean up expired attempts", "Form Data", "Meta Data", "HTTP Accept"],
+               "By Locked Out", "Form Data", "Meta Data", "HTTP Accept"],
     },
     AccessLog: {
         "list": (["尝试时间", "退出时间", "IP 地址", "用户名", "浏览器标识", "访问路径", "以 退出时间", "登录记录"],
