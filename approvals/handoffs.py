@@ -20,7 +20,7 @@ from fundapp import clock
 from fundapp.amounts import format_yuan
 from fundapp.i18n import record_language
 from fundapp.models import Role
-from fundapp.services.notify import notify
+from fundapp.services.notify import notifications_settle, notify
 from fundapp.services.reminders import post_holders
 
 from . import guards
@@ -218,10 +218,46 @@ def announce(act):
     return created
 
 
+# The inbox asked the person for something; their act did it: what they were told, now done, is marked read
+# (a leader who approved has no "报请审批" left unread; the work queue shows what is still to do).
+SETTLED_BY = {
+    "consent": ("consent_needed",), "return_consent": ("consent_needed",),
+    "meeting_passed": ("consent_given",), "meeting_failed": ("consent_given",),
+    "submit_for_consent": ("consent_returned",),
+    "review_approve": ("review_needed", "leader_decided"), "approve": ("review_needed", "leader_decided"),
+    "reject": ("review_needed", "leader_decided"), "return_for_revision": ("review_needed", "leader_decided"),
+    "submit_for_review": ("notice_ended",), "complete": ("notice_ended",), "start": ("approved",),
+    "accept": ("follow_up_due",), "accept_failed": ("follow_up_due",),
+    "consent_change": ("change_requested",), "refuse_change": ("change_requested",),
+    "register_invoice": ("acceptance_result",),
+    "sign_invoice": ("invoice_to_sign",), "refuse_invoice": ("invoice_to_sign",),
+    "settle_invoice": ("invoice_to_pay",),
+    "objection.answer": ("objection_received",),
+    "annual_report.submit": ("report_due", "report_evaluated"), "annual_report.evaluate": ("report_submitted",),
+}
+
+
 def act_announce(action, *, record, community, by=None, proposal=None, result=None, post=None, **data):
-    """The services' one call after an act recorded by `record` (an audit record)."""
-    return announce(Act(action=action, community=community, by=by, proposal=proposal, result=result,
-                        data={**data, "_post": post}, key=f"act:{record.pk}"))
+    """The services' one call after an act recorded by `record` (an audit record): tells the people the table
+    names, and marks read what the actor had been told to do and has now done (SETTLED_BY)."""
+    act = Act(action=action, community=community, by=by, proposal=proposal, result=result,
+              data={**data, "_post": post}, key=f"act:{record.pk}")
+    settle(act)
+    return announce(act)
+
+
+def settle(act):
+    """Mark read what the actor was told to do and has now done by `act` (SETTLED_BY)."""
+    kinds = SETTLED_BY.get(act.action)
+    if not kinds or act.by is None:
+        return 0
+    if act.action.startswith("annual_report."):
+        link = _report_link(act)
+    elif act.proposal is not None:
+        link = reverse("approvals:proposal", args=[act.proposal.pk])
+    else:
+        return 0
+    return notifications_settle(user=act.by, kinds=kinds, link=link)
 
 
 def ended_notices_announce(today=None):

@@ -546,8 +546,11 @@ def objection_answer(*, objection, by, answer, channel=""):
         objection.answer, objection.answered_at, objection.answer_channel = answer, clock.now(), channel
         objection.answered_by, objection.answered_post = by, post
         objection.save()
-        audit_record(actor=by, post=post, action="objection.answer", target=objection, community_id=community.pk,
-                     after={"answered": True, **({"channel": channel} if channel else {})})
+        record = audit_record(actor=by, post=post, action="objection.answer", target=objection,
+                              community_id=community.pk,
+                              after={"answered": True, **({"channel": channel} if channel else {})})
+        handoffs.act_announce("objection.answer", record=record, community=community, by=by,
+                              proposal=objection.notice.proposal, result=objection, post=post)
     return objection
 
 

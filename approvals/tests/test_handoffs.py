@@ -97,6 +97,10 @@ def test_the_chain_from_filing_to_payment_tells_each_next_person_and_never_the_a
         assert told() == {"paid": holders((Role.COMMUNITY_SECRETARY, "a1"))}
     paid = Notification.objects.get(kind="paid")
     assert "28,000.00" in paid.text and "No.1" in paid.text and paid.link == f"/proposals/{p.pk}/"
+    # What each person was asked to do and then did is read; news stays unread until they open it.
+    unread = {(n.kind, told.who[n.user_id]) for n in Notification.objects.filter(read_at__isnull=True)}
+    assert unread == {("leader_decided", (Role.COMMUNITY_SECRETARY, "a1")), ("change_decided", (Role.COMMUNITY_SECRETARY, "a1")),
+                      ("paid", (Role.COMMUNITY_SECRETARY, "a1")), ("notice_posted", (Role.SUPERVISOR, "a1"))}
     # Only community a1's and subdistrict a's people were ever told.
     assert not Notification.objects.exclude(user__in=[u for (role, where), u in org.people.items()
                                                       if where in ("a", "a1")]).exists()
@@ -160,6 +164,15 @@ def test_annual_reports_tell_who_writes_and_who_evaluates(org, told):
         annual_report_evaluate(report=report, by=org.person(Role.SUBDISTRICT_STAFF), grade="good", comments="")
         assert told() == {"report_evaluated": holders((Role.COMMUNITY_SECRETARY, "a1"))}
     assert "良好" in Notification.objects.get(kind="report_evaluated").text
+
+
+def test_what_an_act_settles_is_a_kind_the_table_sends_and_an_act_that_exists():
+    from approvals.workflow import TRANSITIONS
+
+    kinds = {h.kind for rows in handoffs.HANDOFFS.values() for h in rows}
+    assert set(handoffs.SETTLED_BY) <= set(TRANSITIONS) | {"objection.answer", "annual_report.submit",
+                                                            "annual_report.evaluate"}
+    assert {kind for settled in handoffs.SETTLED_BY.values() for kind in settled} <= kinds
 
 
 def test_every_act_of_the_table_is_a_transition_or_a_recorded_act():

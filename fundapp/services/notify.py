@@ -205,6 +205,15 @@ def notification_read(*, notification_id, user):
     Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(read_at=_now())
 
 
+def notifications_settle(*, user, kinds, link):
+    """`user` has done what the inbox asked of them (approvals.handoffs.SETTLED_BY): their unread
+    notifications of `kinds` pointing at `link` are marked read. Returns how many."""
+    if not kinds or not link:
+        return 0
+    return Notification.objects.filter(user=user, kind__in=kinds, link=link, read_at__isnull=True).update(
+        read_at=_now())
+
+
 def notifications_read_all(*, user):
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=_now())
 
