@@ -30,6 +30,9 @@ def _media_root_per_worker(tmp_path_factory):
     from django.conf import settings
 
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    # The same paper rendered again (the chain walks of many tests file identical papers, ids and dates
+    # included) is rendered once per process: fundapp.pdf keeps the bytes WeasyPrint made for that HTML.
+    settings.PDF_RENDER_CACHE_SIZE = 400
     yield
 
 

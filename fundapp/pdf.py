@@ -11,7 +11,15 @@ hundreds of posters): built per document, as WeasyPrint does by default, it relo
 configuration and reopens the CJK fonts (tens of MB) every time, about 15% of a poster's rendering time.
 It is per thread because Pango's font maps are not thread-safe (a worker with a thread pool, a threaded web
 server); the templates declare no @font-face, so nothing one document adds leaks into the next.
+
+`PDF_RENDER_CACHE_SIZE` (default 0: off) keeps that many PDFs in memory, keyed by the SHA-256 of their HTML:
+WeasyPrint gives the same bytes for the same HTML (the fonts and static files being the same), so a second
+rendering of identical HTML returns the first one's bytes. The test suite turns it on (conftest.py): its
+chain walks render the same papers again and again. Production leaves it off, so that every paper is
+rendered as it is asked for and the benchmark measures rendering (bench/).
 """
+import collections
+import hashlib
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -77,7 +85,28 @@ def font_config():
     return config
 
 
+_rendered = collections.OrderedDict()  # sha256(html) -> PDF bytes, least recently used first
+_rendered_lock = threading.Lock()
+
+
 def render_pdf(template, context):
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=static_base_url(), url_fetcher=LocalOnlyFetcher()).write_pdf(
+    return render_html(render_to_string(template, context))
+
+
+def render_html(html):
+    """The PDF of `html` (rendered here, or the bytes of an identical HTML rendered before: see above)."""
+    size = getattr(settings, "PDF_RENDER_CACHE_SIZE", 0)
+    key = hashlib.sha256(html.encode()).digest() if size else None
+    if key is not None:
+        with _rendered_lock:
+            if key in _rendered:
+                _rendered.move_to_end(key)
+                return _rendered[key]
+    data = HTML(string=html, base_url=static_base_url(), url_fetcher=LocalOnlyFetcher()).write_pdf(
         font_config=font_config())
+    if key is not None:
+        with _rendered_lock:
+            _rendered[key] = data
+            while len(_rendered) > size:
+                _rendered.popitem(last=False)
+    return data

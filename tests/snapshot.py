@@ -127,6 +127,7 @@ class Snapshot:
         self._build = build
         self._taken = False
         self._saved_positions = None
+        self._all_sequences = None
 
     def take(self):
         by_table = _models_by_table()
@@ -215,7 +216,12 @@ class Snapshot:
         if not self._taken:
             self.take()
         if connection.vendor == "postgresql":
-            self._saved_positions = self._sequences.read()
+            # Every table's counter, not only the snapshot's: forget() puts them all back, so each test starts
+            # from the same ids, as on SQLite (whose counters roll back with the test). The same ids make the
+            # same papers, which fundapp.pdf then renders once per process.
+            if self._all_sequences is None:
+                self._all_sequences = _Sequences(_auto_pk_models())
+            self._saved_positions = self._all_sequences.read()
         with transaction.atomic(), connection.cursor() as cursor:
             current = self._current_ids(self.inserts)
             for _model, head, width, rows, outside in self.inserts:
@@ -241,7 +247,7 @@ class Snapshot:
     def forget(self):
         """After the test: PostgreSQL's sequences back to where they stood before restore()."""
         if self._saved_positions is not None:
-            self._sequences.put(self._saved_positions)
+            self._all_sequences.put(self._saved_positions)
             self._saved_positions = None
 
 
