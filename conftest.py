@@ -33,6 +33,8 @@ def _media_root_per_worker(tmp_path_factory):
     # The same paper rendered again (the chain walks of many tests file identical papers, ids and dates
     # included) is rendered once per process: fundapp.pdf keeps the bytes WeasyPrint made for that HTML.
     settings.PDF_RENDER_CACHE_SIZE = 400
+    # bin/test gives both databases' workers one directory, so a paper is rendered once in the whole run.
+    settings.PDF_RENDER_CACHE_DIR = os.environ.get("PDF_RENDER_CACHE_DIR", "")
     yield
 
 

@@ -12,14 +12,16 @@ configuration and reopens the CJK fonts (tens of MB) every time, about 15% of a 
 It is per thread because Pango's font maps are not thread-safe (a worker with a thread pool, a threaded web
 server); the templates declare no @font-face, so nothing one document adds leaks into the next.
 
-`PDF_RENDER_CACHE_SIZE` (default 0: off) keeps that many PDFs in memory, keyed by the SHA-256 of their HTML:
-WeasyPrint gives the same bytes for the same HTML (the fonts and static files being the same), so a second
-rendering of identical HTML returns the first one's bytes. The test suite turns it on (conftest.py): its
-chain walks render the same papers again and again. Production leaves it off, so that every paper is
-rendered as it is asked for and the benchmark measures rendering (bench/).
+`PDF_RENDER_CACHE_SIZE` (default 0: off) keeps that many PDFs in memory, keyed by the SHA-256 of their HTML,
+and `PDF_RENDER_CACHE_DIR` (default "": off) keeps them as files that several processes share: WeasyPrint
+gives the same bytes for the same HTML (the fonts and static files being the same), so a second rendering
+of identical HTML returns the first one's bytes. The test suite turns both on (conftest.py, bin/test): its
+chain walks, on both databases and in every worker, render the same papers again and again. Production
+leaves them off, so that every paper is rendered as it is asked for and the benchmark measures rendering.
 """
 import collections
 import hashlib
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -94,19 +96,34 @@ def render_pdf(template, context):
 
 
 def render_html(html):
-    """The PDF of `html` (rendered here, or the bytes of an identical HTML rendered before: see above)."""
+    """The PDF of `html`: rendered here, or the bytes of an identical HTML rendered before (see above)."""
     size = getattr(settings, "PDF_RENDER_CACHE_SIZE", 0)
-    key = hashlib.sha256(html.encode()).digest() if size else None
-    if key is not None:
-        with _rendered_lock:
-            if key in _rendered:
-                _rendered.move_to_end(key)
-                return _rendered[key]
-    data = HTML(string=html, base_url=static_base_url(), url_fetcher=LocalOnlyFetcher()).write_pdf(
-        font_config=font_config())
-    if key is not None:
+    folder = getattr(settings, "PDF_RENDER_CACHE_DIR", "")
+    if not (size or folder):
+        return _render(html)
+    key = hashlib.sha256(html.encode()).hexdigest()
+    with _rendered_lock:
+        data = _rendered.get(key)
+        if data is not None:
+            _rendered.move_to_end(key)
+            return data
+    path = Path(folder) / f"{key}.pdf" if folder else None
+    if path is not None and path.is_file():
+        data = path.read_bytes()
+    else:
+        data = _render(html)
+        if path is not None:
+            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+            partial.write_bytes(data)
+            os.replace(partial, path)  # another process reading it sees the whole file or none
+    if size:
         with _rendered_lock:
             _rendered[key] = data
             while len(_rendered) > size:
                 _rendered.popitem(last=False)
     return data
+
+
+def _render(html):
+    return HTML(string=html, base_url=static_base_url(), url_fetcher=LocalOnlyFetcher()).write_pdf(
+        font_config=font_config())

@@ -259,7 +259,7 @@ NEVER = ("passwd", "shadow", "hostname", "10.0.0.", "169.254", "192.168", "fd00"
 @pytest.fixture
 def spy(monkeypatch, settings):
     """Records every URL the PDF fetcher is asked for and every socket connection attempted (refused)."""
-    settings.PDF_RENDER_CACHE_SIZE = 0  # every document really fetched (fundapp.pdf)
+    settings.PDF_RENDER_CACHE_SIZE, settings.PDF_RENDER_CACHE_DIR = 0, ""  # every document fetched (fundapp.pdf)
     seen = {"fetched": [], "connections": []}
     original = fundapp_pdf.LocalOnlyFetcher.fetch
 
