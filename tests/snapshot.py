@@ -251,11 +251,15 @@ class Snapshot:
             self._saved_positions = None
 
 
-def org_snapshot_fixture(build):
-    """A session fixture holding the Snapshot of `build(org)`, run once per test process on a fresh organisation
-    (e.g. a module's books or city: a dozen acts through the services, each filing its papers). A test's
-    own fixture restores it: `data = the_snapshot.restore()` … `the_snapshot.forget()`; the data is a copy of
-    what build returned (usually the org). The module's tests stay on one worker, which builds it once."""
+def org_snapshot_fixtures(build):
+    """Two fixtures for a module's shared data: `build(org)` run once per test process on a fresh organisation
+    (a module's books or city: a dozen acts through the services, each filing its papers), and the fixture a
+    test asks for, which writes those rows back and gives a copy of what build returned (usually the org):
+
+        city_snapshot, city = org_snapshot_fixtures(build_city)
+
+    The session fixture must be named after the test's, with `_snapshot` added. The module's tests stay on one
+    worker, which builds it once."""
 
     def snapshot(django_db_setup, django_db_blocker, org_snapshot):
         from django.test import override_settings
@@ -273,5 +277,13 @@ def org_snapshot_fixture(build):
             taken.take()
         return taken
 
-    snapshot.shared_by_module = True  # read by _uses_a_module_fixture
-    return pytest.fixture(scope="session")(snapshot)
+    def restored(db, request):
+        taken = request.getfixturevalue(f"{request.fixturename}_snapshot")
+        data = taken.restore()
+        yield data
+        taken.forget()
+
+    # read by conftest._uses_a_module_fixture: the module's tests go to one worker
+    snapshot.shared_by_module = restored.shared_by_module = True
+    restored.__doc__ = f"What {build.__name__} built, written back for this test (tests/snapshot.py)."
+    return pytest.fixture(scope="session")(snapshot), pytest.fixture(restored)

@@ -20,7 +20,7 @@ from fundapp.models import FundYear, LedgerEntry, Role
 from fundapp.services import ledger as ledger_services
 from approvals.tasks import close_previous_year
 from tests.chain import allocate, approve, draft, reload, signed_invoice, to_accepted, to_review, travel
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 D = datetime.date
 NEW_YEAR = D(2027, 1, 1)
@@ -46,15 +46,7 @@ def build_year_2026(org):
     return {"org": org, "settled": settled, "reserved": reserved, "waiting": waiting}
 
 
-year_2026_snapshot = org_snapshot_fixture(build_year_2026)
-
-
-@pytest.fixture
-def year_2026(db, year_2026_snapshot):
-    """build_year_2026's rows (and its org), built once per test process (tests/snapshot.py), written back per test."""
-    data = year_2026_snapshot.restore()
-    yield data
-    year_2026_snapshot.forget()
+year_2026_snapshot, year_2026 = org_snapshot_fixtures(build_year_2026)
 
 
 @pytest.mark.django_db

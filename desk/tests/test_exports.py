@@ -19,7 +19,7 @@ from fundapp import selectors
 from fundapp.models import FundYear, Role
 from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 D = datetime.date
 HEADERS = ["日期", "类型", "摘要", "收入", "支出", "余额", "来源"]
@@ -49,15 +49,7 @@ def build_books(org):
     return org
 
 
-books_snapshot = org_snapshot_fixture(build_books)
-
-
-@pytest.fixture
-def books(db, books_snapshot):
-    """build_books' rows, built once per test process (tests/snapshot.py) and written back for each test."""
-    org = books_snapshot.restore()
-    yield org
-    books_snapshot.forget()
+books_snapshot, books = org_snapshot_fixtures(build_books)
 
 
 def a1_year():

@@ -12,7 +12,7 @@ from disclosure.services import disclosure_generate
 from fundapp.models import Role
 from fundapp.services import org as org_services
 from tests.chain import allocate, draft, meeting_passed, settleable, to_review, travel
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 DECEMBER_2 = datetime.date(2026, 12, 2)  # a Wednesday: the annual reports were due on Monday 30 November
 
@@ -50,15 +50,7 @@ def build_december(org):
     return org
 
 
-december_snapshot = org_snapshot_fixture(build_december)
-
-
-@pytest.fixture
-def december(db, december_snapshot):
-    """build_december's rows, built once per test process (tests/snapshot.py) and written back for each test."""
-    org = december_snapshot.restore()
-    yield org
-    december_snapshot.forget()
+december_snapshot, december = org_snapshot_fixtures(build_december)
 
 
 @pytest.mark.django_db

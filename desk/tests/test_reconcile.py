@@ -13,7 +13,7 @@ from desk import finance_selectors as fs
 from fundapp.models import Community, FundYear, Role
 from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, approve, draft, to_review
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 from .test_exports import build_books
 
@@ -33,15 +33,7 @@ def build_city(org):
     return org
 
 
-city_snapshot = org_snapshot_fixture(build_city)
-
-
-@pytest.fixture
-def city(db, city_snapshot):
-    """build_city's rows, built once per test process (tests/snapshot.py) and written back for each test."""
-    org = city_snapshot.restore()
-    yield org
-    city_snapshot.forget()
+city_snapshot, city = org_snapshot_fixtures(build_city)
 
 
 def fund_year(code):

@@ -19,14 +19,14 @@ from disclosure.selectors import not_posted_in_time
 from disclosure.services import disclosure_generate
 from fundapp.models import Role
 from tests.chain import travel
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 from .seed import EXPECTED, YEAR, seed_year
 
 POSTED = datetime.date(YEAR, 12, 10)  # Thursday; the beat runs that morning
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
@@ -37,15 +37,7 @@ def build_seeded(org):
     return org
 
 
-seeded_snapshot = org_snapshot_fixture(build_seeded)
-
-
-@pytest.fixture
-def seeded(db, seeded_snapshot, media):
-    """seed_year's rows, built once per test process (tests/snapshot.py) and written back for each test."""
-    org = seeded_snapshot.restore()
-    yield org
-    seeded_snapshot.forget()
+seeded_snapshot, seeded = org_snapshot_fixtures(build_seeded)
 
 
 def run_pdftool(tool, *args):

@@ -19,7 +19,7 @@ from approvals import services as chain
 from approvals.models import Notice, Objection, Proposal, State
 from fundapp.models import FundYear, LedgerEntry, Role
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
-from tests.snapshot import org_snapshot_fixture
+from tests.snapshot import org_snapshot_fixtures
 
 D = datetime.date
 OBJECTOR, OBJECTOR_PHONE = "欧阳明远", "13912345678"
@@ -58,15 +58,7 @@ def build_year_with_everything(org):
     return {"org": org, "paid": paid, "running": running, "notice": notice}
 
 
-year_with_everything_snapshot = org_snapshot_fixture(build_year_with_everything)
-
-
-@pytest.fixture
-def year_with_everything(db, year_with_everything_snapshot):
-    """build_year_with_everything's rows (and its org), built once per test process (tests/snapshot.py), written back per test."""
-    data = year_with_everything_snapshot.restore()
-    yield data
-    year_with_everything_snapshot.forget()
+year_with_everything_snapshot, year_with_everything = org_snapshot_fixtures(build_year_with_everything)
 
 
 def public_urls(org, year=2026):
