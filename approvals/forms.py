@@ -141,7 +141,9 @@ class KeepsUploads:
 
 
 class NeedForm(forms.Form):
-    channel = forms.ChoiceField(label=_("收集渠道"), choices=Need.Channel.choices)
+    # No default: the person says how the need reached them (and what the project is for, below).
+    channel = forms.ChoiceField(label=_("收集渠道"), choices=[("", _("请选择"))] + Need.Channel.choices,
+                                error_messages={"required": _("请选择收集渠道。")})
     description = forms.CharField(label=_("需求内容"), widget=TEXT, max_length=2000)
     resident_name = forms.CharField(label=_("提出人"), required=False, max_length=50)
     resident_contact = forms.CharField(label=_("联系方式（不公开）"), required=False, max_length=50)
@@ -149,8 +151,10 @@ class NeedForm(forms.Form):
 
 class ProposalForm(forms.Form):
     title = forms.CharField(label=_("项目名称"), max_length=200)
-    category = forms.TypedChoiceField(label=_("使用范围"), choices=Category.choices, coerce=int,
-                                      error_messages={"invalid_choice": _("未知的使用范围，请从列表中选择。")})
+    category = forms.TypedChoiceField(label=_("使用范围"), choices=[("", _("请选择"))] + Category.choices,
+                                      coerce=int, empty_value=None,
+                                      error_messages={"invalid_choice": _("未知的使用范围，请从列表中选择。"),
+                                                      "required": _("请选择使用范围。")})
     content = forms.CharField(label=_("项目内容"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     beneficiaries = forms.ChoiceField(label=_("受益群体"), choices=Proposal.Beneficiaries.choices,
                                       widget=forms.RadioSelect)

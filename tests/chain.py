@@ -76,6 +76,12 @@ def to_accepted(org, proposal, code="a1"):
     return proposal
 
 
+def funded_and_accepted(org):
+    """a1 funded, one proposal walked to its acceptance (passed): the invoice is next."""
+    allocate(org)
+    return to_accepted(org, approve(org, to_review(org, draft(org))))
+
+
 def signed_invoice(org, proposal, code="a1", amount="28000.00", number="No.0001"):
     with travel(datetime.date(2026, 11, 3)):
         invoice = chain.invoice_register(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY, code),

@@ -13,7 +13,7 @@ from approvals import services as chain
 from approvals.models import Invoice, Need, Payment, State
 from approvals.selectors import work_queue
 from fundapp.models import Role
-from tests.chain import allocate, approve, draft, reload, to_accepted, to_review, travel
+from tests.chain import allocate, draft, funded_and_accepted, reload, to_review, travel
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def accepted(org):
-    allocate(org)
-    proposal = draft(org)
-    to_review(org, proposal)
-    approve(org, proposal)
-    return to_accepted(org, proposal)
+    return funded_and_accepted(org)
 
 
 def _queue_names(user, proposal):

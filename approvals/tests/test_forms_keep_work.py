@@ -12,7 +12,7 @@ from django.utils import translation
 from approvals.models import Document, Invoice, Meeting, PendingUpload, Proposal
 from approvals import uploads
 from fundapp.models import Role
-from tests.chain import allocate, approve, draft, meeting_passed, to_accepted, to_review, travel
+from tests.chain import allocate, draft, funded_and_accepted, meeting_passed, travel
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -24,12 +24,7 @@ def kept_token(page, field="scan"):
 
 @pytest.fixture
 def accepted(org):
-    allocate(org)
-    proposal = draft(org)
-    to_review(org, proposal)
-    approve(org, proposal)
-    to_accepted(org, proposal)
-    return proposal
+    return funded_and_accepted(org)
 
 
 @pytest.mark.django_db

@@ -72,6 +72,11 @@ def test_drafting_in_the_browser_keeps_input_on_error(funded, client):
             "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
             "lines-MAX_NUM_FORMS": "50", "lines-0-item": "材料", "lines-0-amount": "12.345",
             "lines-0-in_procurement_catalogue": "0"}
+    form = client.get(url + "?community=a1").content.decode()
+    # No default where none is true: the use of the money is chosen, not pre-selected.
+    assert '<option value="" selected>请选择</option>' in form
+    page = client.post(url, {**data, "category": ""}).content.decode()
+    assert "请选择使用范围。" in page and not Proposal.objects.exists()
     page = client.post(url, data).content.decode()
     assert "计划完成日期不能早于开始日期" in page
     assert 'value="健身步道"' in page and "12.345" in page
