@@ -1,5 +1,9 @@
 """The city administrator's back office. Writes go through the services, like every other path."""
+from pathlib import Path
+
 from django import forms
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -63,12 +67,12 @@ class AuditedAccountAdmin:
 
 
 def _ours(func):
-    """Is an admin action one of this project's (not a third-party package's)?"""
-    module = getattr(func, "__module__", "") or ""
-    return module.split(".")[0] in OUR_APPS
-
-
-OUR_APPS = frozenset({"fundapp", "approvals", "workdays", "audit", "public", "batches", "disclosure", "desk"})
+    """Is an admin action one of this project's apps' (under BASE_DIR), not a third-party package's?"""
+    config = django_apps.get_containing_app_config(getattr(func, "__module__", "") or "")
+    if config is None:
+        return False
+    path = Path(config.path).resolve()  # the virtual environment may sit inside BASE_DIR too
+    return path.is_relative_to(Path(settings.BASE_DIR).resolve()) and "site-packages" not in path.parts
 
 
 def audit_account_admins(site=None):
