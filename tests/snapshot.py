@@ -18,8 +18,9 @@ back.
 Rows that point at rows the builder did not write (guardian's grants point at content types and permissions)
 are re-pointed by natural key at each restore: a transactional test's flush re-creates those with new ids.
 
-Nothing else is captured: a builder must not leave effects outside the database (files, cache, on_commit
-callbacks). The organisation's builder and `seed_demo` leave none.
+Nothing else is captured: a builder must not leave effects outside the database (cache, on_commit callbacks)
+beyond files in the worker's media directory, which stay there for the restored rows that name them (the
+papers `seed_demo` and the chain walks archive). The organisation's builder leaves none.
 """
 import copy
 import re
@@ -179,8 +180,6 @@ class Snapshot:
                     where = f"{qn(columns[pk_index])} = %s"
                     self.updates.append((f"UPDATE {qn(table)} SET {assignments} WHERE {where}",
                                          [*values, values[pk_index]]))
-        self._sequences = _Sequences([model for model, *_ in self.inserts
-                                      if isinstance(model._meta.pk, AutoField)])
         self._taken = True
 
     @staticmethod
