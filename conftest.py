@@ -219,7 +219,8 @@ def demo_city_snapshot(django_db_setup, django_db_blocker):
         with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
             call_command("seed_demo", stdout=StringIO())
 
-    snapshot = Snapshot(build)
+    # Under bin/test, built once per database engine and loaded by the other workers (tests/snapshot.py).
+    snapshot = Snapshot(build, shared_as="demo_city")
     with django_db_blocker.unblock():
         snapshot.take()
     return snapshot

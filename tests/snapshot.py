@@ -21,15 +21,30 @@ are re-pointed by natural key at each restore: a transactional test's flush re-c
 Nothing else is captured: a builder must not leave effects outside the database (cache, on_commit callbacks)
 beyond files in the worker's media directory, which stay there for the restored rows that name them (the
 papers `seed_demo` and the chain walks archive). The organisation's builder leaves none.
+
+Shared between processes: a snapshot made with `shared_as="name"` is built once per run and database engine
+when TEST_SNAPSHOT_DIR names a directory (bin/test makes one for the run): the first worker to need it builds
+it under a file lock and stores its rows, its result and the media files the builder wrote; every other
+worker of that engine waits for the lock and loads them (the demo city: one build per engine instead of one
+per worker). Its ids come from a range of its own (slot 100 and up), the same in every process.
 """
 import copy
+import fcntl
+import os
+import pickle  # nosec B403: our own files, written by this run's workers into the run's own directory
 import re
+import shutil
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import AutoField
+
+from fundapp import clock
 
 OFFSET = 10_000_000
 
@@ -122,15 +137,53 @@ class Snapshot:
 
     _count = 0
 
-    def __init__(self, build):
+    def __init__(self, build, shared_as=None):
         Snapshot._count += 1
-        self._offset = OFFSET * Snapshot._count  # each snapshot its own range of ids
+        # Each snapshot its own range of ids; a shared one the same range in every process.
+        slot = 100 + zlib.crc32(shared_as.encode()) % 100 if shared_as else Snapshot._count
+        self._offset = OFFSET * slot
         self._build = build
+        self._shared_as = shared_as
         self._taken = False
         self._saved_positions = None
         self._all_sequences = None
 
     def take(self):
+        share = os.environ.get("TEST_SNAPSHOT_DIR")
+        if not (self._shared_as and share):
+            return self._take()
+        # Per engine (the rows hold each engine's own values) and per day (the demo is seeded as of today).
+        stem = Path(share) / f"{self._shared_as}-{connection.vendor}-{clock.today().isoformat()}"
+        with _locked(stem.with_suffix(".lock")):
+            stored, media = stem.with_suffix(".pickle"), stem.with_suffix(".media")
+            if stored.exists():
+                self._load(stored, media)
+                return
+            before = _media_files()
+            self._take()
+            for relative in sorted(_media_files() - before):
+                (media / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(_media_root() / relative, media / relative)
+            partial = stored.with_suffix(".partial")
+            # Models by table name: auto-created many-to-many models cannot be pickled by reference.
+            inserts = [(model._meta.db_table, head, width, rows,
+                        [(index, target._meta.db_table, keys) for index, target, keys in outside])
+                       for model, head, width, rows, outside in self.inserts]
+            partial.write_bytes(pickle.dumps((self._offset, inserts, self.updates, self.result)))
+            partial.rename(stored)
+
+    def _load(self, stored, media):
+        offset, inserts, self.updates, self.result = pickle.loads(stored.read_bytes())  # nosec B301
+        assert offset == self._offset, (offset, self._offset)
+        by_table = _models_by_table()
+        self.inserts = [(by_table[table], head, width, rows,
+                         [(index, by_table[target], keys) for index, target, keys in outside])
+                        for table, head, width, rows, outside in inserts]
+        if media.exists():
+            shutil.copytree(media, _media_root(), dirs_exist_ok=True)
+        self._taken = True
+
+    def _take(self):
         by_table = _models_by_table()
         written = []
 
@@ -248,6 +301,27 @@ class Snapshot:
         if self._saved_positions is not None:
             self._all_sequences.put(self._saved_positions)
             self._saved_positions = None
+
+
+def _media_root():
+    from django.conf import settings
+
+    return Path(settings.MEDIA_ROOT)
+
+
+def _media_files():
+    root = _media_root()
+    return {path.relative_to(root) for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
+@contextmanager
+def _locked(path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def org_snapshot_fixtures(build):

@@ -53,3 +53,35 @@ def test_each_restore_hands_out_its_own_copy(snapshot):
     snapshot.forget()
     user.first_name = "changed"
     assert snapshot.result.first_name == "快照" and snapshot.result is not user
+
+
+def test_a_shared_snapshot_is_built_once_and_loaded_with_its_files(django_db_blocker, tmp_path, monkeypatch,
+                                                                    settings):
+    """Two workers (two Snapshot objects) asking for the same shared snapshot: the first builds it and
+    stores it with the media files it wrote, the second loads both without building."""
+    from django.core.files.storage import default_storage
+
+    monkeypatch.setenv("TEST_SNAPSHOT_DIR", str(tmp_path / "shared"))
+    (tmp_path / "shared").mkdir()
+    builds = []
+
+    def build():
+        builds.append(1)
+        default_storage.save("snap/paper.pdf", __import__("io").BytesIO(b"%PDF-1.7 shared"))
+        return _build()
+
+    first = Snapshot(build, shared_as="snapshot-test")
+    with django_db_blocker.unblock():
+        first.take()
+    settings.MEDIA_ROOT = str(tmp_path / "other-worker-media")  # the second worker's own media directory
+    second = Snapshot(build, shared_as="snapshot-test")
+    with django_db_blocker.unblock():
+        second.take()
+    assert builds == [1]
+    assert (tmp_path / "other-worker-media" / "snap" / "paper.pdf").read_bytes() == b"%PDF-1.7 shared"
+    user = second.restore()
+    try:
+        assert User.objects.get(username="snap").pk == user.pk == first.result.pk
+        assert AuditRecord.objects.filter(action="snapshot.test").count() == 3
+    finally:
+        second.forget()
