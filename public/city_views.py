@@ -68,14 +68,20 @@ def subdistrict(request, code):
 
 # ---- city-wide open data ----------------------------------------------------------------------------
 
+class _Echo:
+    """A file that hands back what is written to it: csv.writer then returns each line as text."""
+
+    def write(self, text):
+        return text
+
+
+_CSV = csv.writer(_Echo())
+
+
 def _csv_line(row):
     """One line of the city-wide CSV. Plain csv for now: to go through the project's one guarded writer
-    (neutralising cells that start with = + - @) once that is in."""
-    class _Line:
-        def write(self, text):
-            return text
-
-    return csv.writer(_Line()).writerow(row)
+    (neutralising cells that start with = + - @, tab or carriage return) once that is in."""
+    return _CSV.writerow(row)
 
 
 def _csv_lines():
@@ -120,9 +126,24 @@ def schema(request, name):
     return response
 
 
+def _cached_feed(request, scope, build):
+    """A feed, cached like the index under the city's data version: its entries hold absolute addresses, so
+    the key holds the scheme and host (one of ALLOWED_HOSTS) too."""
+    key = (f"public:feed:{scope}:{request.scheme}:{request.get_host()}:{clock.today().isoformat()}:"
+           f"{get_language()}:{city_selectors.city_version()}")
+    entry = cache.get(key)
+    if entry is None:
+        response = build()
+        entry = (response["Content-Type"], response.content)
+        cache.set(key, entry, selectors.cache_seconds())
+    return _fresh_until_midnight(HttpResponse(entry[1], content_type=entry[0]))
+
+
 def city_notices_feed(request):
-    return _fresh_until_midnight(CityNoticesFeed()(request))
+    return _cached_feed(request, "city", lambda: CityNoticesFeed()(request))
 
 
 def community_notices_feed(request, code):
-    return _fresh_until_midnight(CommunityNoticesFeed()(request, code=code))
+    if len(code) > 40:
+        raise Http404
+    return _cached_feed(request, f"community:{code}", lambda: CommunityNoticesFeed()(request, code=code))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from fundapp import clock
 from fundapp.models import Community
 
 from . import city_selectors
@@ -36,9 +37,6 @@ class _NoticesFeed(Feed):
     def item_link(self, notice):
         p = notice.proposal
         return reverse("public:community-year", args=[p.community.code, p.fund_year.year]) + f"#notice-{notice.pk}"
-
-    def item_guid(self, notice):
-        return f"{self.item_link(notice)}"
 
     def item_pubdate(self, notice):
         return _posted_at(notice)
@@ -72,8 +70,6 @@ class CommunityNoticesFeed(_NoticesFeed):
         return _("%(community)s专项经费公示") % {"community": community.name}
 
     def link(self, community):
-        from fundapp import clock
-
         return reverse("public:community-year", args=[community.code, clock.today().year])
 
     def feed_url(self, community):

@@ -126,3 +126,20 @@ def test_the_feeds_hold_only_published_notices_newest_first(year_with_everything
     assert updated == sorted(updated, reverse=True)
     assert len(ET.fromstring(community.content).findall(f"{ATOM}entry")) == 2
     assert ET.fromstring(other.content).findall(f"{ATOM}entry") == []
+
+
+@pytest.mark.django_db
+def test_a_feed_is_cached_until_the_next_act(year_with_everything, client, django_assert_num_queries):
+    org = year_with_everything["org"]
+    url = reverse("public:community-feed", args=["a1"])
+    with travel(D(2026, 11, 17)):
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            assert client.get(url).content == first.content
+        proposal = meeting_passed(org, draft(org, title="楼道扶手加装"), day=D(2026, 11, 17))
+        from approvals import services as chain
+        from fundapp.models import Role
+
+        chain.notice_post(proposal=proposal, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 11, 17))
+        entries = ET.fromstring(client.get(url).content).findall(f"{ATOM}entry")
+    assert "楼道扶手加装" in entries[0].find(f"{ATOM}title").text  # the newest first
