@@ -98,3 +98,17 @@ def test_results_are_capped_and_say_so(org, client):
     assert response.status_code == 200 and "请输入更完整的名称" in response.content.decode()
     assert response["Cache-Control"].startswith("public, max-age=")
     assert len(search("和平社区", 2026)[0]) == 0  # a substring, not a bag of characters
+
+
+@pytest.mark.django_db
+def test_a_published_project_retitled_is_found_by_its_new_title(org):
+    allocate(org)
+    proposal = meeting_passed(org, draft(org, title="幸福广场路灯维修"))
+    secretary = org.person(Role.COMMUNITY_SECRETARY)
+    with travel(D(2026, 9, 30)):
+        chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30))
+        # Objections led to a new plan: back to the joint meeting, and the plan may be edited again.
+        chain.proposal_replan(proposal=proposal, by=secretary, reason="居民意见较多，调整选址")
+        chain.proposal_update(proposal=proposal, by=org.person(Role.COMMUNITY_STAFF), title="和平广场路灯维修")
+        assert names(search("hpgc", 2026)[0]) == ["和平广场路灯维修"]
+        assert names(search("幸福广场", 2026)[0]) == []
