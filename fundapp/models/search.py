@@ -10,6 +10,8 @@ renamed or put before residents (fundapp.services.search), never computed per re
   query of one or two characters (it indexes runs of three), and 幸福 is a typical query; tripled, 幸福 is
   幸幸幸福福福 and 幸 is 幸幸幸, so every Chinese query of one character or more is served by the index. A
   string is a substring of a name exactly when its tripled form is a substring of the tripled name.
+  pg_trgm takes Chinese characters as word characters only under a UTF-8 character type (LC_CTYPE C.UTF-8,
+  zh_CN.UTF-8, …); under plain C the index still answers correctly but scans all of itself.
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
