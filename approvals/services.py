@@ -20,6 +20,7 @@ from fundapp.i18n import record_language
 from fundapp.models import FundYear
 from fundapp.amounts import parse_amount
 from fundapp.services import ledger as ledger_services
+from fundapp.services import search as search_services
 from workdays import calendar
 
 from . import documents as document_store
@@ -378,6 +379,8 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
             p.needs.set([n for n in needs if n.community_id == p.community_id])
         audit_record(actor=by, post=post, action="proposal.update", target=p, community_id=p.community_id,
                      before=before, after={**_snapshot(p), "title": p.title})
+        if before["title"] != p.title:
+            search_services.project_retitled(proposal_id=p.pk, title=p.title, community=p.community)
     proposal.refresh_from_db()
     return proposal
 
@@ -461,6 +464,9 @@ def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=(
                          working_days=working_days,
                          effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
         paper_archive.notice_paper_archive(notice=notice, by=by)
+        # From now on the project is before residents: findable by its title on /public/.
+        search_services.project_indexed(proposal_id=notice.proposal_id, title=notice.proposal.title,
+                                        community=notice.proposal.community)
     return notice
 
 

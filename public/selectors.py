@@ -48,18 +48,6 @@ def bump(community_id):
         cache.set(f"public:v:{community_id}", _first_version(), None)
 
 
-def city_overview(year, query=""):
-    """Subdistricts with their communities and this year's totals: two queries."""
-    communities = Community.objects.select_related("subdistrict").order_by("subdistrict__name", "name")
-    if query:
-        communities = communities.filter(name__icontains=query)
-    fund_years = {fy.community_id: fy for fy in FundYear.objects.filter(year=year, community__in=communities)}
-    grouped = defaultdict(list)
-    for community in communities:
-        grouped[community.subdistrict].append((community, fund_years.get(community.pk)))
-    return [(subdistrict, rows) for subdistrict, rows in grouped.items()]
-
-
 def public_proposals(fund_year):
     """Projects of the year that have been put before residents (a plan notice was posted)."""
     return Proposal.objects.filter(fund_year=fund_year).filter(

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import city_views, views
 
 app_name = "public"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", city_views.city_index, name="index"),
     path("language/", views.switch_language, name="language"),
     path("open-data/", views.open_data_doc, name="open-data"),
     path("<slug:code>/<int:year>/", views.community_year, name="community-year"),
@@ -15,4 +15,11 @@ urlpatterns = [
     path("<slug:code>/needs/new/", views.submit_need, name="need"),
     path("<slug:code>/documents/<int:pk>/", views.public_document, name="document"),
     path("<slug:code>/projects/<int:pk>/feedback/", views.project_feedback, name="feedback"),
+    # The city at scale, its search and its open data (public/city_views.py).
+    path("subdistricts/<slug:code>/", city_views.subdistrict, name="subdistrict"),
+    path("open-data/city.csv", city_views.city_csv, name="city-csv"),
+    path("open-data/city.json", city_views.city_json, name="city-json"),
+    path("open-data/schemas/<slug:name>.json", city_views.schema, name="schema"),
+    path("notices.atom", city_views.city_notices_feed, name="city-feed"),
+    path("<slug:code>/notices.atom", city_views.community_notices_feed, name="community-feed"),
 ]

@@ -33,15 +33,6 @@ def _community(code):
     return get_object_or_404(Community.objects.select_related("subdistrict"), code=code)
 
 
-def index(request):
-    year = clock.today().year
-    # Printable characters only: a NUL byte in a PostgreSQL query is an error, control characters mean nothing.
-    query = "".join(ch for ch in request.GET.get("q", "")[:200] if ch.isprintable()).strip()[:50]
-    return render(request, "public/index.html", {
-        "year": year, "query": query, "groups": selectors.city_overview(year, query),
-    })
-
-
 def community_year(request, code, year):
     # Found by the code in the address, so a hit costs no query: the entry carries the community's id and
     # the data version it was rendered at, and is served only while that is still the version — any

@@ -395,7 +395,7 @@ def test_only_a_lost_database_gets_the_503_page_any_other_error_is_still_a_500(m
     from django.db import InterfaceError, OperationalError
     from django.test import Client
 
-    from public import selectors
+    from public import city_selectors
 
     client = Client(raise_request_exception=False)
     for error, status, text in [
@@ -406,7 +406,7 @@ def test_only_a_lost_database_gets_the_503_page_any_other_error_is_still_a_500(m
         def broken(*args, error=error, **kwargs):
             raise error
 
-        monkeypatch.setattr(selectors, "city_overview", broken)
+        monkeypatch.setattr(city_selectors, "city_index", broken)
         caplog.clear()
         response = client.get("/public/")
         assert response.status_code == status and text in response.content.decode(), error

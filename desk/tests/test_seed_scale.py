@@ -132,3 +132,20 @@ def test_ids_continue_after_the_seed(seeded):
             Subdistrict.objects.create(name="新街道", code="new-sd")
     except IntegrityError as exc:  # pragma: no cover - the failure this test is for
         pytest.fail(f"sequence not reset: {exc}")
+
+
+def test_search_entries_as_the_services_write_them(seeded):
+    """Subdistricts, communities and the projects put to a notice are findable (fundapp.services.search)."""
+    from fundapp.models import SearchEntry
+    from fundapp.services.search import search_forms
+    from public.city_selectors import search
+
+    assert SearchEntry.objects.filter(kind="subdistrict").count() == 2
+    assert SearchEntry.objects.filter(kind="community").count() == COMMUNITIES
+    published = Proposal.objects.filter(notices__kind="plan").distinct()
+    assert set(SearchEntry.objects.filter(kind="project").values_list("object_id", flat=True)) == set(
+        published.values_list("pk", flat=True))
+    community = Community.objects.get(code="c00002")
+    entry = SearchEntry.objects.get(kind="community", object_id=community.pk)
+    assert {k: getattr(entry, k) for k in ("key", "pinyin", "initials", "grams")} == search_forms(community.name)
+    assert [h.name for h in search(entry.pinyin, 2026)[0]][:1] == [community.name]

@@ -10,6 +10,7 @@ from audit.services import audit_record
 from .. import rights
 from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
+from .search import community_indexed, subdistrict_indexed
 
 
 def _require_city_admin(by):
@@ -46,6 +47,7 @@ def subdistrict_create(*, name, code, by=None, party_committee_name="", construc
     )
     _full_clean(subdistrict)
     subdistrict.save()
+    subdistrict_indexed(subdistrict)
     audit_record(actor=by, action="subdistrict.create", target=subdistrict, after={"name": name, "code": code})
     return subdistrict
 
@@ -77,6 +79,7 @@ def subdistrict_update(*, subdistrict, by=None, **changes):
     after = _snapshot_subdistrict(locked)
     if after != before:
         locked.save()
+        subdistrict_indexed(locked)
         audit_record(actor=by, action="subdistrict.change", target=locked,
                      before={k: v for k, v in before.items() if after[k] != v},
                      after={k: v for k, v in after.items() if before[k] != v})
@@ -103,6 +106,7 @@ def community_update(*, community, by=None, **changes):
     after = _snapshot_community(locked)
     if after != before:
         locked.save()
+        community_indexed(locked)
         audit_record(actor=by, action="community.change", target=locked, community_id=locked.pk,
                      before={k: v for k, v in before.items() if after[k] != v},
                      after={k: v for k, v in after.items() if before[k] != v})
@@ -127,6 +131,7 @@ def community_create(*, subdistrict, name, code, by=None, phone="", address=""):
     community = Community(subdistrict=subdistrict, name=name, code=code, phone=phone, address=address)
     _full_clean(community)
     community.save()
+    community_indexed(community)
     audit_record(
         actor=by, action="community.create", target=community, community_id=community.pk,
         after={"name": name, "code": code, "subdistrict": subdistrict.pk, "phone": phone, "address": address},

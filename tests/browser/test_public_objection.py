@@ -27,6 +27,7 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
     public = f"{live_server.url}/public/a1/2026/"
     with on(D(2026, 10, 8)):
         phone_page.goto(f"{live_server.url}/public/")
+        phone_page.get_by_role("link", name="东城街道", exact=True).click()  # the index lists subdistricts
         phone_page.get_by_role("link", name="东城街道1号社区").click()
         expect(phone_page).to_have_url(public)
         running = phone_page.locator("section.notices-running")

@@ -15,6 +15,7 @@ It refuses a database that already holds communities, unless they are this comma
 size (then it says so and does nothing), so `bench/run` can call it every time.
 """
 import datetime
+import functools
 import io
 import random
 import time
@@ -34,8 +35,9 @@ from approvals.models import (Acceptance, BudgetLine, Category, ConsentDecision,
 from audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from audit.services import canonical_json, compute_hash
 from fundapp import clock
-from fundapp.models import Community, FundYear, LedgerEntry, Post, Role, Subdistrict
+from fundapp.models import Community, FundYear, LedgerEntry, Post, Role, SearchEntry, Subdistrict
 from fundapp.rights import ROLE_PERMISSIONS, sync_user_permissions
+from fundapp.services.search import search_forms
 
 NULL = "\\N"
 PASSWORD = "fund-scale-2026"
@@ -132,9 +134,13 @@ class Ids:
         return value
 
 
-WRITE_ORDER = [get_user_model(), Subdistrict, Community, Post, "uop", FundYear, LedgerEntry, Need, Proposal,
+WRITE_ORDER = [get_user_model(), Subdistrict, Community, SearchEntry, Post, "uop", FundYear, LedgerEntry, Need, Proposal,
                BudgetLine, ConsentDecision, Meeting, Notice, Objection, ReviewDecision, Acceptance, Invoice,
                Signature, Payment]
+
+
+# Project titles repeat across communities: their pinyin is computed once each.
+_forms = functools.lru_cache(maxsize=4096)(search_forms)
 
 
 class Command(BaseCommand):
@@ -178,6 +184,7 @@ class Command(BaseCommand):
         self.projects = projects
         self.allocation = max(200_000, projects * 11_000)
         self.password_hash = make_password(password)
+        self.subdistrict_of = {}
         self.ids = Ids([m for m in WRITE_ORDER if m != "uop"] + [AuditRecord])
         ct = ContentType.objects.get_for_model(Community)
         self.ct_id = str(ct.pk)
@@ -274,13 +281,25 @@ class Command(BaseCommand):
         for suffix, role in SUBDISTRICT_ROLES:
             uid = self._user(tables, f"{code}-{suffix}", self._person())
             people[role] = (uid, self._post(tables, uid, role, subdistrict=str(sid)))
+        self._search_entry(tables, "subdistrict", sid, name, sid)
         return {"id": sid, "people": people}
+
+    def _search_entry(self, tables, kind, object_id, name, subdistrict_id, community_id=NULL):
+        """What fundapp.services.search writes when a subdistrict or community is created or a project is
+        put to a notice."""
+        forms = _forms(name)
+        tables.add(SearchEntry, ["id", "kind", "object_id", "subdistrict_id", "community_id", "name", "key", "pinyin",
+                                 "initials", "grams"],
+                   (str(self.ids.take(SearchEntry)), kind, str(object_id), str(subdistrict_id), str(community_id),
+                    name, forms["key"], forms["pinyin"], forms["initials"], forms["grams"]))
 
     def _community(self, tables, sd, ci):
         cid = self.ids.take(Community)
         code = f"c{ci:05d}"
-        tables.add(Community, ["id", "subdistrict_id", "name", "code"],
-                   (str(cid), str(sd["id"]), f"{WORDS[ci % len(WORDS)]}社区{ci:05d}", code))
+        name = f"{WORDS[ci % len(WORDS)]}社区{ci:05d}"
+        tables.add(Community, ["id", "subdistrict_id", "name", "code"], (str(cid), str(sd["id"]), name, code))
+        self._search_entry(tables, "community", cid, name, sd["id"], cid)
+        self.subdistrict_of[cid] = sd["id"]
         scid = str(cid)
         for role, (uid, _) in sd["people"].items():
             self._grant(tables, uid, role, scid)
@@ -411,6 +430,7 @@ class Command(BaseCommand):
         notice_cols = ["proposal_id", "kind", "status", "posted_on", "working_days", "last_day", "next_step_day",
                        "calendar_confirmed", "text"]
         if rank >= 4:
+            self._search_entry(tables, "project", pid, title, self.subdistrict_of[cid], cid)
             nid = self._act(Notice, notice_cols, tables,
                             (spid, "plan", "running" if rank == 4 else "ended", _d(notice_day), "5", _d(notice_last),
                              _d(notice_next), "1", f"{title}项目方案公示"), csec, notice_day)
