@@ -566,6 +566,37 @@ def objection_contact_view(*, objection, by):
     return {"name": objection.resident_name, "contact": objection.resident_contact}
 
 
+@retry_on_conflict
+def resident_text_publish(*, item, by, text):
+    """The secretary's reviewed version of a resident's text — an objection (`Objection`) or a need (`Need`)
+    — as the public will read it (OPERATIONS["resident_text_publish"]). Until then the public reads the
+    automatically redacted original (fundapp.privacy); the version set here passes through the same step
+    when published, and may be set again. The original stays as written, for staff. One audit record with
+    the published version before → after (never the original)."""
+    from .publishing import publisher_for
+
+    if isinstance(item, Objection):
+        community, kind = item.notice.proposal.community, "objection"
+    elif isinstance(item, Need):
+        community, kind = item.community, "need"
+    else:
+        raise DomainError(_("只能审核居民提交的异议或需求。"))
+    post = _require(by, "resident_text_publish", community)
+    text = str(text or "").strip()
+    if not text:
+        raise DomainError(_("请填写公开版本：可删去不宜公开的内容，但不能为空。"))
+    with transaction.atomic():
+        locked = type(item).objects.select_for_update().get(pk=item.pk)
+        publisher = publisher_for(community)
+        before = locked.published(publisher)
+        locked.public_text, locked.public_text_at, locked.public_text_by = text, clock.now(), by
+        locked.save(update_fields=["public_text", "public_text_at", "public_text_by"])
+        after = locked.published(publisher)
+        audit_record(actor=by, post=post, action=f"{kind}.public_text", target=locked, community_id=community.pk,
+                     before={"public_text": before}, after={"public_text": after, "reviewed": True})
+    return locked
+
+
 def _close_notices(ctx, kind, status):
     ctx.proposal.notices.filter(kind=kind, status=Notice.Status.RUNNING).update(status=status)
 

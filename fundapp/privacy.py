@@ -41,9 +41,10 @@ _TO_SEPARATOR.update({ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{3,}(?:" + _SEP + r"[0-9]{3,})*(?:" + _S + r"[Xx](?![A-Za-z]))?(?![0-9])")
 _NUMBERS = re.compile(
     # mobiles: 1[3-9]x xxxx xxxx, with +86 / 0086 / 86 / (+86) before it
-    r"(?<![0-9])(?:\(?(?:\+|00)?86\)?" + _S + r")?\(?1[3-9][0-9]\)?(?:" + _S + r"[0-9]){8}(?![0-9])"
+    r"(?<![0-9])(?:(?:\((?:\+|00)?86\)|(?:\+|00)?86)" + _S + r")?(?:\(1[3-9][0-9]\)|1[3-9][0-9])(?:" + _S
+    + r"[0-9]){8}(?![0-9])"
     # landlines with an area code: 0431-8888 8888, (010) 1234-5678; 400/800 numbers
-    r"|(?<![0-9])\(?0[1-9][0-9]{1,2}\)?" + _S + r"[1-9][0-9]{2,3}" + _S + r"[0-9]{4}(?![0-9])"
+    r"|(?<![0-9])(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2})" + _S + r"[1-9][0-9]{2,3}" + _S + r"[0-9]{4}(?![0-9])"
     r"|(?<![0-9])[48]00" + _S + r"[0-9]{3}" + _S + r"[0-9]{4}(?![0-9])"
 )
 # Any number written after a word that says it is one: 电话 8888 8888, 手机：138…, tel. 12345.
@@ -65,6 +66,17 @@ _ADDRESS = re.compile(
     # building-unit-room written with dashes after a place name: 幸福小区3-2-501
     r"|(?<=[\u4e00-\u9fff])(?P<dashed_building>[0-9]{1,3})(?P<dashed_rest>-[0-9]{1,2}-[0-9]{3,4})(?![0-9])"
 )
+
+
+# What an organisation's name ends or is made of (公司, 维修部, 服务中心, 合作社…): such a party is not a person.
+_ORGANISATION = re.compile(r"公司|中心|部|店|社|厂|所|院|站|队|会|行|局|处|委|室|馆|园|坊|铺|场|团|组|校|家政|物业|工作|服务|有限|集团")
+
+
+def looks_like_a_person(name):
+    """Whether a contractor or payee is a private person (two to four Chinese characters, nothing that
+    names an organisation): such a name is masked like a resident's."""
+    name = (name or "").strip()
+    return bool(re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", name)) and not _ORGANISATION.search(name)
 
 
 def mask_name(name):

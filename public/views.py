@@ -166,6 +166,7 @@ def object_to_notice(request, code, notice_id):
     if not running:
         # The same rule the service applies (Notice.is_running): no form for a notice that has ended.
         return render(request, "public/object.html", {"c": community, "notice": notice, "form": None,
+                                                      "title": selectors.published_title(notice.proposal),
                                                       "closed": _("该公示不在公示期内，不能提出异议。")})
     if request.method == "POST" and form.is_valid():
         if _rate_limited(request, f"objection:{notice.pk}"):
@@ -181,7 +182,8 @@ def object_to_notice(request, code, notice_id):
             else:
                 url = reverse("public:community-year", args=[code, notice.proposal.fund_year.year])
                 return redirect(f"{url}?objected=1#notice-{notice.pk}")
-    return render(request, "public/object.html", {"c": community, "notice": notice, "form": form})
+    return render(request, "public/object.html", {"c": community, "notice": notice, "form": form,
+                                                  "title": selectors.published_title(notice.proposal)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,7 +255,8 @@ def project_feedback(request, code, pk):
                 form.add_error(None, str(exc))
             else:
                 return render(request, "public/thanks.html", {"c": community, "feedback": True})
-    return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form})
+    return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form,
+                                                    "title": selectors.published_title(proposal)})
 
 
 def open_data_doc(request):

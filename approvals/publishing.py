@@ -1,0 +1,37 @@
+"""The names a community's records know, for the publishing step (fundapp.privacy.Publisher).
+
+Every text that goes out to the public — the public page, its JSON and CSV, the notices (page and PDF), the
+year-end summary and poster — passes through one `Publisher` built here for the community: it masks these
+names wherever they stand, not only in the name fields, so a resident who writes "我是王小明" in an objection,
+or a recipient named in a payment's purpose, is 王** everywhere.
+"""
+from fundapp.privacy import Publisher, looks_like_a_person
+
+from .models import Invoice, Need, Objection, Payment, Proposal
+
+
+def known_names(community):
+    """The private persons the community's records name (four small queries): objectors, residents who
+    registered needs, recipients paid without an invoice, and contractors or invoicing parties whose name
+    is a person's (个人承办) rather than an organisation's."""
+    community_id = getattr(community, "pk", community)
+    names = set(Objection.objects.filter(notice__proposal__community_id=community_id)
+                .values_list("resident_name", flat=True))
+    names |= set(Need.objects.filter(community_id=community_id).values_list("resident_name", flat=True))
+    names |= set(Payment.objects.filter(proposal__community_id=community_id).exclude(recipient_name="")
+                 .values_list("recipient_name", flat=True))
+    parties = set(Proposal.objects.filter(community_id=community_id).exclude(contractor="")
+                  .values_list("contractor", flat=True))
+    parties |= set(Invoice.objects.filter(proposal__community_id=community_id).values_list("contractor", flat=True))
+    names |= {party for party in parties if looks_like_a_person(party)}
+    return sorted(name.strip() for name in names if name and name.strip())
+
+
+def publisher_for(community, extra_names=()):
+    """The publishing step for one community's public texts."""
+    return Publisher([*known_names(community), *extra_names])
+
+
+def party(publisher, name):
+    """A contractor or invoicing party as the public reads it: an organisation whole, a person masked."""
+    return publisher.name(name) if looks_like_a_person(name) else publisher.text(name)
