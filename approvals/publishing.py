@@ -5,26 +5,29 @@ year-end summary and poster — passes through one `Publisher` built here for th
 names wherever they stand, not only in the name fields, so a resident who writes "我是王小明" in an objection,
 or a recipient named in a payment's purpose, is 王** everywhere.
 """
+from django.db.models import BooleanField, Value
+
 from fundapp.privacy import Publisher, looks_like_a_person
 
 from .models import Invoice, Need, Objection, Payment, Proposal
 
 
 def known_names(community):
-    """The private persons the community's records name (four small queries): objectors, residents who
-    registered needs, recipients paid without an invoice, and contractors or invoicing parties whose name
-    is a person's (个人承办) rather than an organisation's."""
+    """The private persons the community's records name, in one query: objectors, residents who registered
+    needs, recipients paid without an invoice, and contractors or invoicing parties whose name is a
+    person's (个人承办) rather than an organisation's."""
     community_id = getattr(community, "pk", community)
-    names = set(Objection.objects.filter(notice__proposal__community_id=community_id)
-                .values_list("resident_name", flat=True))
-    names |= set(Need.objects.filter(community_id=community_id).values_list("resident_name", flat=True))
-    names |= set(Payment.objects.filter(proposal__community_id=community_id).exclude(recipient_name="")
-                 .values_list("recipient_name", flat=True))
-    parties = set(Proposal.objects.filter(community_id=community_id).exclude(contractor="")
-                  .values_list("contractor", flat=True))
-    parties |= set(Invoice.objects.filter(proposal__community_id=community_id).values_list("contractor", flat=True))
-    names |= {party for party in parties if looks_like_a_person(party)}
-    return sorted(name.strip() for name in names if name and name.strip())
+
+    def named(queryset, field, person):
+        return queryset.annotate(person=Value(person, output_field=BooleanField())).values_list(field, "person")
+
+    rows = named(Objection.objects.filter(notice__proposal__community_id=community_id), "resident_name", True).union(
+        named(Need.objects.filter(community_id=community_id), "resident_name", True),
+        named(Payment.objects.filter(proposal__community_id=community_id), "recipient_name", True),
+        named(Proposal.objects.filter(community_id=community_id), "contractor", False),
+        named(Invoice.objects.filter(proposal__community_id=community_id), "contractor", False))
+    names = {(name or "").strip() for name, person in rows if person or looks_like_a_person(name)}
+    return sorted(names - {""})
 
 
 def publisher_for(community, extra_names=()):
