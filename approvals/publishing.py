@@ -19,7 +19,8 @@ def known_names(community):
     community_id = getattr(community, "pk", community)
 
     def named(queryset, field, person):
-        return queryset.annotate(person=Value(person, output_field=BooleanField())).values_list(field, "person")
+        return (queryset.order_by().annotate(person=Value(person, output_field=BooleanField()))
+                .values_list(field, "person"))
 
     rows = named(Objection.objects.filter(notice__proposal__community_id=community_id), "resident_name", True).union(
         named(Need.objects.filter(community_id=community_id), "resident_name", True),
