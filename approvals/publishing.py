@@ -14,8 +14,8 @@ from .models import Invoice, Need, Objection, Payment, Proposal
 
 def known_names(community):
     """The private persons the community's records name, in one query: objectors, residents who registered
-    needs, recipients paid without an invoice, and contractors or invoicing parties whose name is a
-    person's (个人承办) rather than an organisation's."""
+    needs (and the contacts they left), recipients paid without an invoice, and contractors or invoicing
+    parties whose name is a person's (个人承办) rather than an organisation's."""
     community_id = getattr(community, "pk", community)
 
     def named(queryset, field, person):
@@ -25,6 +25,9 @@ def known_names(community):
     rows = named(Objection.objects.filter(notice__proposal__community_id=community_id), "resident_name", True).union(
         named(Need.objects.filter(community_id=community_id), "resident_name", True),
         named(Payment.objects.filter(proposal__community_id=community_id), "recipient_name", True),
+        # what residents left as their contact (never published) is masked too where a text repeats it
+        named(Objection.objects.filter(notice__proposal__community_id=community_id), "resident_contact", True),
+        named(Need.objects.filter(community_id=community_id), "resident_contact", True),
         named(Proposal.objects.filter(community_id=community_id), "contractor", False),
         named(Invoice.objects.filter(proposal__community_id=community_id), "contractor", False))
     names = {(name or "").strip() for name, person in rows if person or looks_like_a_person(name)}

@@ -7,7 +7,7 @@ poster) goes through `Publisher` (or `publish`, for one text):
   recipients paid without an invoice, private contractors: the caller passes them, gathered by a selector,
   e.g. `approvals.selectors.known_names`) are masked wherever they stand in the text (王小明 → 王**), also
   written with spaces between the characters or in full-width forms;
-- phone numbers (mobiles with or without +86 / 0086, landlines with an area code, 400/800 numbers, any
+- e-mail addresses, phone numbers (mobiles with or without +86 / 0086, landlines with an area code, 400/800 numbers, any
   number written after 电话/手机/联系方式/tel), resident ID numbers (15 or 18 characters, X), and bank-card
   numbers (16–19 digits), written with spaces, dashes, dots or full-width digits, are replaced by ***;
 - an address is kept down to the building: 幸福小区3栋2单元501室 → 幸福小区3栋, 5号楼1单元302 → 5号楼; a unit
@@ -51,6 +51,8 @@ _NUMBERS = re.compile(
 _LABELLED_NUMBER = re.compile(
     r"(?P<label>(?:电话|手机|座机|联系方式|联系电话|号码|身份证|卡号|账号|tel|phone|mobile)[号:：\s.]{0,3})"
     r"(?P<number>[0-9+(][0-9()" + r" \-." + r"]{3,}[0-9])", re.IGNORECASE)
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 _NUM = "[" + _CJK_NUM + "A-Za-z]{1,5}"
 _ROOM_NOT_FOLLOWED = r"(?![0-9年月日元万人个次天号%.])"
@@ -125,11 +127,12 @@ class Publisher:
         if not original:
             return original
         work = _Aligned(original)
-        if self.names is not None:
-            work.sub(self.names, lambda m, orig: orig[0] + "*" * max(len(re.sub(r"[ \-]", "", m.group())) - 1, 1))
+        work.sub(_EMAIL, None)
         work.sub(_LABELLED_NUMBER, None, group="number")
         work.sub(_DIGIT_RUN, _long_numbers)
-        work.sub(_NUMBERS, lambda m, orig: MARK)
+        work.sub(_NUMBERS, None)
+        if self.names is not None:  # after the numbers: a known contact that is a phone number is *** already
+            work.sub(self.names, lambda m, orig: orig[0] + "*" * max(len(re.sub(r"[ \-]", "", m.group())) - 1, 1))
         work.sub(_ADDRESS, _address)
         return work.original
 

@@ -96,3 +96,8 @@ def test_single_characters_and_blank_names_are_not_masked_everywhere():
     publisher = Publisher(["王", "", None, "  "])
     assert publisher.text("王府井大街") == "王府井大街"
     assert publisher.name("王小明") == mask_name("王小明") == "王**"
+
+
+def test_known_contacts_and_email_addresses_do_not_survive():
+    out = publish("加我微信 wx_wangxm88 或写信 wang.xm@example.com，电话 138-0000-0000", names=["wx_wangxm88"])
+    assert "wangxm88" not in out and "example.com" not in out and "0000" not in out
