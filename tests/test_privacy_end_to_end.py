@@ -205,3 +205,7 @@ def test_only_the_communitys_secretary_sets_a_published_version(org, client):
     assert client.post(url, {"text": "楼道灯坏了"}).status_code == 302
     need.refresh_from_db()
     assert need.reviewed and need.public_text == "楼道灯坏了" and need.description == "我叫钮沁，楼道灯坏了"
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
+    assert "Original (staff only, not published)" in page and "我叫钮沁，楼道灯坏了" in page
+    assert "Reviewed by" in page
