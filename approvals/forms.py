@@ -307,6 +307,15 @@ class ObjectionAnswerForm(forms.Form):
     answer = forms.CharField(label=_("答复内容"), widget=TEXT, max_length=4000)
 
 
+class PublicTextForm(forms.Form):
+    """The version of a resident's text the public reads, as the secretary reviewed it
+    (approvals.services.resident_text_publish)."""
+
+    text = forms.CharField(label=_("公开版本"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000,
+                           help_text=_("删去姓名、电话、门牌号等不宜公开的内容；发布时系统还会再自动隐去一遍。"),
+                           error_messages={"required": _("请填写公开版本：可删去不宜公开的内容，但不能为空。")})
+
+
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(label=_("决定"), widget=forms.RadioSelect, choices=[
         ("approve", _("同意")), ("return", _("退回修改")), ("reject", _("不予批准"))])

@@ -88,8 +88,41 @@ class Act(models.Model):
         return _("%(act)s（%(date)s）") % {"act": self._meta.verbose_name, "date": long_date(self.at)}
 
 
-class Need(models.Model):
+class ResidentText(models.Model):
+    """A text a resident wrote (an objection, a need), with the version the public reads.
+
+    Until the community's secretary reviews it, the public reads the automatically redacted text (the
+    publishing step, fundapp.privacy); the secretary may then set the published version
+    (approvals.services.resident_text_publish, audited), which passes through the same step again. The
+    original stays as written, for staff only (`ORIGINAL`)."""
+
+    ORIGINAL = ""  # the field the resident wrote
+
+    public_text = models.TextField(_("公开版本"), blank=True, default="", db_default="")
+    public_text_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    public_text_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("审核人"))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def original_text(self):
+        return getattr(self, self.ORIGINAL)
+
+    @property
+    def reviewed(self):
+        return self.public_text_at is not None
+
+    def published(self, publisher):
+        """What the public reads: the reviewed version, else the original, through the publishing step."""
+        return publisher.text(self.public_text if self.reviewed else self.original_text)
+
+
+class Need(ResidentText):
     """A resident need in the community's register (Art. 6, 9)."""
+
+    ORIGINAL = "description"
 
     class Channel(models.TextChoices):
         DOOR_TO_DOOR = "door", _("入户走访")
@@ -324,8 +357,10 @@ class Notice(Act):
     def running_now(self):
         return self.is_running()
 
-class Objection(models.Model):
+class Objection(ResidentText):
     """A resident's objection to a running notice, online or on paper; open ones block the chain."""
+
+    ORIGINAL = "text"
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("网上")

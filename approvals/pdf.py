@@ -32,7 +32,8 @@ from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
 
 from .models import Category, Invoice, Notice, Payment, Proposal, ReviewDecision, State
-from .notice_content import public_text
+from .notice_content import needs_text, public_text, publisher_of
+from .publishing import party
 from .standing import standing
 
 
@@ -126,8 +127,12 @@ def _notice_context(p, notice):
     return {
         "p": p, "community": p.community, "notice": notice, "draft": notice is None,
         "remark": public_text(p, notice.text) if notice is not None else "",
-        # What staff typed, as it may be posted: private persons' names masked, numbers removed.
-        "content_text": public_text(p, p.content),
+        # Every text typed by staff or residents, as it may be posted (the one publishing step,
+        # fundapp.privacy): private persons' names masked, numbers and flats removed.
+        "title": public_text(p, p.title), "content_text": public_text(p, p.content),
+        "contractor": party(publisher_of(p), p.contractor), "needs_text": needs_text(p),
+        "lines": [{"item": public_text(p, line.item), "amount": line.amount,
+                   "in_procurement_catalogue": line.in_procurement_catalogue} for line in p.lines.all()],
         "public_url": url, "qr": qr_svg(url),
         "objection_url": objection_url(p, notice) if notice is not None else url,
     }
@@ -148,10 +153,11 @@ def plan_notice(proposal):
     """项目公示 (Art. 10): the plan residents are asked to object to."""
     p = load(proposal)
     notice = plan_notice_of(p)
+    meeting = _last(p.meetings.all(), lambda m: m.passed)
     return render_pdf("approvals/pdf/plan_notice.html", {
         **_notice_context(p, notice),
         "budget_words": amount_in_words(p.budget),
-        "meeting": _last(p.meetings.all(), lambda m: m.passed),
+        "meeting": meeting, "meeting_place": public_text(p, meeting.place) if meeting else "",
     })
 
 
@@ -159,10 +165,11 @@ def completion_notice_of(p):
     return _last(p.notices.all(), lambda n: n.kind == Notice.Kind.COMPLETION)
 
 
-def payee(payment):
-    """Who was paid, as the public may read it: the invoicing contractor, or a private person's masked name."""
+def payee(payment, publisher=None):
+    """Who was paid, as the public may read it: the invoicing contractor (masked if a private person), or a
+    private person's masked name."""
     if payment.invoice_id:
-        return payment.invoice.contractor
+        return party(publisher, payment.invoice.contractor) if publisher else payment.invoice.contractor
     return mask_name(payment.recipient_name)
 
 
@@ -172,9 +179,9 @@ def completion_notice(proposal):
     notice = completion_notice_of(p)
     if notice is None:
         raise LookupError("no completion notice")
-    payments = [{"paid_on": pay.paid_on, "payee": payee(pay), "amount": pay.amount,
+    payments = [{"paid_on": pay.paid_on, "payee": payee(pay, publisher_of(p)), "amount": pay.amount,
                  "voucher": pay.is_voucher,
-                 "reference": pay.invoice.number if pay.invoice_id else pay.reference}
+                 "reference": public_text(p, pay.invoice.number if pay.invoice_id else pay.reference)}
                 for pay in p.payments.all()]
     total = sum((pay["amount"] for pay in payments), Decimal("0.00"))
     acceptance = _last(p.acceptances.all())
@@ -182,6 +189,7 @@ def completion_notice(proposal):
         **_notice_context(p, notice),
         "payments": payments, "total": total, "total_words": amount_in_words(total),
         "acceptance": acceptance, "quality_text": public_text(p, acceptance.quality) if acceptance else "",
+        "satisfaction_method": public_text(p, acceptance.satisfaction_method) if acceptance else "",
         "satisfaction_rate": satisfaction_rate(acceptance),
     })
 
@@ -206,7 +214,9 @@ def voucher_notice(proposal, notice_id):
     return render_pdf("approvals/pdf/voucher_notice.html", {
         **_notice_context(p, notice),
         "payment": payment, "recipient": mask_name(payment.recipient_name),
+        "reference": public_text(p, payment.reference),
         "amount_words": amount_in_words(payment.amount), "meeting": payment.meeting,
+        "meeting_place": public_text(p, payment.meeting.place) if payment.meeting else "",
     })
 
 

@@ -33,6 +33,7 @@ from .models import (
     SupervisionOpinion,
 )
 from .models import DELIVERING, EDITABLE, RESERVING, State
+from .publishing import publisher_for
 from .workflow import TRANSITIONS, needed
 
 
@@ -380,7 +381,8 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
         audit_record(actor=by, post=post, action="proposal.update", target=p, community_id=p.community_id,
                      before=before, after={**_snapshot(p), "title": p.title})
         if before["title"] != p.title:
-            search_services.project_retitled(proposal_id=p.pk, title=p.title, community=p.community)
+            search_services.project_retitled(proposal_id=p.pk, title=publisher_for(p.community_id).text(p.title),
+                                             community=p.community)
     proposal.refresh_from_db()
     return proposal
 
@@ -465,7 +467,9 @@ def notice_post(*, proposal, by, posted_on, working_days=3, text="", documents=(
                          effect=lambda ctx: _new_notice(ctx, Notice.Kind.PLAN, posted_on, working_days, text))
         paper_archive.notice_paper_archive(notice=notice, by=by)
         # From now on the project is before residents: findable by its title on /public/.
-        search_services.project_indexed(proposal_id=notice.proposal_id, title=notice.proposal.title,
+        # By its title as the public reads it (the publishing step): a name in a title is neither shown nor found.
+        search_services.project_indexed(proposal_id=notice.proposal_id,
+                                        title=publisher_for(notice.proposal.community_id).text(notice.proposal.title),
                                         community=notice.proposal.community)
     return notice
 
@@ -570,6 +574,35 @@ def objection_contact_view(*, objection, by):
         audit_record(actor=by, post=post, action="objection.contact_viewed", target=objection,
                      community_id=community.pk, after={"objection": objection.pk, "notice": objection.notice_id})
     return {"name": objection.resident_name, "contact": objection.resident_contact}
+
+
+@retry_on_conflict
+def resident_text_publish(*, item, by, text):
+    """The secretary's reviewed version of a resident's text — an objection (`Objection`) or a need (`Need`)
+    — as the public will read it (OPERATIONS["resident_text_publish"]). Until then the public reads the
+    automatically redacted original (fundapp.privacy); the version set here passes through the same step
+    when published, and may be set again. The original stays as written, for staff. One audit record with
+    the published version before → after (never the original)."""
+    if isinstance(item, Objection):
+        community, kind = item.notice.proposal.community, "objection"
+    elif isinstance(item, Need):
+        community, kind = item.community, "need"
+    else:
+        raise DomainError(_("只能审核居民提交的异议或需求。"))
+    post = _require(by, "resident_text_publish", community)
+    text = str(text or "").strip()
+    if not text:
+        raise DomainError(_("请填写公开版本：可删去不宜公开的内容，但不能为空。"))
+    with transaction.atomic():
+        locked = type(item).objects.select_for_update().get(pk=item.pk)
+        publisher = publisher_for(community)
+        before = locked.published(publisher)
+        locked.public_text, locked.public_text_at, locked.public_text_by = text, clock.now(), by
+        locked.save(update_fields=["public_text", "public_text_at", "public_text_by"])
+        after = locked.published(publisher)
+        audit_record(actor=by, post=post, action=f"{kind}.public_text", target=locked, community_id=community.pk,
+                     before={"public_text": before}, after={"public_text": after, "reviewed": True})
+    return locked
 
 
 def _close_notices(ctx, kind, status):

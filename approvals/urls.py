@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import objection_views, paper_views, views
+from . import objection_views, paper_views, resident_text_views, views
 
 app_name = "approvals"
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("proposals/<int:pk>/objections/<int:objection_id>/", objection_views.objection, name="objection"),
     path("proposals/<int:pk>/objections/<int:objection_id>/contact/", objection_views.objection_contact,
          name="objection-contact"),
+    path("resident-texts/<slug:kind>/<int:pk>/", resident_text_views.resident_text, name="resident-text"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("needs/", views.needs, name="needs"),
     path("invoices/", views.invoices, name="invoices"),

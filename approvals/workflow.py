@@ -154,6 +154,8 @@ OPERATIONS = {o.name: o for o in [
     op("objection_answer", _("答复异议"), {Role.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
     # The objector's name and phone: only the secretary of that community, who answers them; each look recorded.
     op("objection_contact_view", _("查看异议人联系方式"), {Role.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
+    # What the public reads of a resident's objection or need: the secretary reviews and redacts it, audited.
+    op("resident_text_publish", _("审核公开内容"), {Role.COMMUNITY_SECRETARY}, "file_proposal", "第十条"),
     # The photo of a posted notice on the board, attached after the app produced the paper to post: whoever
     # may post a notice (the same roles and permission as "post_notice"), on any notice of any kind.
     op("notice_photo_attach", _("上传公示栏照片"), TRANSITIONS["post_notice"].roles,

@@ -2,9 +2,9 @@
 
 Pure functions of what they are given (a fund year, a `finance_selectors.Summary`): no request, no rights.
 Amounts stay Decimal throughout; Excel gets them as numbers with a two-decimal format, CSV as plain
-decimals with exactly two places. Text that a spreadsheet could take for a formula is kept as text.
+decimals with exactly two places. Every cell goes out through the one table writer, fundapp.tabular, which
+keeps text that a spreadsheet could take for a formula as text.
 """
-import csv
 import io
 import re
 from decimal import Decimal
@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from fundapp import clock, selectors
+from fundapp import clock, selectors, tabular
 from fundapp.models import FundYear, LedgerEntry
 from fundapp.amounts import amount_in_words
 
@@ -24,7 +24,6 @@ MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -101,7 +100,7 @@ def ledger_xlsx(fund_year):
     if lines:
         ws.auto_filter.ref = f"A3:{get_column_letter(len(headers))}{last}"
     row += 2
-    ws.cell(row=row, column=3, value=_("年度经费账面数")).font = BOLD
+    tabular.xlsx_cell(ws, row, 3, _("年度经费账面数")).font = BOLD
     for label, amount in ledger_totals(fund_year):
         row += 1
         _put_row(ws, row, ("", "", label, amount), money=(4,))
@@ -116,14 +115,10 @@ def ledger_xlsx(fund_year):
 def ledger_csv(fund_year):
     """The ledger as CSV text (write it as UTF-8): a BOM so that Excel reads the Chinese, the same seven
     columns as the workbook, amounts as plain decimals with two places. Data rows only, for machines."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(ledger_headers())
+    rows = [ledger_headers()]
     for date, kind, description, credit, debit, balance, source in ledger_lines(fund_year):
-        writer.writerow([date.isoformat(), _csv_text(kind), _csv_text(description), _plain(credit),
-                         _plain(debit), _plain(balance), _csv_text(source)])
-    return out.getvalue()
+        rows.append([date, kind, description, _plain(credit), _plain(debit), _plain(balance), source])
+    return tabular.csv_text(rows)
 
 
 def ledger_filenames(fund_year, extension):
@@ -271,13 +266,13 @@ def _exported_at():
 
 
 def _plain(amount):
-    return "" if amount is None else f"{Decimal(amount):.2f}"
+    """An amount with exactly two places, still a number (None for none)."""
+    return None if amount is None else Decimal(amount).quantize(Decimal("0.01"))
 
 
 def _csv_text(value):
     """Text as text: a leading = + - @ would make a spreadsheet evaluate it (CSV injection)."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return tabular.safe_text(value)
 
 
 def _properties(wb, title):
@@ -286,12 +281,12 @@ def _properties(wb, title):
 
 
 def _title(ws, title, subtitle, width):
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    tabular.xlsx_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center", vertical="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws.row_dimensions[1].height = 26
     if subtitle:
-        cell = ws.cell(row=2, column=1, value=subtitle)
+        cell = tabular.xlsx_cell(ws, 2, 1, subtitle)
         cell.font = Font(size=9, color="555555")
         cell.alignment = Alignment(horizontal="center")
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
@@ -299,7 +294,7 @@ def _title(ws, title, subtitle, width):
 
 def _header_row(ws, row, headers):
     for column, header in enumerate(headers, 1):
-        cell = ws.cell(row=row, column=column, value=header)
+        cell = tabular.xlsx_cell(ws, row, column, header)
         cell.font = BOLD
         cell.fill = HEAD_FILL
         cell.border = BOX
@@ -310,9 +305,7 @@ def _put_row(ws, row, values, *, money=(), dates=(), percent=(), wrap=(), fill=N
     for column, value in enumerate(values, 1):
         if isinstance(value, Promise):
             value = str(value)  # lazily translated labels
-        cell = ws.cell(row=row, column=column, value=value)
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+        cell = tabular.xlsx_cell(ws, row, column, value)
         cell.border = BOX
         if column in money:
             cell.number_format = MONEY_FORMAT
@@ -340,7 +333,7 @@ def _made_on():
 def _words_row(ws, row, items, width):
     """Totals in capitals (fundapp.amounts.amount_in_words), one merged line under the totals."""
     text = "　　".join(f"{label}：{amount_in_words(amount)}" for label, amount in items)
-    cell = ws.cell(row=row, column=1, value=text)
+    cell = tabular.xlsx_cell(ws, row, 1, text)
     cell.font = BOLD
     cell.alignment = Alignment(vertical="center")
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -352,8 +345,8 @@ def _signature_block(ws, row, width):
     span = max(1, width // 3)
     for i, label in enumerate(names):
         column = 1 + i * span
-        ws.cell(row=row, column=column, value=f"{label}：＿＿＿＿＿＿＿＿").font = BOLD
-    ws.cell(row=row + 2, column=1, value=_("制表日期：%(date)s") % {"date": _made_on()})
+        tabular.xlsx_cell(ws, row, column, f"{label}：＿＿＿＿＿＿＿＿").font = BOLD
+    tabular.xlsx_cell(ws, row + 2, 1, _("制表日期：%(date)s") % {"date": _made_on()})
     return row + 2
 
 

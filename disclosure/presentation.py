@@ -1,10 +1,12 @@
 """From a disclosure's stored figures to what the public page and the poster show (labels in the reader's
-language, amounts as Decimals, the chart and the QR code as inline SVG)."""
+language, amounts as Decimals, the chart and the QR code as inline SVG; project titles through the one
+publishing step, fundapp.privacy, with the names the community's records know)."""
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from approvals.models import Category, State
+from approvals.publishing import publisher_for
 from fundapp.qr import qr_svg
 
 from .charts import bar_chart
@@ -40,10 +42,11 @@ def display(disclosure, chart=None):
         for row in figures.get("by_category", [])
     ]
     projects = []
+    publisher = publisher_for(disclosure.community_id)
     for row in figures.get("projects", []):
         approved = Decimal(row["approved"])
         projects.append({
-            "title": row["title"],
+            "title": publisher.text(row["title"]),
             "category": _label(Category, row["category"]),
             "state": _label(State, row["state"]),
             "budget": approved if approved > 0 else Decimal(row["budget"]),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Notice, Proposal
+from approvals.publishing import publisher_for
 from fundapp import clock
 from fundapp.models import Community, FundYear, SearchEntry, Subdistrict
 from fundapp.models.funds import ZERO, MoneyFormula
@@ -218,4 +219,12 @@ def feed_notices(community=None, limit=FEED_ITEMS):
     notices = public_notices_city().select_related("proposal__community", "proposal__fund_year")
     if community is not None:
         notices = notices.filter(proposal__community=community)
-    return list(notices.order_by("-posted_on", "-pk")[:limit])
+    notices = list(notices.order_by("-posted_on", "-pk")[:limit])
+    # Titles as the public reads them: through the publishing step, with the names each community knows.
+    publishers = {}
+    for notice in notices:
+        c = notice.proposal.community_id
+        if c not in publishers:
+            publishers[c] = publisher_for(c)
+        notice.public_title = publishers[c].text(notice.proposal.title)
+    return notices

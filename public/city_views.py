@@ -1,8 +1,8 @@
 """Residents' city-scale pages and the city's open data: the index (subdistricts with their totals, and the
 search), one subdistrict's communities, the city-wide CSV and JSON (streamed), the published JSON Schemas and
 the notices' Atom feeds. Reads come from public.city_selectors."""
-import csv
 import json
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
-from fundapp import clock
+from fundapp import clock, tabular
 from fundapp.models import Subdistrict
 
 from . import city_selectors, selectors
@@ -68,32 +68,17 @@ def subdistrict(request, code):
 
 # ---- city-wide open data ----------------------------------------------------------------------------
 
-class _Echo:
-    """A file that hands back what is written to it: csv.writer then returns each line as text."""
-
-    def write(self, text):
-        return text
-
-
-_CSV = csv.writer(_Echo())
-
-
-def _csv_line(row):
-    """One line of the city-wide CSV. Plain csv for now: to go through the project's one guarded writer
-    (neutralising cells that start with = + - @, tab or carriage return) once that is in."""
-    return _CSV.writerow(row)
-
-
-def _csv_lines():
-    yield "\ufeff"  # so that Excel opens the Chinese correctly
-    yield _csv_line(["# " + json.dumps(city_selectors.city_header(), ensure_ascii=False)])
-    yield _csv_line(city_selectors.CITY_COLUMNS)
+def _csv_rows():
+    yield ["# " + json.dumps(city_selectors.city_header(), ensure_ascii=False)]
+    yield city_selectors.CITY_COLUMNS
+    amounts = {*city_selectors.MONEY, "total", "available"}
     for row in city_selectors.city_fund_years():
-        yield _csv_line([row[c] for c in city_selectors.CITY_COLUMNS])
+        # Amounts as numbers (the writer neutralises text only: a negative amount is not a formula).
+        yield [Decimal(row[c]) if c in amounts else row[c] for c in city_selectors.CITY_COLUMNS]
 
 
 def city_csv(request):
-    response = StreamingHttpResponse(_csv_lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(tabular.csv_lines(_csv_rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="fund-city.csv"'
     response["Access-Control-Allow-Origin"] = "*"
     return _fresh_until_midnight(response)

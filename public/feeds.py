@@ -27,7 +27,7 @@ class _NoticesFeed(Feed):
     def item_title(self, notice):
         return _("%(community)s：%(kind)s“%(title)s”") % {
             "community": notice.proposal.community.name, "kind": notice.get_kind_display(),
-            "title": notice.proposal.title}
+            "title": notice.public_title}
 
     def item_description(self, notice):
         return _("%(kind)s，公示期 %(posted_on)s 至 %(last_day)s（%(days)s个工作日）。") % {

@@ -2,7 +2,9 @@
 
 The page, the JSON and the CSV all come from `community_year(...)`, so they cannot disagree. Only what is
 meant for the public is in it: projects that have been put to a public notice, their money and notices;
-objections with the objector's name masked and any phone or ID number removed; never contact details.
+objections with the objector's name masked; never contact details. Every text in it has passed through the
+one publishing step (fundapp.privacy.Publisher, with the names the community's records know:
+approvals.publishing): names masked wherever they stand, phone, ID and bank-card numbers and flats removed.
 """
 import datetime
 import secrets
@@ -16,9 +18,10 @@ from django.utils import timezone
 
 from approvals.models import Category, Document, Notice, NoticePaper, Objection, Payment, Proposal
 from approvals.models import DELIVERING
+from approvals.publishing import party, publisher_for
 from fundapp import clock
 from fundapp.models import Community, FundYear
-from fundapp.privacy import mask_name, redact
+from fundapp.privacy import mask_name
 
 SCHEMA = "fund-community-year/1"
 CACHE_SECONDS = 600
@@ -48,6 +51,11 @@ def bump(community_id):
         cache.set(f"public:v:{community_id}", _first_version(), None)
 
 
+def published_title(proposal):
+    """A project's title as the public reads it (for the pages about one project: objection, feedback)."""
+    return publisher_for(proposal.community_id).text(proposal.title)
+
+
 def public_proposals(fund_year):
     """Projects of the year that have been put before residents (a plan notice was posted)."""
     return Proposal.objects.filter(fund_year=fund_year).filter(
@@ -59,10 +67,28 @@ def public_notices():
     return Notice.objects.filter(status__in=[Notice.Status.RUNNING, Notice.Status.ENDED])
 
 
-def _notice_paper(community, notice):
+# The notice's own facts, not text anyone typed: the service hall's phone and address are published on
+# purpose, so that residents can object.
+CONTENT_AS_IS = {"kind", "phone", "address", "posted_on"}
+
+
+def published_content(content, publisher):
+    """An archived notice's text (approvals.notice_content) through the publishing step once more: a paper
+    archived before the step knew a name, or under older rules, is shown by today's."""
+    if isinstance(content, dict):
+        return {key: value if key in CONTENT_AS_IS else published_content(value, publisher)
+                for key, value in content.items()}
+    if isinstance(content, list):
+        return [published_content(value, publisher) for value in content]
+    if isinstance(content, str):
+        return publisher.text(content)
+    return content
+
+
+def _notice_paper(community, notice, publisher):
     if notice.paper_sha256 is None:  # posted before notices were archived: no text or PDF to show
         return {"content": None, "pdf": None, "pdf_sha256": None}
-    return {"content": notice.paper_content,
+    return {"content": published_content(notice.paper_content, publisher),
             "pdf": reverse("public:notice-pdf", args=[community.code, notice.pk]), "pdf_sha256": notice.paper_sha256}
 
 
@@ -116,6 +142,7 @@ def _build(community, year, today):
     }
     if fund_year is None:
         return data
+    publisher = publisher_for(community)
     data["totals"] = {
         "allocated": _money(fund_year.allocated), "carried_in": _money(fund_year.carried_in),
         "total": _money(fund_year.total), "settled": _money(fund_year.settled),
@@ -144,11 +171,11 @@ def _build(community, year, today):
         by_category[p.category]["projects"] += 1
         by_category[p.category]["approved"] += p.approved_budget
         project = {
-            "id": p.pk, "title": p.title, "category": p.category, "category_name": str(Category(p.category).label),
+            "id": p.pk, "title": publisher.text(p.title), "category": p.category, "category_name": str(Category(p.category).label),
             "state": p.state, "state_name": str(p.get_state_display()), "budget": _money(p.budget),
             "approved_budget": _money(p.approved_budget), "settled": _money(p.settled_amount),
             "beneficiaries": p.beneficiary_count, "planned_start": p.planned_start.isoformat(),
-            "planned_end": p.planned_end.isoformat(), "contractor": p.contractor,
+            "planned_end": p.planned_end.isoformat(), "contractor": party(publisher, p.contractor),
             "feedback_open": p.state in DELIVERING,
             "documents": [{"id": d.pk, "kind": d.kind, "kind_name": str(d.get_kind_display()),
                            "sha256": d.sha256, "uploaded_on": timezone.localdate(d.uploaded_at).isoformat()}
@@ -163,11 +190,12 @@ def _build(community, year, today):
                 "status_name": str(n.status_on(today).label),
                 "calendar_confirmed": n.calendar_confirmed,
                 # The notice's full text as posted (masked when it was archived) and its archived PDF.
-                **_notice_paper(community, n),
+                **_notice_paper(community, n, publisher),
                 "objections": [
-                    {"name": mask_name(o.resident_name), "text": redact(o.text),
+                    # Until the secretary has reviewed it, the automatically redacted text (`reviewed` false).
+                    {"name": mask_name(o.resident_name), "text": o.published(publisher), "reviewed": o.reviewed,
                      "received_on": timezone.localdate(o.received_at).isoformat(),
-                     "answer": redact(o.answer) if o.answered_at else None,
+                     "answer": publisher.text(o.answer) if o.answered_at else None,
                      "answered_on": timezone.localdate(o.answered_at).isoformat() if o.answered_at else None}
                     for o in n.objections.all()
                 ],
@@ -176,9 +204,9 @@ def _build(community, year, today):
             # The latest notice, for the CSV's one line per project (notices come in posting order).
             project["notice_status"], project["notice_last_day"] = notice["status"], notice["last_day"]
             if notice["running"]:
-                data["running_notices"].append({**notice, "project_id": p.pk, "project_title": p.title})
+                data["running_notices"].append({**notice, "project_id": p.pk, "project_title": project["title"]})
             if n.kind == Notice.Kind.COMPLETION:
-                data["completion_notices"].append({**notice, "project_id": p.pk, "project_title": p.title,
+                data["completion_notices"].append({**notice, "project_id": p.pk, "project_title": project["title"],
                                                    "settled": project["settled"]})
         data["projects"].append(project)
     data["by_category"] = [

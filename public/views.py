@@ -1,10 +1,9 @@
 """Pages for residents: no login. Reads come from public.selectors (cached, invalidated on every change);
 writes go through the same services as the staff's."""
-import csv
-import io
 import json
 import threading
 from collections import OrderedDict
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from approvals import services as chain
 from approvals.models import Document, Notice, Objection, Proposal
 from disclosure.charts import bar_chart
-from fundapp import clock
+from fundapp import clock, tabular
 from fundapp.errors import DomainError
 from fundapp.models import Community
 
@@ -118,20 +117,19 @@ def community_year_json(request, code, year):
 CSV_COLUMNS = ["id", "title", "category", "category_name", "state", "state_name", "budget", "approved_budget",
                "settled", "beneficiaries", "planned_start", "planned_end", "contractor", "notice_status",
                "notice_last_day"]
+CSV_AMOUNTS = {"budget", "approved_budget", "settled"}  # numbers in the file, not text
 
 
 def community_year_csv(request, code, year):
     community = _community(code)
     data = selectors.community_year(community, year)
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel opens the Chinese correctly
-    writer = csv.writer(out)
-    writer.writerow(["# " + json.dumps({"schema": data["schema"], "community": data["community"], "year": year,
-                                        "as_of": data["as_of"], "totals": data["totals"]}, ensure_ascii=False)])
-    writer.writerow(CSV_COLUMNS)
-    for project in data["projects"]:
-        writer.writerow([project[c] for c in CSV_COLUMNS])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    # The one table writer (fundapp.tabular): a BOM so that Excel opens the Chinese, text that a spreadsheet
+    # could take for a formula kept as text, amounts as numbers.
+    rows = [["# " + json.dumps({"schema": data["schema"], "community": data["community"], "year": year,
+                                "as_of": data["as_of"], "totals": data["totals"]}, ensure_ascii=False)], CSV_COLUMNS]
+    rows += [[Decimal(project[c]) if c in CSV_AMOUNTS else project[c] for c in CSV_COLUMNS]
+             for project in data["projects"]]
+    response = HttpResponse(tabular.csv_text(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{community.code}-{year}.csv"'
     return _fresh_until_midnight(response)
 
@@ -159,6 +157,7 @@ def object_to_notice(request, code, notice_id):
     if not running:
         # The same rule the service applies (Notice.is_running): no form for a notice that has ended.
         return render(request, "public/object.html", {"c": community, "notice": notice, "form": None,
+                                                      "title": selectors.published_title(notice.proposal),
                                                       "closed": _("该公示不在公示期内，不能提出异议。")})
     if request.method == "POST" and form.is_valid():
         if _rate_limited(request, f"objection:{notice.pk}"):
@@ -174,7 +173,8 @@ def object_to_notice(request, code, notice_id):
             else:
                 url = reverse("public:community-year", args=[code, notice.proposal.fund_year.year])
                 return redirect(f"{url}?objected=1#notice-{notice.pk}")
-    return render(request, "public/object.html", {"c": community, "notice": notice, "form": form})
+    return render(request, "public/object.html", {"c": community, "notice": notice, "form": form,
+                                                  "title": selectors.published_title(notice.proposal)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -246,7 +246,8 @@ def project_feedback(request, code, pk):
                 form.add_error(None, str(exc))
             else:
                 return render(request, "public/thanks.html", {"c": community, "feedback": True})
-    return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form})
+    return render(request, "public/feedback.html", {"c": community, "p": proposal, "form": form,
+                                                    "title": selectors.published_title(proposal)})
 
 
 def open_data_doc(request):

@@ -146,6 +146,7 @@ proposal_update          draft     community_secretary community_staff
 annual_report_submit     file      community_secretary
 annual_report_evaluate   project   subdistrict_staff
 objection_contact_view   file      community_secretary
+resident_text_publish    file      community_secretary
 """
 
 

@@ -112,3 +112,19 @@ def test_a_published_project_retitled_is_found_by_its_new_title(org):
         chain.proposal_update(proposal=proposal, by=org.person(Role.COMMUNITY_STAFF), title="和平广场路灯维修")
         assert names(search("hpgc", 2026)[0]) == ["和平广场路灯维修"]
         assert names(search("幸福广场", 2026)[0]) == []
+
+
+@pytest.mark.django_db
+def test_a_resident_named_in_a_title_is_neither_shown_nor_found_in_search_or_feeds(org, client):
+    """Search and the notices' feeds pass titles through the publishing step like every public page."""
+    allocate(org)
+    chain.need_record(community=org.community("a1"), by=None, channel="online", description="楼道灯坏了",
+                      resident_name="王小明")
+    published = meeting_passed(org, draft(org, title="王小明家门前路灯维修"))
+    with travel(D(2026, 9, 30)):
+        chain.notice_post(proposal=published, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30))
+        assert names(search("路灯", 2026)[0]) == ["王**家门前路灯维修"]
+        assert names(search("王小明", 2026)[0]) == [] and names(search("wangxiaoming", 2026)[0]) == []
+        for feed in (reverse("public:city-feed"), reverse("public:community-feed", args=["a1"])):
+            body = client.get(feed).content.decode()
+            assert "王**家门前路灯维修" in body and "王小明" not in body
