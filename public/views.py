@@ -241,6 +241,8 @@ def bare_redirect(request, rest):
     The addresses printed on notice papers before public ids (`…/notices/<pk>/object/`, on papers already
     posted and archived) still lead to their objection form, for a notice put before residents only."""
     language = translation.get_language_from_request(request)
+    if rest in publicurls.segments().values():  # /public/en → /public/en/
+        language, rest = publicurls.language_of_path(f"/public/{rest}/"), ""
     legacy = LEGACY_OBJECTION.match(rest)
     with translation.override(language):
         if legacy:
@@ -250,13 +252,13 @@ def bare_redirect(request, rest):
                 raise Http404
             target = reverse("public:object", args=[legacy["code"], notice.public_id])
         else:
-            if rest in publicurls.segments().values():  # /public/zh → /public/zh/
-                rest = ""
             target = publicurls.in_language("/public/" + rest, language)
             try:
-                resolve(target)
+                found = resolve(target)
             except Resolver404:
                 raise Http404 from None
+            if found.func is bare_redirect:  # not a page in that language either: no redirect to nowhere
+                raise Http404
     if request.META.get("QUERY_STRING"):
         target += "?" + request.META["QUERY_STRING"]
     response = HttpResponseRedirect(target)
