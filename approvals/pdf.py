@@ -132,7 +132,9 @@ def _notice_context(p, notice):
         # What staff typed, as it may be posted: private persons' names masked, numbers removed.
         "content_text": public_text(p, p.content),
         "public_url": url, "qr": qr_svg(url),
-        "objection_url": objection_url(p, notice) if notice is not None else url,
+        # Online objections: plan notices only (Art. 10); other notices print the public page's address.
+        "online_objection": notice is None or notice.kind == Notice.Kind.PLAN,
+        "objection_url": objection_url(p, notice) if notice is not None and notice.kind == Notice.Kind.PLAN else url,
     }
 
 

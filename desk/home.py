@@ -27,7 +27,6 @@ from disclosure.models import deadline as disclosure_deadline
 from fundapp import clock, rights
 from fundapp.models import Community, Role
 from fundapp.privacy import mask_name
-from fundapp.publicurls import bare
 
 # How far ahead "this week" looks: today and the six days after it.
 WEEK = datetime.timedelta(days=6)
@@ -136,7 +135,7 @@ def _disclosure_item(community, disclosure, today):
         return Item(_("%(year)s年度年终公示 · %(status)s") % {"year": year, "status": status},
                     date=deadline, date_label=_("应于此日前张贴"), overdue=late, kind="disclosure", status=status,
                     note=_("张贴 5 个工作日（第十五条）；公示海报由全市统一生成。"))
-    url = bare(reverse("disclosure:summary", args=[community.code, year]))
+    url = reverse("disclosure:summary", args=[community.code, year])
     if today > disclosure.last_day:
         return Item(_("%(year)s年度年终公示 · 已结束") % {"year": year}, url, date=disclosure.last_day,
                     date_label=_("公示至"), done=True, kind="disclosure", status=_("已结束"),

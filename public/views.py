@@ -239,18 +239,25 @@ def bare_redirect(request, rest):
     (Vary, private). An address that would not be found after the redirect is not found here either.
 
     The addresses printed on notice papers before public ids (`…/notices/<pk>/object/`, on papers already
-    posted and archived) still lead to their objection form, for a notice put before residents only."""
+    posted and archived) still lead somewhere, for a notice put before residents only: a plan notice's to its
+    objection form; a notice after payment's or a completion notice's (which take no online objection) to
+    the notice on the community's page, with the service hall's phone and address."""
     language = translation.get_language_from_request(request)
     if rest in publicurls.segments().values():  # /public/en → /public/en/
         language, rest = publicurls.language_of_path(f"/public/{rest}/"), ""
     legacy = LEGACY_OBJECTION.match(rest)
     with translation.override(language):
         if legacy:
-            notice = selectors.public_notices().filter(
-                pk=legacy["pk"], kind=Notice.Kind.PLAN, proposal__community__code=legacy["code"]).first()
+            notice = selectors.public_notices().select_related("proposal__fund_year").filter(
+                pk=legacy["pk"], proposal__community__code=legacy["code"]).first()
             if notice is None:
                 raise Http404
-            target = reverse("public:object", args=[legacy["code"], notice.public_id])
+            if notice.kind == Notice.Kind.PLAN:
+                target = reverse("public:object", args=[legacy["code"], notice.public_id])
+            else:
+                target = reverse("public:community-year", args=[legacy["code"], notice.proposal.fund_year.year])
+                running = notice.is_running(clock.today())
+                target += f"#notice-{notice.public_id}" if running else f"#project-{notice.proposal.public_id}"
         else:
             target = publicurls.in_language("/public/" + rest, language)
             try:

@@ -139,8 +139,13 @@ def test_printed_addresses_are_bare_and_keep_working(year_with_everything):  # n
         assert client.get(target).status_code == 200
         # …for a plan notice residents were shown only; never for another community's address or a guess.
         assert client.get(f"/public/b1/notices/{notice.pk}/object/").status_code == 404
+        # A notice after payment takes no online objection: its printed address leads to the notice on the
+        # community's page (with the service hall's phone and address), now and for papers already posted.
         voucher = Notice.objects.get(kind=Notice.Kind.VOUCHER)
-        assert client.get(f"/public/a1/notices/{voucher.pk}/object/").status_code == 404
+        assert client.get(f"/public/a1/notices/{voucher.pk}/object/")["Location"] \
+            == f"/public/zh/a1/2026/#project-{voucher.proposal.public_id}"
+        assert papers.objection_url(voucher.proposal, voucher) != papers._notice_context(voucher.proposal, voucher)[
+            "objection_url"] == papers.public_url(voucher.proposal, voucher)
         assert client.get(f"/public/zh/a1/notices/{notice.pk}/object/").status_code == 404
 
 
