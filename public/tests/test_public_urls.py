@@ -176,3 +176,15 @@ def test_every_notice_says_how_to_object_and_every_link_answers(year_with_everyt
             seen = walk(Client(), ["/public/zh/a1/2026/", "/public/en/a1/2026/"])
             assert not broken(seen), broken(seen)
             assert any("/object/" in url for url in seen) is online
+
+
+@pytest.mark.django_db
+def test_a_community_code_cannot_be_a_language_of_the_public_addresses(org):
+    from fundapp.errors import DomainError
+    from fundapp.services.org import community_create
+
+    for code in ("en", "zh", "ZH"):
+        with pytest.raises(DomainError, match="语言"):
+            community_create(subdistrict=org.a, name=f"{code}社区", code=code, by=org.city_admin)
+    community_create(subdistrict=org.a, name="英才社区", code="english", by=org.city_admin)
+    assert Client().get("/public/english/2026/")["Location"] == "/public/zh/english/2026/"
