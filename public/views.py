@@ -56,6 +56,14 @@ def community_year(request, code, year):
     if len(code) > 40 or clock.plausible_year(year, None) is None:
         raise Http404  # no such community or year: not worth a cache key
     today = clock.today()
+    if request.GET.get("objected"):
+        # The resident's own "objection received" note (after the form): for them alone, never kept by the
+        # caches (here or in a proxy), or every later reader would be told their objection was received.
+        community = _community(code)
+        response = render(request, "public/community_year.html",
+                          {**_page_context(community, year, today), "objected": True})
+        response["Cache-Control"] = "private, no-store"
+        return response
     # The language is the address's (/public/zh/…, /public/en/…): the key is the URL's, as a proxy's is.
     key = f"public:page:{code}:{year}:{today.isoformat()}:{get_language()}:{selectors.SCHEMA}"
     entry = PAGES.get(key)
@@ -64,14 +72,18 @@ def community_year(request, code, year):
         if entry is None or selectors.version(entry[0]) != entry[1]:
             community = _community(code)
             at_version = selectors.version(community.pk)
-            data = selectors.community_year(community, year, today)
-            context = {"c": community, "d": data, "year": year, **_charts(data),
-                       # Linked only once posted (and its poster once made): no link leads to a "not found".
-                       "summary": public_disclosure(code, year)}
+            context = _page_context(community, year, today)
             entry = (community.pk, at_version, render(request, "public/community_year.html", context).content)
             cache.set(key, entry, selectors.cache_seconds())
         PAGES.put(key, entry)
     return _fresh_until_midnight(HttpResponse(entry[2]))
+
+
+def _page_context(community, year, today):
+    data = selectors.community_year(community, year, today)
+    return {"c": community, "d": data, "year": year, **_charts(data),
+            # Linked only once posted (and its poster once made): no link leads to a "not found".
+            "summary": public_disclosure(community.code, year)}
 
 
 def _fresh_until_midnight(response):

@@ -14,7 +14,7 @@ from approvals.models import Document, Notice, Proposal
 from fundapp.publicurls import PUBLIC_ID_LENGTH, bare, in_language, new_public_id
 from fundapp.services.org import community_update
 from public import selectors
-from public.tests.test_public import D, year_with_everything, year_with_everything_snapshot  # noqa: F401
+from public.tests.test_public import D, objection_post, year_with_everything, year_with_everything_snapshot  # noqa: F401
 from tests.chain import travel
 from tests.public_walk import broken, links_of, walk
 
@@ -188,3 +188,17 @@ def test_a_community_code_cannot_be_a_language_of_the_public_addresses(org):
             community_create(subdistrict=org.a, name=f"{code}社区", code=code, by=org.city_admin)
     community_create(subdistrict=org.a, name="英才社区", code="english", by=org.city_admin)
     assert Client().get("/public/english/2026/")["Location"] == "/public/zh/english/2026/"
+
+
+@pytest.mark.django_db
+def test_the_objection_received_note_is_for_the_objector_alone(year_with_everything):  # noqa: F811
+    resident, neighbour = Client(), Client()
+    with travel(D(2026, 11, 17)):
+        assert "您的异议已收到" not in neighbour.get("/public/zh/a1/2026/").content.decode()
+        response = objection_post(resident, "a1", year_with_everything["notice"])
+        assert response.status_code == 302 and "?objected=1" in response["Location"]
+        mine = resident.get(response["Location"])
+        assert "您的异议已收到" in mine.content.decode() and mine["Cache-Control"] == "private, no-store"
+        # The next reader (after the objection made the cached page stale) is not told it.
+        theirs = neighbour.get("/public/zh/a1/2026/")
+        assert "您的异议已收到" not in theirs.content.decode() and theirs["Cache-Control"].startswith("public")
