@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from approvals.models import Category, Document, Notice, NoticePaper, Objection, Payment, Proposal
 from approvals.models import DELIVERING
@@ -107,7 +108,8 @@ def community_year(community, year, today=None):
     the local date: at 00:00 Asia/Shanghai a new key is used and the data is built again, without any act.
     """
     today = clock.today() if today is None else today
-    key = f"public:data:{community.pk}:{year}:{today.isoformat()}:{version(community.pk)}:{SCHEMA}"
+    # Names (categories, states, notices) and addresses in it are in the active language — the address's.
+    key = f"public:data:{community.pk}:{year}:{today.isoformat()}:{version(community.pk)}:{SCHEMA}:{get_language()}"
     data = cache.get(key)
     if data is None:
         data = _build(community, year, today)

@@ -109,7 +109,7 @@ def test_a_notice_ends_at_midnight_everywhere_with_no_act_and_the_caches_on(org,
             assert resident.get(reverse("public:community-year", args=["a1", 2026])).content.decode() == page
         assert len(queries.captured_queries) == 0
         assert cache.get(f"public:data:{org.community('a1').pk}:2026:2026-11-18:"
-                         f"{selectors.version(org.community('a1').pk)}:{selectors.SCHEMA}") is not None
+                         f"{selectors.version(org.community('a1').pk)}:{selectors.SCHEMA}:zh-hans") is not None
         assert redis_cache.keys("fund:*public:page:a1:2026:2026-11-18:*")
         form = resident.get(object_url)
         assert form.status_code == 200 and b'name="text"' in form.content

@@ -202,3 +202,16 @@ def test_the_objection_received_note_is_for_the_objector_alone(year_with_everyth
         # The next reader (after the objection made the cached page stale) is not told it.
         theirs = neighbour.get("/public/zh/a1/2026/")
         assert "您的异议已收到" not in theirs.content.decode() and theirs["Cache-Control"].startswith("public")
+
+
+@pytest.mark.django_db
+def test_the_open_data_is_in_its_addresss_language_whichever_was_asked_first(year_with_everything):  # noqa: F811
+    client = Client()
+    with travel(D(2026, 11, 17)):
+        english = client.get("/public/en/a1/2026.json").json()
+        chinese = client.get("/public/zh/a1/2026.json").json()
+    assert english["by_category"][0]["name"] == "Services for people in extreme hardship"
+    assert chinese["by_category"][0]["name"] == "特困群体服务"
+    pdfs = [n["pdf"] for p in chinese["projects"] for n in p["notices"] if n["pdf"]]
+    assert pdfs and all(pdf.startswith("/public/zh/a1/notices/") for pdf in pdfs)
+    assert all(n["pdf"].startswith("/public/en/") for p in english["projects"] for n in p["notices"] if n["pdf"])
