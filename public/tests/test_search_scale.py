@@ -1,6 +1,7 @@
-"""The search at a large city's scale: 110,000 communities' entries, written with bulk SQL (this tests the index,
-not the services), found in well under 100 ms, each query served by its index."""
-import time
+"""The search at a city's scale: 20,000 communities' entries, written with bulk SQL (this tests the index, not
+the services), each query served by its index as PostgreSQL's planner chooses it. How fast, at 110,000
+communities, is measured by `bench/search_scale.py` (a benchmark, not a timed test), which loads its city with
+`_city_of` below."""
 
 import pytest
 from django.db import connection
@@ -16,8 +17,11 @@ CHARS = list("金银铜铁山水林木花草春夏秋冬东南西北红黄蓝绿
 PINYIN = [lazy_pinyin(c)[0] for c in CHARS]
 
 
-def _city_of(n):
-    """n communities and their search entries, in two INSERT … SELECT statements."""
+def _city_of(n, *, rebuild_indexes=False):
+    """n communities and their search entries, in two INSERT … SELECT statements. `rebuild_indexes`: the table's
+    indexes are dropped before the load and made again after it (a bulk build takes a fraction of the time of
+    110,000 insertions into a GIN index) — for a database of its own only: dropping an index waits for every
+    other connection that has read the table to finish its transaction."""
     sd = Subdistrict.objects.create(name="规模街道", code="scale")
     names = """
         WITH g AS (SELECT i, %(c)s::text[] AS c, %(p)s::text[] AS p,
@@ -26,12 +30,9 @@ def _city_of(n):
     """
     params = {"c": CHARS, "p": PINYIN, "n": n, "sd": sd.pk}
     with connection.cursor() as cursor:
-        # The table's indexes (as the migrations made them) are dropped and made again after the load: a bulk
-        # build takes a fraction of the time of 110,000 insertions into a GIN index.
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'fundapp_searchentry' "
                        "AND indexname NOT LIKE '%%pkey' AND indexdef NOT LIKE 'CREATE UNIQUE%%'")
-        indexes = cursor.fetchall()
-        assert any(name == "fundapp_searchentry_grams_trgm" for name, _ in indexes)
+        indexes = cursor.fetchall() if rebuild_indexes else []
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # foreign keys checked now, not at a commit
@@ -52,18 +53,8 @@ def _city_of(n):
         cursor.execute("ANALYZE fundapp_searchentry")
 
 
-def _fastest(query, times=3):
-    best = None
-    for _ in range(times):
-        start = time.perf_counter()
-        hits, more = search(query, 2026)
-        elapsed = time.perf_counter() - start
-        best = elapsed if best is None else min(best, elapsed)
-    return hits, more, best
-
-
-def test_found_fast_and_by_the_index_at_110000_communities():
-    _city_of(110_000)
+def test_each_query_is_served_by_its_index_at_20000_communities():
+    _city_of(20_000)
     # Two characters inside a name (the GIN trigram index, tripled), one character, pinyin inside a name
     # (the trigram index), a pinyin prefix and initials (the btree pattern indexes).
     plan = search_substring_queryset("光明").explain()
@@ -72,8 +63,9 @@ def test_found_fast_and_by_the_index_at_110000_communities():
     assert "fundapp_searchentry_grams_trgm" in search_substring_queryset("guangming").explain()
     prefix_plan = search_prefix_queryset("guangming").explain()
     assert "_like" in prefix_plan and "Seq Scan on fundapp_searchentry" not in prefix_plan, prefix_plan
-    for query, first in (("光明", "光明"), ("梅", "梅"), ("guangming", "光明"), ("gmjsq", "光"),
+    # The first 20,000 names begin with one of 金银铜铁山水林木 (see _city_of): found inside or at the start.
+    for query, found in (("光明", "光明"), ("梅", "梅"), ("guangming", "光明"), ("jyt", "金"),
                          ("金银铜社区", "金银铜社区")):
-        hits, more, seconds = _fastest(query)
-        assert hits and hits[0].name.startswith(first), (query, [h.name for h in hits[:3]])
-        assert seconds < 0.05, (query, seconds)
+        hits, _more = search(query, 2026)
+        assert hits and found in hits[0].name, (query, [h.name for h in hits[:3]])
+    assert search("jyt", 2026)[0][0].rank == 1 and search("金银铜社区", 2026)[0][0].rank == 0  # prefix, exact
