@@ -1,5 +1,12 @@
 """Charts as SVG markup, drawn on the server: the same chart on the public page and in the PDF poster,
-with no script and nothing fetched."""
+with no script and nothing fetched.
+
+Labels are never clipped: the drawing estimates each label's width (a CJK character is one em wide, other
+characters at most ~0.62 em in the sans-serif faces used) and shortens a label that would not fit, with
+"…"; the full label is then the text's <title> (read by screen readers, shown on hover) and stays in the
+chart's description. Sizes on a phone: see `PHONE_CHART`.
+"""
+import unicodedata
 from decimal import Decimal
 
 from django.utils.html import escape
@@ -8,39 +15,105 @@ from django.utils.safestring import mark_safe
 from fundapp.amounts import format_yuan
 
 FONT = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
+ELLIPSIS = "…"
+
+# The residents' pages are read on phones by elderly people (issue 16): one row a label on its own line,
+# the bar and its amount below it. The drawing is 320 units wide with 16-unit text; on a 375 px phone the
+# card leaves it ≥ 290 px (the "large text" switch widens the page's margins), so the labels are drawn at
+# ≥ 16 × 290 / 320 ≈ 14.5 px. The page caps the drawing's width (public.css), so that on a desktop the
+# text stays ≈ 20 px rather than growing with the screen.
+PHONE_CHART = {"width": 320, "font_size": 16, "bar_height": 18, "gap": 12, "stacked": True}
+
+
+def _char_em(char):
+    """An upper bound on one character's advance, in em, for the fonts in FONT."""
+    if unicodedata.east_asian_width(char) in "WF":
+        return 1.0
+    if char in " .,:;'!|il()[]":
+        return 0.36
+    if char.isupper() or char in "mw@%&—":
+        return 0.84
+    return 0.62
+
+
+def text_width(text, font_size):
+    """Estimated width of `text` set at `font_size` (in the drawing's units), erring on the wide side."""
+    return sum(_char_em(c) for c in text) * font_size
+
+
+def fit(text, width, font_size):
+    """`text` shortened with "…" so that it fits in `width`; returns (shown, shortened?)."""
+    if text_width(text, font_size) <= width:
+        return text, False
+    room = width - text_width(ELLIPSIS, font_size)
+    shown = ""
+    for char in text:
+        if text_width(shown + char, font_size) > room:
+            break
+        shown += char
+    return shown.rstrip() + ELLIPSIS, True
+
+
+def _label(x, y, label, room, font_size, anchor):
+    shown, shortened = fit(label, room, font_size)
+    title = f"<title>{escape(label)}</title>" if shortened else ""
+    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
+    return (f'<text class="chart-label" x="{x:g}" y="{y:.1f}"{anchor_attr} fill="#1f1f1f">'
+            f"{title}{escape(shown)}</text>")
 
 
 def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=150, value_width=130,
-              color="#b3261e", empty_color="#e4e4e4"):
+              font_size=15, stacked=False, color="#b3261e", empty_color="#e4e4e4"):
     """Horizontal bars, one per (label, amount) row, lengths proportional to the amounts.
 
-    Sized by its viewBox: it scales to whatever width the page or the poster gives it.
+    Sized by its viewBox: it scales to whatever width the page or the poster gives it. Side by side (the
+    poster): label, bar, amount on one line; the label column widens (up to 45 % of the width) for long
+    labels. `stacked` (the phone): each label on a line of its own above its bar.
     """
     rows = [(str(label), Decimal(value or 0)) for label, value in rows]
     top = max((value for _, value in rows), default=Decimal(0))
-    track = width - label_width - value_width
-    height = gap + len(rows) * (bar_height + gap)
+    amounts = [format_yuan(value) for _, value in rows]
+    line = round(font_size * 1.3)
+    if stacked:
+        value_width = max((text_width(a, font_size) for a in amounts), default=0) + 8
+        label_x, label_room, bar_x = 0, width, 0
+        row_height = line + max(bar_height, line)
+    else:
+        longest = max((text_width(label, font_size) for label, _ in rows), default=0) + 10
+        label_width = min(max(label_width, longest), width * 0.45)
+        value_width = max(value_width, max((text_width(a, font_size) for a in amounts), default=0) + 10)
+        label_x, label_room, bar_x = label_width - 10, label_width - 10, label_width
+        row_height = max(bar_height, line)
+    track = width - bar_x - value_width
+    height = gap + len(rows) * (row_height + gap)
+    description = "; ".join(f"{label} {amount}" for (label, _), amount in zip(rows, amounts))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
-        f'font-family="{escape(FONT)}" font-size="15">',
+        f'font-family="{escape(FONT)}" font-size="{font_size}">',
     ]
     if title:
         parts.append(f"<title>{escape(title)}</title>")
-    for i, (label, value) in enumerate(rows):
-        y = gap + i * (bar_height + gap)
-        baseline = y + bar_height * 0.72
-        length = float(track * value / top) if top > 0 else 0.0
+    parts.append(f"<desc>{escape(description)}</desc>")
+    for i, ((label, value), amount) in enumerate(zip(rows, amounts)):
+        top_y = gap + i * (row_height + gap)
+        if stacked:
+            parts.append(_label(label_x, top_y + font_size, label, label_room, font_size, "start"))
+            y = top_y + line + (max(bar_height, line) - bar_height) / 2
+        else:
+            y = top_y + (row_height - bar_height) / 2
+        baseline = y + bar_height / 2 + font_size * 0.36
+        length = track * float(value / top) if top > 0 else 0.0
         if value > 0:
             length = max(length, 2.0)  # a tiny amount still shows
-        parts.append(f'<rect x="{label_width}" y="{y}" width="{track}" height="{bar_height}" fill="{empty_color}" '
+        parts.append(f'<rect x="{bar_x}" y="{y:g}" width="{track:g}" height="{bar_height}" fill="{empty_color}" '
                      f'fill-opacity="0.45"/>')
         if length:
-            parts.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
+            parts.append(f'<rect x="{bar_x}" y="{y:g}" width="{length:.1f}" height="{bar_height}" '
                          f'fill="{color}"/>')
-        parts.append(f'<text x="{label_width - 10}" y="{baseline:.1f}" text-anchor="end" fill="#222">'
-                     f"{escape(label)}</text>")
-        parts.append(f'<text x="{label_width + track + 10}" y="{baseline:.1f}" fill="#222">'
-                     f"{escape(format_yuan(value))}</text>")
+        if not stacked:
+            parts.append(_label(label_x, baseline, label, label_room, font_size, "end"))
+        parts.append(f'<text class="chart-value" x="{width:g}" y="{baseline:.1f}" text-anchor="end" fill="#1f1f1f">'
+                     f"{escape(amount)}</text>")
     parts.append("</svg>")
     return mark_safe("".join(parts))
