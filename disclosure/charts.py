@@ -17,11 +17,11 @@ from fundapp.amounts import format_yuan
 FONT = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
 ELLIPSIS = "…"
 
-# The residents' pages are read on phones by elderly people (issue 16): one row a label on its own line,
+# The residents' pages are read on phones by elderly people (issue 16): each label on a line of its own,
 # the bar and its amount below it. The drawing is 320 units wide with 16-unit text; on a 375 px phone the
 # card leaves it ≥ 290 px (the "large text" switch widens the page's margins), so the labels are drawn at
-# ≥ 16 × 290 / 320 ≈ 14.5 px. The page caps the drawing's width (public.css), so that on a desktop the
-# text stays ≈ 20 px rather than growing with the screen.
+# ≥ 16 × 290 / 320 ≈ 14.5 px. The page caps the drawing's width at 22.5rem (public.css), so that on a
+# desktop the text stays ≈ 18 px rather than growing with the screen.
 PHONE_CHART = {"width": 320, "font_size": 16, "bar_height": 18, "gap": 12, "stacked": True}
 
 
