@@ -185,13 +185,14 @@ def test_the_large_text_switch_is_kept_across_pages_and_applied_before_the_first
     assert switch.get_attribute("aria-pressed") == "true"
     assert page.evaluate(body_px) >= normal * 1.2
 
-    page.goto(live_server.url + pages["community-year"])  # another page, loaded afresh
-    assert page.evaluate("window.largeAtBody") is True
-    assert page.evaluate(body_px) >= normal * 1.2
-    assert page.locator("[data-large-text]").get_attribute("aria-pressed") == "true"
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for name, path in pages.items():  # every other page, loaded afresh: large, and still no sideways scrolling
+        page.goto(live_server.url + path)
+        assert page.evaluate("window.largeAtBody") is True, name
+        assert page.evaluate(body_px) >= normal * 1.2, name
+        assert page.locator("[data-large-text]").get_attribute("aria-pressed") == "true", name
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
 
     page.locator("[data-large-text]").click()  # and off again, for good
-    page.reload()
+    page.goto(live_server.url + pages["community-year"])
     assert page.evaluate("window.largeAtBody") is False
     assert page.evaluate(body_px) == normal
