@@ -166,6 +166,7 @@ class Person:
 
     def shot(self, name, path, widths=(375,), prepare=None, focus=None):
         """Screenshots of `path` at each width, in Chinese and English: img/<role>-<name>-<w>.<lang>.png.
+        `path` is one address, or {lang: address} where the language is part of it.
 
         `prepare(page)` fills in or submits a form first; `focus` is a selector scrolled into view, to the
         top of the screen (or to the bottom when it starts with "end:").
@@ -174,7 +175,7 @@ class Person:
             self.language(lang)
             for width in widths:
                 page = self.pages[width]
-                response = page.goto(self.base + path)
+                response = page.goto(self.base + (path[lang] if isinstance(path, dict) else path))
                 if response is None or response.status >= 400:
                     problems.append(f"{path} answered {response and response.status} to {self.username}")
                 if prepare:
@@ -273,29 +274,36 @@ print("@@" + json.dumps([i.pk for i in Invoice.objects.filter(proposal_id={pk}).
 
 
 def resident_pages(env):
-    """{name: path} of the pages residents read, found through the public data and reverse() (no URL typed here)."""
-    return query(env, """
+    """{name: {language: path}} of the pages residents read, found through the public data and reverse() in each
+    language (no address typed here)."""
+    found = query(env, """
 from django.urls import reverse
+from django.utils import translation
 from fundapp import clock
 from fundapp.models import Community
 from disclosure.models import YearEndDisclosure
 from public import selectors
 c = Community.objects.select_related("subdistrict").get(code="xingfu")
 year = clock.today().year
-d = selectors.community_year(c, year)
-pages = {
-    "index": reverse("public:index"),
-    "search": reverse("public:index") + "?q=xingfu",
-    "subdistrict": reverse("public:subdistrict", args=[c.subdistrict.code]),
-    "community-year": reverse("public:community-year", args=[c.code, year]),
-    "object": reverse("public:object", args=[c.code, d["running_notices"][0]["id"]]),
-    "need": reverse("public:need", args=[c.code]),
-    "feedback": reverse("public:feedback", args=[c.code, next(p["id"] for p in d["projects"] if p["feedback_open"])]),
-}
-if YearEndDisclosure.objects.filter(community=c, year=year).exists():  # posted from 1 December
-    pages["summary"] = reverse("disclosure:summary", args=[c.code, year])
-print("@@" + json.dumps(pages))
+def pages_in(language):
+    with translation.override(language):
+        d = selectors.community_year(c, year)
+        feedback = next(p["id"] for p in d["projects"] if p["feedback_open"])
+        pages = {
+            "index": reverse("public:index"),
+            "search": reverse("public:index") + "?q=xingfu",
+            "subdistrict": reverse("public:subdistrict", args=[c.subdistrict.code]),
+            "community-year": reverse("public:community-year", args=[c.code, year]),
+            "object": reverse("public:object", args=[c.code, d["running_notices"][0]["id"]]),
+            "need": reverse("public:need", args=[c.code]),
+            "feedback": reverse("public:feedback", args=[c.code, feedback]),
+        }
+        if YearEndDisclosure.objects.filter(community=c, year=year).exists():  # posted from 1 December
+            pages["summary"] = reverse("disclosure:summary", args=[c.code, year])
+        return pages
+print("@@" + json.dumps({"zh": pages_in("zh-hans"), "en": pages_in("en")}))
 """)
+    return {name: {lang: found[lang][name] for lang in LANGS} for name in found["zh"]}
 
 
 def residents(browser, base, env):
@@ -320,7 +328,7 @@ def residents(browser, base, env):
     resident.shot("thanks", pages["need"], prepare=then_submit(lambda page: (
         page.fill("[name=description]", "希望增加老年人助餐服务"), page.wait_for_timeout(3200))))
     # The "large text" switch, as a reader who chose it sees every page afterwards.
-    resident.pages[375].goto(base + pages["index"])
+    resident.pages[375].goto(base + pages["index"]["zh"])
     resident.pages[375].click("[data-large-text]")
     resident.shot("community-year-large-text", pages["community-year"])
     resident.pages[375].click("[data-large-text]")

@@ -8,6 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
 
 from fundapp import clock
 from fundapp.models import Community
@@ -34,26 +35,28 @@ def _year_end_summary(community, year):
         disclosure_generate(community.pk, year)
 
 
-def public_pages():
-    """[(name, path)] of every kind of page a resident reads, in the demo city, found through the public data."""
+def public_pages(language):
+    """[(name, path)] of every kind of page a resident reads, in `language`, in the demo city: found through the
+    public data and reverse(), so that no address is written here."""
     from public import selectors
 
     community = Community.objects.select_related("subdistrict").get(code=COMMUNITY)
     year = clock.today().year
     _year_end_summary(community, year)
-    data = selectors.community_year(community, year)
-    notice = data["running_notices"][0]["id"]
-    project = next(p["id"] for p in data["projects"] if p["feedback_open"])
-    return [
-        ("index", reverse("public:index")),
-        ("search", reverse("public:index") + "?q=xingfu"),
-        ("subdistrict", reverse("public:subdistrict", args=[community.subdistrict.code])),
-        ("community-year", reverse("public:community-year", args=[community.code, year])),
-        ("summary", reverse("disclosure:summary", args=[community.code, year])),
-        ("object", reverse("public:object", args=[community.code, notice])),
-        ("need", reverse("public:need", args=[community.code])),
-        ("feedback", reverse("public:feedback", args=[community.code, project])),
-    ]
+    with translation.override(language):
+        data = selectors.community_year(community, year)
+        notice = data["running_notices"][0]["id"]
+        project = next(p["id"] for p in data["projects"] if p["feedback_open"])
+        return [
+            ("index", reverse("public:index")),
+            ("search", reverse("public:index") + "?q=xingfu"),
+            ("subdistrict", reverse("public:subdistrict", args=[community.subdistrict.code])),
+            ("community-year", reverse("public:community-year", args=[community.code, year])),
+            ("summary", reverse("disclosure:summary", args=[community.code, year])),
+            ("object", reverse("public:object", args=[community.code, notice])),
+            ("need", reverse("public:need", args=[community.code])),
+            ("feedback", reverse("public:feedback", args=[community.code, project])),
+        ]
 
 
 def _in_language(context, base, language):
@@ -89,7 +92,6 @@ def test_every_public_page_passes_axe_at_phone_and_desktop_width_in_both_languag
                                                                                    new_context):
     """36 pages checked (9 kinds × 2 widths × 2 languages), ~0.4 s of axe-core each: about 15 s, in one
     browser with one page per width."""
-    pages = public_pages()
     base = live_server.url
     problems = []
     for viewport_name, viewport in (("375", PHONE), ("1280", DESKTOP)):
@@ -97,6 +99,7 @@ def test_every_public_page_passes_axe_at_phone_and_desktop_width_in_both_languag
         page = context.new_page()
         for language in LANGUAGES:
             _in_language(context, base, language)
+            pages = public_pages(language)
             for name, path in pages:
                 response = page.goto(base + path)
                 assert response.status == 200, (name, path, response.status)
@@ -139,12 +142,12 @@ LARGE_AT_FIRST_PAINT = """new MutationObserver((changes, observer) => {
 
 
 def test_chart_labels_are_at_least_14_px_and_inside_the_chart_on_a_phone(live_server, demo_city, new_context):
-    pages = dict(public_pages())
     context = new_context(**PHONE)
     page = context.new_page()
     seen = 0
     for language in LANGUAGES:
         _in_language(context, live_server.url, language)
+        pages = dict(public_pages(language))
         for large in (False, True):
             for name in ("community-year", "summary"):
                 page.goto(live_server.url + pages[name])
@@ -164,7 +167,7 @@ def test_the_year_end_summary_table_fits_a_phone(live_server, demo_city, new_con
     page = context.new_page()
     for language in LANGUAGES:
         _in_language(context, live_server.url, language)
-        page.goto(live_server.url + dict(public_pages())["summary"])
+        page.goto(live_server.url + dict(public_pages(language))["summary"])
         assert page.locator("main table td").count() >= 6
         assert page.evaluate(OVERFLOWING_CELLS) == []
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -172,7 +175,7 @@ def test_the_year_end_summary_table_fits_a_phone(live_server, demo_city, new_con
 
 def test_the_large_text_switch_is_kept_across_pages_and_applied_before_the_first_paint(live_server, demo_city,
                                                                                        new_context):
-    pages = dict(public_pages())
+    pages = dict(public_pages("zh-hans"))
     context = new_context(**PHONE)
     context.add_init_script(LARGE_AT_FIRST_PAINT)
     page = context.new_page()
