@@ -6,6 +6,7 @@ characters at most ~0.62 em in the sans-serif faces used) and shortens a label t
 "…"; the full label is then the text's <title> (read by screen readers, shown on hover) and stays in the
 chart's description. Sizes on a phone: see `PHONE_CHART`.
 """
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -54,6 +55,41 @@ def fit(text, width, font_size):
     return shown.rstrip() + ELLIPSIS, True
 
 
+def wrap(text, width, font_size, max_lines=2):
+    """`text` in lines that each fit in `width` (broken between words, or between CJK characters), at most
+    `max_lines` of them, the last shortened with "…" if the text goes on; returns (lines, shortened?)."""
+    tokens = re.findall(r"\S+\s*|\s+", text)
+    pieces = []  # a CJK character is a piece of its own: a line may break after any of them
+    for token in tokens:
+        if any(unicodedata.east_asian_width(c) in "WF" for c in token):
+            pieces.extend(token)
+        else:
+            pieces.append(token)
+    lines, current = [], ""
+    for i, piece in enumerate(pieces):
+        if current and text_width((current + piece).rstrip(), font_size) > width:
+            lines.append(current.rstrip())
+            current = ""
+            if len(lines) == max_lines - 1:
+                last, shortened = fit("".join(pieces[i:]).strip(), width, font_size)
+                return lines + [last], shortened
+        current += piece.lstrip() if not current else piece
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
+    if len(lines) == 1 and text_width(lines[0], font_size) > width:  # one word longer than the line
+        line, shortened = fit(lines[0], width, font_size)
+        return [line], shortened
+    return lines, False
+
+
+def _wrapped_label(x, top, label, room, font_size, line):
+    lines, shortened = wrap(label, room, font_size)
+    title = f"<title>{escape(label)}</title>" if shortened else ""
+    spans = "".join(f'<tspan x="{x:g}" y="{top + font_size + i * line:.1f}">{escape(text)}</tspan>'
+                    for i, text in enumerate(lines))
+    return f'<text class="chart-label" x="{x:g}" y="{top + font_size:.1f}" fill="#1f1f1f">{title}{spans}</text>', len(lines)
+
+
 def _label(x, y, label, room, font_size, anchor):
     shown, shortened = fit(label, room, font_size)
     title = f"<title>{escape(label)}</title>" if shortened else ""
@@ -68,7 +104,7 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
 
     Sized by its viewBox: it scales to whatever width the page or the poster gives it. Side by side (the
     poster): label, bar, amount on one line; the label column widens (up to 45 % of the width) for long
-    labels. `stacked` (the phone): each label on a line of its own above its bar.
+    labels. `stacked` (the phone): each label above its bar, on one line or two (then shortened).
     """
     rows = [(str(label), Decimal(value or 0)) for label, value in rows]
     top = max((value for _, value in rows), default=Decimal(0))
@@ -77,15 +113,16 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
     if stacked:
         value_width = max((text_width(a, font_size) for a in amounts), default=0) + 8
         label_x, label_room, bar_x = 0, width, 0
-        row_height = line + max(bar_height, line)
+        bar_row = max(bar_height, line)
+        heights = [len(wrap(label, width, font_size)[0]) * line + bar_row for label, _ in rows]
     else:
         longest = max((text_width(label, font_size) for label, _ in rows), default=0) + 10
         label_width = min(max(label_width, longest), width * 0.45)
         value_width = max(value_width, max((text_width(a, font_size) for a in amounts), default=0) + 10)
         label_x, label_room, bar_x = label_width - 10, label_width - 10, label_width
-        row_height = max(bar_height, line)
+        heights = [max(bar_height, line)] * len(rows)
     track = width - bar_x - value_width
-    height = gap + len(rows) * (row_height + gap)
+    height = gap + sum(h + gap for h in heights)
     description = "; ".join(f"{label} {amount}" for (label, _), amount in zip(rows, amounts))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
@@ -95,11 +132,12 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
     if title:
         parts.append(f"<title>{escape(title)}</title>")
     parts.append(f"<desc>{escape(description)}</desc>")
-    for i, ((label, value), amount) in enumerate(zip(rows, amounts)):
-        top_y = gap + i * (row_height + gap)
+    top_y = gap
+    for (label, value), amount, row_height in zip(rows, amounts, heights):
         if stacked:
-            parts.append(_label(label_x, top_y + font_size, label, label_room, font_size, "start"))
-            y = top_y + line + (max(bar_height, line) - bar_height) / 2
+            text, lines = _wrapped_label(label_x, top_y, label, label_room, font_size, line)
+            parts.append(text)
+            y = top_y + lines * line + (bar_row - bar_height) / 2
         else:
             y = top_y + (row_height - bar_height) / 2
         baseline = y + bar_height / 2 + font_size * 0.36
@@ -115,5 +153,6 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
             parts.append(_label(label_x, baseline, label, label_room, font_size, "end"))
         parts.append(f'<text class="chart-value" x="{width:g}" y="{baseline:.1f}" text-anchor="end" fill="#1f1f1f">'
                      f"{escape(amount)}</text>")
+        top_y += row_height + gap
     parts.append("</svg>")
     return mark_safe("".join(parts))
