@@ -20,6 +20,7 @@ from fundapp import clock
 from fundapp.amounts import format_yuan
 from fundapp.i18n import record_language
 from fundapp.models import Role
+from fundapp.publicurls import bare
 from fundapp.services.notify import notifications_settle, notify
 from fundapp.services.reminders import post_holders
 
@@ -84,7 +85,7 @@ def _report_link(act):
 
 
 def _disclosure_link(act):
-    return reverse("disclosure:summary", args=[act.community.code, act.result.year])
+    return bare(reverse("disclosure:summary", args=[act.community.code, act.result.year]))
 
 
 HANDOFFS = {

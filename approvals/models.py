@@ -15,6 +15,7 @@ from fundapp.i18n import long_date
 from fundapp.models import Community, FundYear, Post
 from fundapp.models.funds import MONEY, ZERO
 from fundapp.amounts import FEN
+from fundapp.publicurls import new_public_id
 
 USER = settings.AUTH_USER_MODEL
 
@@ -163,6 +164,8 @@ class Proposal(models.Model):
                                   verbose_name=_("社区"))
     fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="proposals",
                                   verbose_name=_("年度经费"))
+    # On public addresses instead of the sequential pk (fundapp.publicurls): not guessable, not walkable.
+    public_id = models.CharField(_("公开编号"), max_length=16, unique=True, default=new_public_id, editable=False)
     title = models.CharField(_("项目名称"), max_length=200)
     category = models.PositiveSmallIntegerField(_("使用范围"), choices=Category.choices)
     content = models.TextField(_("项目内容"))
@@ -318,6 +321,8 @@ class Notice(Act):
     next_step_day = models.DateField(_("可办理下一步日期"))
     calendar_confirmed = models.BooleanField(_("按已确认的日历计算"), default=True)
     text = models.TextField(_("公示内容"), blank=True)
+    # On public addresses instead of the sequential pk (fundapp.publicurls): not guessable, not walkable.
+    public_id = models.CharField(_("公开编号"), max_length=16, unique=True, default=new_public_id, editable=False)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -652,6 +657,8 @@ class Document(models.Model):
     sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), default=clock.now)
+    # On public addresses instead of the sequential pk (fundapp.publicurls): not guessable, not walkable.
+    public_id = models.CharField(_("公开编号"), max_length=16, unique=True, default=new_public_id, editable=False)
 
     # Made to be seen by residents: the photo of the notice board itself. Everything else (minutes with
     # signatures, invoices, receipts) stays with the people who have rights on the community.

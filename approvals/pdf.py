@@ -27,6 +27,7 @@ from fundapp import clock
 from fundapp.models import Role
 from fundapp.amounts import amount_in_words
 from fundapp.i18n import long_date
+from fundapp.publicurls import bare
 from fundapp.qr import qr_svg
 from fundapp.pdf import render_pdf as render_template
 from fundapp.privacy import mask_name
@@ -112,14 +113,16 @@ def application_form(proposal):
 # --- notices ------------------------------------------------------------------------------------------
 
 def public_url(proposal, notice=None):
-    """The public page where residents read this notice (or, before it is posted, the project)."""
-    page = settings.SITE_URL.rstrip("/") + reverse("public:community-year",
-                                                   args=[proposal.community.code, proposal.fund_year.year])
-    return page + (f"#notice-{notice.pk}" if notice is not None else f"#project-{proposal.pk}")
+    """The public page where residents read this notice (or, before it is posted, the project). Printed, so
+    the bare address (fundapp.publicurls): it redirects each reader to their language."""
+    page = settings.SITE_URL.rstrip("/") + bare(reverse("public:community-year",
+                                                        args=[proposal.community.code, proposal.fund_year.year]))
+    return page + (f"#notice-{notice.public_id}" if notice is not None else f"#project-{proposal.public_id}")
 
 
 def objection_url(proposal, notice):
-    return settings.SITE_URL.rstrip("/") + reverse("public:object", args=[proposal.community.code, notice.pk])
+    return settings.SITE_URL.rstrip("/") + bare(reverse("public:object",
+                                                        args=[proposal.community.code, notice.public_id]))
 
 
 def _notice_context(p, notice):
@@ -134,7 +137,9 @@ def _notice_context(p, notice):
         "lines": [{"item": public_text(p, line.item), "amount": line.amount,
                    "in_procurement_catalogue": line.in_procurement_catalogue} for line in p.lines.all()],
         "public_url": url, "qr": qr_svg(url),
-        "objection_url": objection_url(p, notice) if notice is not None else url,
+        # Online objections: plan notices only (Art. 10); other notices print the public page's address.
+        "online_objection": notice is None or notice.kind == Notice.Kind.PLAN,
+        "objection_url": objection_url(p, notice) if notice is not None and notice.kind == Notice.Kind.PLAN else url,
     }
 
 

@@ -265,7 +265,7 @@ def b1_b2(args, env, page_bytes, year):
     memory = MemoryPoll(gunicorn.pid)
     memory.start()
     try:
-        page = f"/public/c00001/{year}/"
+        page = f"/public/zh/c00001/{year}/"
         status, body = get(args, page)
         assert status == 200, status
         status, static = get(args, ceiling)
@@ -279,7 +279,7 @@ def b1_b2(args, env, page_bytes, year):
         results["b1_static"] = wrk(args, ceiling, connections=c, duration=d)
         log("B1 uncached: a different community-year page for every request")
         communities, years = args.size["communities"], args.size["years"]
-        paths = [f"/public/c{i:05d}/{y}/" for i in range(1, communities + 1) for y in range(year - years + 1, year + 1)]
+        paths = [f"/public/zh/c{i:05d}/{y}/" for i in range(1, communities + 1) for y in range(year - years + 1, year + 1)]
         random.Random(1).shuffle(paths)
         paths_file = RESULTS / "uncached-paths.txt"
         paths_file.write_text("\n".join(paths) + "\n")

@@ -40,11 +40,11 @@ def pages():
     proposal = Proposal.objects.filter(community=community, fund_year__year=year).order_by("pk").first()
     code = community.code
     public = [
-        ("public index", None, "/public/"),
-        ("public community-year (uncached)", None, f"/public/{code}/{year}/"),
-        ("public community-year (cached)", None, f"/public/{code}/{year}/"),
-        ("open data JSON (uncached)", None, f"/public/{code}/{year}.json"),
-        ("open data CSV (cached data)", None, f"/public/{code}/{year}.csv"),
+        ("public index", None, "/public/zh/"),
+        ("public community-year (uncached)", None, f"/public/zh/{code}/{year}/"),
+        ("public community-year (cached)", None, f"/public/zh/{code}/{year}/"),
+        ("open data JSON (uncached)", None, f"/public/zh/{code}/{year}.json"),
+        ("open data CSV (cached data)", None, f"/public/zh/{code}/{year}.csv"),
     ]
     staff = []
     for who, username in USERS.items():

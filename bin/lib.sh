@@ -5,7 +5,8 @@ PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 VENV="${VENV:-.venv}"
 
 RUNTIME_DEBS="python3-venv gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
-TEST_DEBS="$RUNTIME_DEBS chromium poppler-utils"
+# nginx-light: the caching-proxy test (tests/test_caching_proxy.py) puts a real proxy_cache in front of the live server.
+TEST_DEBS="$RUNTIME_DEBS chromium poppler-utils nginx-light"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

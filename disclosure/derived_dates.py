@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from fundapp.publicurls import bare
 from workdays.derived import Move
 
 from .models import YearEndDisclosure
@@ -35,7 +36,7 @@ class DisclosureDates:
                 community_id=d.community_id, community_name=d.community.name, pk=d.pk,
                 day_before=d.last_day, day_after=last.day,
                 confirmed_before=d.calendar_confirmed, confirmed_after=last.confirmed,
-                before=before, after=after, url=reverse("disclosure:summary", args=[d.community.code, d.year]),
+                before=before, after=after, url=bare(reverse("disclosure:summary", args=[d.community.code, d.year])),
             ))
         return found
 

@@ -22,6 +22,7 @@ from approvals import handoffs
 from approvals.models import PUBLIC_STATES, Acceptance, Category, Payment, Proposal
 from audit.services import audit_record
 from fundapp import clock
+from fundapp.publicurls import bare
 from fundapp.models import Community, FundYear
 from workdays.calendar import WorkCalendar
 
@@ -173,8 +174,9 @@ def _poster_present(disclosure):
 
 
 def public_url(disclosure):
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "disclosure:summary", args=[disclosure.community.code, disclosure.year])
+    # Printed on the poster (QR code): the bare address, which redirects each reader to their language.
+    return settings.SITE_URL.rstrip("/") + bare(reverse(
+        "disclosure:summary", args=[disclosure.community.code, disclosure.year]))
 
 
 def poster_pdf(disclosure):

@@ -15,11 +15,13 @@ server); the templates declare no @font-face, so nothing one document adds leaks
 `PDF_RENDER_CACHE_SIZE` (default 0: off) keeps that many PDFs in memory, keyed by the SHA-256 of their HTML,
 and `PDF_RENDER_CACHE_DIR` (default "": off) keeps them as files that several processes share: WeasyPrint
 gives the same bytes for the same HTML (the fonts and static files being the same), so a second rendering
-of identical HTML returns the first one's bytes. The test suite turns both on (conftest.py, bin/test): its
+of identical HTML returns the first one's bytes; a process that finds another rendering the same HTML (a lock
+file beside it) waits for its bytes instead of rendering it too. The test suite turns both on (conftest.py, bin/test): its
 chain walks, on both databases and in every worker, render the same papers again and again. Production
 leaves them off, so that every paper is rendered as it is asked for and the benchmark measures rendering.
 """
 import collections
+import fcntl
 import hashlib
 import os
 import threading
@@ -107,21 +109,35 @@ def render_html(html):
         if data is not None:
             _rendered.move_to_end(key)
             return data
-    path = Path(folder) / f"{key}.pdf" if folder else None
-    if path is not None and path.is_file():
-        data = path.read_bytes()
+    if folder:
+        data = _shared_render(html, Path(folder) / f"{key}.pdf")
     else:
         data = _render(html)
-        if path is not None:
-            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-            partial.write_bytes(data)
-            os.replace(partial, path)  # another process reading it sees the whole file or none
     if size:
         with _rendered_lock:
             _rendered[key] = data
             while len(_rendered) > size:
                 _rendered.popitem(last=False)
     return data
+
+
+def _shared_render(html, path):
+    """The bytes in `path`, or rendered and written there; one process renders a given HTML at a time (the two
+    databases' test runs walk the same chains at the same moment)."""
+    if path.is_file():
+        return path.read_bytes()
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.is_file():  # rendered by another process while this one waited
+                return path.read_bytes()
+            data = _render(html)
+            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+            partial.write_bytes(data)
+            os.replace(partial, path)  # a process reading it sees the whole file or none
+            return data
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _render(html):

@@ -5,6 +5,7 @@ from django.urls import include, path
 from desk import views
 
 from . import twofactor
+from .publicurls import public_patterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,8 +22,10 @@ urlpatterns = [
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),
     path("finance/", include("desk.finance_urls")),
-    path("", include("disclosure.urls")),
-    path("public/", include("public.urls")),
+    # Residents' pages: the language in the address (/public/zh/…, /public/en/…), so that a shared cache
+    # keys on the URL alone; the bare /public/… redirects to the reader's language.
+    *public_patterns(path("", include("disclosure.urls")), path("", include("public.urls"))),
+    path("public/", include("public.bare_urls")),
     path("batches/", include("batches.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

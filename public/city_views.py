@@ -17,7 +17,7 @@ from . import city_selectors, selectors
 from .feeds import CityNoticesFeed, CommunityNoticesFeed
 from .views import _fresh_until_midnight
 
-SCHEMAS = {"fund-community-year-1": "fund-community-year-1.schema.json", "fund-city-1": "fund-city-1.schema.json"}
+SCHEMAS = {"fund-community-year-2": "fund-community-year-2.schema.json", "fund-city-1": "fund-city-1.schema.json"}
 
 
 def _query(request):

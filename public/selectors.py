@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from approvals.models import Category, Document, Notice, NoticePaper, Objection, Payment, Proposal
 from approvals.models import DELIVERING
@@ -23,7 +24,8 @@ from fundapp import clock
 from fundapp.models import Community, FundYear
 from fundapp.privacy import mask_name
 
-SCHEMA = "fund-community-year/1"
+# 2: projects, notices and documents are named by their public id (a string), not the sequential pk.
+SCHEMA = "fund-community-year/2"
 CACHE_SECONDS = 600
 
 
@@ -56,10 +58,11 @@ def published_title(proposal):
     return publisher_for(proposal.community_id).text(proposal.title)
 
 
-def public_proposals(fund_year):
-    """Projects of the year that have been put before residents (a plan notice was posted)."""
-    return Proposal.objects.filter(fund_year=fund_year).filter(
-        Exists(Notice.objects.filter(proposal=OuterRef("pk"), kind=Notice.Kind.PLAN)))
+def public_proposals(fund_year=None):
+    """Projects (of the year, if given) that have been put before residents (a plan notice was posted).
+    Nothing else is named on any public page, file or address."""
+    proposals = Proposal.objects.all() if fund_year is None else Proposal.objects.filter(fund_year=fund_year)
+    return proposals.filter(Exists(Notice.objects.filter(proposal=OuterRef("pk"), kind=Notice.Kind.PLAN)))
 
 
 def public_notices():
@@ -89,7 +92,7 @@ def _notice_paper(community, notice, publisher):
     if notice.paper_sha256 is None:  # posted before notices were archived: no text or PDF to show
         return {"content": None, "pdf": None, "pdf_sha256": None}
     return {"content": published_content(notice.paper_content, publisher),
-            "pdf": reverse("public:notice-pdf", args=[community.code, notice.pk]), "pdf_sha256": notice.paper_sha256}
+            "pdf": reverse("public:notice-pdf", args=[community.code, notice.public_id]), "pdf_sha256": notice.paper_sha256}
 
 
 def seconds_to_midnight():
@@ -119,7 +122,8 @@ def community_year(community, year, today=None):
     the local date: at 00:00 Asia/Shanghai a new key is used and the data is built again, without any act.
     """
     today = clock.today() if today is None else today
-    key = f"public:data:{community.pk}:{year}:{today.isoformat()}:{version(community.pk)}"
+    # Names (categories, states, notices) and addresses in it are in the active language — the address's.
+    key = f"public:data:{community.pk}:{year}:{today.isoformat()}:{version(community.pk)}:{SCHEMA}:{get_language()}"
     data = cache.get(key)
     if data is None:
         data = _build(community, year, today)
@@ -171,20 +175,20 @@ def _build(community, year, today):
         by_category[p.category]["projects"] += 1
         by_category[p.category]["approved"] += p.approved_budget
         project = {
-            "id": p.pk, "title": publisher.text(p.title), "category": p.category, "category_name": str(Category(p.category).label),
+            "id": p.public_id, "title": publisher.text(p.title), "category": p.category, "category_name": str(Category(p.category).label),
             "state": p.state, "state_name": str(p.get_state_display()), "budget": _money(p.budget),
             "approved_budget": _money(p.approved_budget), "settled": _money(p.settled_amount),
             "beneficiaries": p.beneficiary_count, "planned_start": p.planned_start.isoformat(),
             "planned_end": p.planned_end.isoformat(), "contractor": party(publisher, p.contractor),
             "feedback_open": p.state in DELIVERING,
-            "documents": [{"id": d.pk, "kind": d.kind, "kind_name": str(d.get_kind_display()),
+            "documents": [{"id": d.public_id, "kind": d.kind, "kind_name": str(d.get_kind_display()),
                            "sha256": d.sha256, "uploaded_on": timezone.localdate(d.uploaded_at).isoformat()}
                           for d in p.public_documents],
             "notices": [], "notice_status": "", "notice_last_day": "",
         }
         for n in p.notices.all():
             notice = {
-                "id": n.pk, "kind": n.kind, "kind_name": str(n.get_kind_display()), "posted_on": n.posted_on.isoformat(),
+                "id": n.public_id, "kind": n.kind, "kind_name": str(n.get_kind_display()), "posted_on": n.posted_on.isoformat(),
                 "last_day": n.last_day.isoformat(), "working_days": n.working_days,
                 "running": n.is_running(today), "status": n.status_on(today).value,
                 "status_name": str(n.status_on(today).label),
@@ -204,9 +208,9 @@ def _build(community, year, today):
             # The latest notice, for the CSV's one line per project (notices come in posting order).
             project["notice_status"], project["notice_last_day"] = notice["status"], notice["last_day"]
             if notice["running"]:
-                data["running_notices"].append({**notice, "project_id": p.pk, "project_title": project["title"]})
+                data["running_notices"].append({**notice, "project_id": p.public_id, "project_title": project["title"]})
             if n.kind == Notice.Kind.COMPLETION:
-                data["completion_notices"].append({**notice, "project_id": p.pk, "project_title": project["title"],
+                data["completion_notices"].append({**notice, "project_id": p.public_id, "project_title": project["title"],
                                                    "settled": project["settled"]})
         data["projects"].append(project)
     data["by_category"] = [

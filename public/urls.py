@@ -1,6 +1,12 @@
-from django.urls import path
+"""The residents' pages, under /public/<language>/ (fundapp.publicurls; included by fundapp.urls through
+public_patterns). Records are named by their public_id, never their sequential pk."""
+from django.urls import path, register_converter
+
+from fundapp.publicurls import PublicIdConverter
 
 from . import city_views, views
+
+register_converter(PublicIdConverter, "pubid")
 
 app_name = "public"
 urlpatterns = [
@@ -10,11 +16,11 @@ urlpatterns = [
     path("<slug:code>/<int:year>/", views.community_year, name="community-year"),
     path("<slug:code>/<int:year>.json", views.community_year_json, name="community-year-json"),
     path("<slug:code>/<int:year>.csv", views.community_year_csv, name="community-year-csv"),
-    path("<slug:code>/notices/<int:notice_id>/object/", views.object_to_notice, name="object"),
-    path("<slug:code>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice-pdf"),
+    path("<slug:code>/notices/<pubid:notice_id>/object/", views.object_to_notice, name="object"),
+    path("<slug:code>/notices/<pubid:notice_id>.pdf", views.notice_pdf, name="notice-pdf"),
     path("<slug:code>/needs/new/", views.submit_need, name="need"),
-    path("<slug:code>/documents/<int:pk>/", views.public_document, name="document"),
-    path("<slug:code>/projects/<int:pk>/feedback/", views.project_feedback, name="feedback"),
+    path("<slug:code>/documents/<pubid:pk>/", views.public_document, name="document"),
+    path("<slug:code>/projects/<pubid:pk>/feedback/", views.project_feedback, name="feedback"),
     # The city at scale, its search and its open data (public/city_views.py).
     path("subdistricts/<slug:code>/", city_views.subdistrict, name="subdistrict"),
     path("open-data/city.csv", city_views.city_csv, name="city-csv"),

@@ -1,6 +1,7 @@
 """Pages for residents: no login. Reads come from public.selectors (cached, invalidated on every change);
 writes go through the same services as the staff's."""
 import json
+import re
 import threading
 from collections import OrderedDict
 from decimal import Decimal
@@ -8,15 +9,17 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from approvals import services as chain
-from approvals.models import Document, Notice, Objection, Proposal
+from approvals.models import Document, Notice, Objection
 from disclosure.charts import PHONE_CHART, bar_chart
-from fundapp import clock, tabular
+from disclosure.selectors import public_disclosure
+from fundapp import clock, publicurls, tabular
 from fundapp.errors import DomainError
 from fundapp.models import Community
 
@@ -43,19 +46,34 @@ def community_year(request, code, year):
     if len(code) > 40 or clock.plausible_year(year, None) is None:
         raise Http404  # no such community or year: not worth a cache key
     today = clock.today()
-    key = f"public:page:{code}:{year}:{today.isoformat()}:{get_language()}"
+    if request.GET.get("objected"):
+        # The resident's own "objection received" note (after the form): for them alone, never kept by the
+        # caches (here or in a proxy), or every later reader would be told their objection was received.
+        community = _community(code)
+        response = render(request, "public/community_year.html",
+                          {**_page_context(community, year, today), "objected": True})
+        response["Cache-Control"] = "private, no-store"
+        return response
+    # The language is the address's (/public/zh/…, /public/en/…): the key is the URL's, as a proxy's is.
+    key = f"public:page:{code}:{year}:{today.isoformat()}:{get_language()}:{selectors.SCHEMA}"
     entry = PAGES.get(key)
     if entry is None or selectors.version(entry[0]) != entry[1]:
         entry = cache.get(key)
         if entry is None or selectors.version(entry[0]) != entry[1]:
             community = _community(code)
             at_version = selectors.version(community.pk)
-            data = selectors.community_year(community, year, today)
-            context = {"c": community, "d": data, "year": year, **_charts(data)}
+            context = _page_context(community, year, today)
             entry = (community.pk, at_version, render(request, "public/community_year.html", context).content)
             cache.set(key, entry, selectors.cache_seconds())
         PAGES.put(key, entry)
     return _fresh_until_midnight(HttpResponse(entry[2]))
+
+
+def _page_context(community, year, today):
+    data = selectors.community_year(community, year, today)
+    return {"c": community, "d": data, "year": year, **_charts(data),
+            # Linked only once posted (and its poster once made): no link leads to a "not found".
+            "summary": public_disclosure(community.code, year)}
 
 
 def _fresh_until_midnight(response):
@@ -150,8 +168,10 @@ def _rate_limited(request, scope):
 @require_http_methods(["GET", "POST"])
 def object_to_notice(request, code, notice_id):
     community = _community(code)
-    notice = get_object_or_404(Notice.objects.select_related("proposal"), pk=notice_id,
-                               proposal__community=community, kind=Notice.Kind.PLAN)
+    # Only a plan notice put before residents (running or ended, not taken down) takes objections (Art. 10);
+    # anything else is "not found", as an id that does not exist.
+    notice = get_object_or_404(selectors.public_notices().select_related("proposal__fund_year"),
+                               public_id=notice_id, proposal__community=community, kind=Notice.Kind.PLAN)
     running = notice.is_running(clock.today())
     form = ObjectionForm(request.POST or None)
     if not running:
@@ -201,8 +221,8 @@ def public_document(request, code, pk):
     """A document meant for residents (Document.PUBLIC_KINDS) of a published project; nothing else."""
     from django.http import FileResponse
 
-    document = get_object_or_404(Document.objects.select_related("proposal"), pk=pk, proposal__community__code=code,
-                                 kind__in=Document.PUBLIC_KINDS)
+    document = get_object_or_404(Document.objects.select_related("proposal"), public_id=pk,
+                                 proposal__community__code=code, kind__in=Document.PUBLIC_KINDS)
     if not selectors.public_proposals(document.proposal.fund_year).filter(pk=document.proposal_id).exists():
         raise Http404
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
@@ -213,9 +233,54 @@ def public_document(request, code, pk):
     return response
 
 
+LEGACY_OBJECTION = re.compile(r"^(?P<code>[-\w]+)/notices/(?P<pk>[0-9]+)/object/\Z")
+
+
+def bare_redirect(request, rest):
+    """/public/… without a language → the same page in the reader's language (the switch's cookie, else the
+    browser's Accept-Language, else Chinese): one 302, which a shared cache must not keep for everyone
+    (Vary, private). An address that would not be found after the redirect is not found here either.
+
+    The addresses printed on notice papers before public ids (`…/notices/<pk>/object/`, on papers already
+    posted and archived) still lead somewhere, for a notice put before residents only: a plan notice's to its
+    objection form; a notice after payment's or a completion notice's (which take no online objection) to
+    the notice on the community's page, with the service hall's phone and address."""
+    language = translation.get_language_from_request(request)
+    if rest in publicurls.segments().values():  # /public/en → /public/en/
+        language, rest = publicurls.language_of_path(f"/public/{rest}/"), ""
+    legacy = LEGACY_OBJECTION.match(rest)
+    with translation.override(language):
+        if legacy:
+            notice = selectors.public_notices().select_related("proposal__fund_year").filter(
+                pk=legacy["pk"], proposal__community__code=legacy["code"]).first()
+            if notice is None:
+                raise Http404
+            if notice.kind == Notice.Kind.PLAN:
+                target = reverse("public:object", args=[legacy["code"], notice.public_id])
+            else:
+                target = reverse("public:community-year", args=[legacy["code"], notice.proposal.fund_year.year])
+                running = notice.is_running(clock.today())
+                target += f"#notice-{notice.public_id}" if running else f"#project-{notice.proposal.public_id}"
+        else:
+            target = publicurls.in_language("/public/" + rest, language)
+            try:
+                found = resolve(target)
+            except Resolver404:
+                raise Http404 from None
+            if found.func is bare_redirect:  # not a page in that language either: no redirect to nowhere
+                raise Http404
+    if request.META.get("QUERY_STRING"):
+        target += "?" + request.META["QUERY_STRING"]
+    response = HttpResponseRedirect(target)
+    response["Vary"] = "Cookie, Accept-Language"
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
 def switch_language(request):
     """Residents' language link (a GET: it only sets the reader's preference cookie, so cached pages
-    need no CSRF token)."""
+    need no CSRF token), to the other language's address of the same page (`next`); the cookie is what the
+    bare /public/… address redirects by next time."""
     from django.conf import settings
     from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -233,7 +298,10 @@ def switch_language(request):
 @require_http_methods(["GET", "POST"])
 def project_feedback(request, code, pk):
     community = _community(code)
-    proposal = get_object_or_404(Proposal, pk=pk, community=community)
+    # A project residents have been shown (a plan notice posted); a draft, a proposal awaiting consent or one
+    # withdrawn before its notice is "not found", exactly as an id that does not exist.
+    proposal = get_object_or_404(selectors.public_proposals().select_related("fund_year"), public_id=pk,
+                                 community=community)
     form = FeedbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _rate_limited(request, f"feedback:{proposal.pk}"):
@@ -263,15 +331,15 @@ def notice_pdf(request, code, notice_id):
     paper that was posted, masked when it was made (approvals.paper_archive). Nothing for a notice taken down."""
     from approvals.paper_archive import archived_paper, notice_paper_bytes
 
-    notice = get_object_or_404(selectors.public_notices().select_related("proposal__fund_year"), pk=notice_id,
-                               proposal__community__code=code)
+    notice = get_object_or_404(selectors.public_notices().select_related("proposal__fund_year"),
+                               public_id=notice_id, proposal__community__code=code)
     if not selectors.public_proposals(notice.proposal.fund_year).filter(pk=notice.proposal_id).exists():
         raise Http404
     paper = archived_paper(notice)
     if paper is None:
         raise Http404
     response = HttpResponse(notice_paper_bytes(paper), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="notice-{notice.pk}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="notice-{notice.public_id}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     # Whether it may be read changes only by acts (a notice taken down); the file itself never changes.
     response["Cache-Control"] = f"public, max-age={selectors.max_age()}"

@@ -537,9 +537,9 @@ def test_public_forms_survive_generated_input(city, client, capsys):
     completed = Proposal.objects.filter(community=community, state=State.COMPLETED).first() or notice.proposal
     public_page = reverse("public:community-year", args=[community.code, notice.proposal.fund_year.year])
     endpoints = [
-        ("objection", reverse("public:object", args=[community.code, notice.pk]), public_forms.ObjectionForm),
+        ("objection", reverse("public:object", args=[community.code, notice.public_id]), public_forms.ObjectionForm),
         ("need", reverse("public:need", args=[community.code]), public_forms.NeedForm),
-        ("feedback", reverse("public:feedback", args=[community.code, completed.pk]), public_forms.FeedbackForm),
+        ("feedback", reverse("public:feedback", args=[community.code, completed.public_id]), public_forms.FeedbackForm),
     ]
     accepted = collections.Counter()
     for where, url, form_class in endpoints:

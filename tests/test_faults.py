@@ -93,7 +93,7 @@ def test_with_redis_stopped_staff_and_public_pages_complete_and_the_queued_work_
 
     with celery_app_on(private_redis.url) as app:
         # Running normally: the cache holds the public page, the app holds a connection to the broker.
-        assert public.get("/public/a1/2026/").status_code == 200
+        assert public.get("/public/zh/a1/2026/").status_code == 200
         assert cache.get("public:v:%s" % org.community("a1").pk) is not None
         send_pending_notification_emails.delay()  # nothing pending yet; it only opens the broker connection
 
@@ -141,11 +141,11 @@ def test_with_redis_stopped_staff_and_public_pages_complete_and_the_queued_work_
         assert page.status_code == 200
 
         # Residents: reading (uncached now) and writing.
-        for url in ("/public/", "/public/a1/2026/", "/public/a1/2026.json"):
+        for url in ("/public/zh/", "/public/zh/a1/2026/", "/public/zh/a1/2026.json"):
             assert _timed_request(lambda: public.get(url), url).status_code == 200, url
-        assert _timed_request(lambda: public.get("/public/a1/needs/new/"), "the needs form").status_code == 200
+        assert _timed_request(lambda: public.get("/public/zh/a1/needs/new/"), "the needs form").status_code == 200
         shown = signing.dumps(time.time() - 60, salt="public-form")  # the form was filled in over a minute
-        thanks = _timed_request(lambda: public.post("/public/a1/needs/new/", {
+        thanks = _timed_request(lambda: public.post("/public/zh/a1/needs/new/", {
             "shown": shown, "description": "希望增设老年活动室", "resident_name": "", "resident_contact": ""}),
             "a resident's submission")
         assert thanks.status_code == 200 and Need.objects.filter(description="希望增设老年活动室").count() == 1
@@ -154,7 +154,7 @@ def test_with_redis_stopped_staff_and_public_pages_complete_and_the_queued_work_
         # emails go out through a real worker — each exactly once, though the resend runs twice at once —
         # and re-running the batch's failures finishes it.
         private_redis.start()
-        assert public.get("/public/a1/2026/").status_code == 200
+        assert public.get("/public/zh/a1/2026/").status_code == 200
         assert private_redis.client().keys("fund:*")
         finished, ran_in = [], set()
 
@@ -308,7 +308,7 @@ def _csrf(html):
 
 
 def _need_form(session):
-    page = session.get("/public/xingfu/needs/new/")
+    page = session.get("/public/zh/xingfu/needs/new/")
     assert page.status_code == 200
     shown = re.search(r'name="shown" value="([^"]+)"', page.text).group(1)
     return {"csrfmiddlewaretoken": _csrf(page.text), "shown": shown, "website": "",
@@ -343,14 +343,14 @@ def test_postgresql_restarted_under_the_web_server_gives_a_friendly_page_and_rec
             "csrfmiddlewaretoken": _csrf(login.text), "username": "xingfu-secretary", "password": DEMO_PASSWORD})
         assert signed_in.status_code == 302, signed_in.text[-2000:]
         assert staff.get("/").status_code == 200
-        assert resident.get("/public/").status_code == 200
+        assert resident.get("/public/zh/").status_code == 200
 
         # Restarted (a fast restart cuts every client connection): the web process's kept-alive connection is
         # dead; it is checked before use and replaced, so not even the first request after it fails.
         pg.restart()
         home = staff.get("/")
         assert home.status_code == 200 and "李书记" in home.text
-        assert resident.get("/public/").status_code == 200
+        assert resident.get("/public/zh/").status_code == 200
 
         # Down (crashed: stop -m immediate): every page that needs the database answers 503 with the
         # friendly page — the signed-in desk (the session is in the database), the residents' pages, a
@@ -359,8 +359,8 @@ def test_postgresql_restarted_under_the_web_server_gives_a_friendly_page_and_rec
         pg.stop()
         for name, call in [
             ("desk", lambda: staff.get("/")),
-            ("public", lambda: resident.get("/public/")),
-            ("need", lambda: resident.post("/public/xingfu/needs/new/", data=form)),
+            ("public", lambda: resident.get("/public/zh/")),
+            ("need", lambda: resident.post("/public/zh/xingfu/needs/new/", data=form)),
         ]:
             response, seconds = _timed(call)
             assert response.status_code == 503, (name, response.status_code, response.text[-1500:])
@@ -376,10 +376,10 @@ def test_postgresql_restarted_under_the_web_server_gives_a_friendly_page_and_rec
         pg.start()
         home = staff.get("/")
         assert home.status_code == 200 and "李书记" in home.text
-        assert resident.get("/public/").status_code == 200
+        assert resident.get("/public/zh/").status_code == 200
         assert pg.psql("SELECT count(*) FROM approvals_need", "fund") == "0"
         time.sleep(max(0.0, 3.2 - (time.monotonic() - form_shown_at)))  # the form's anti-bot minimum
-        thanks = resident.post("/public/xingfu/needs/new/", data=form)
+        thanks = resident.post("/public/zh/xingfu/needs/new/", data=form)
         assert thanks.status_code == 200, thanks.text[-1500:]
         assert pg.psql("SELECT count(*) FROM approvals_need", "fund") == "1"
         assert web.proc.poll() is None
@@ -408,7 +408,7 @@ def test_only_a_lost_database_gets_the_503_page_any_other_error_is_still_a_500(m
 
         monkeypatch.setattr(city_selectors, "city_index", broken)
         caplog.clear()
-        response = client.get("/public/")
+        response = client.get("/public/zh/")
         assert response.status_code == status and text in response.content.decode(), error
         assert ("Retry-After" in response) == (status == 503)
         logged = [r for r in caplog.records if r.name == "django.request" and r.levelname == "ERROR"]

@@ -84,7 +84,7 @@ def public_views(client, notice):
 def test_a_notice_ends_at_midnight_everywhere_with_no_act_and_the_caches_on(org, notice_ending_tonight, redis_cache):
     notice = notice_ending_tonight
     proposal = notice.proposal
-    object_url = reverse("public:object", args=["a1", notice.pk])
+    object_url = reverse("public:object", args=["a1", notice.public_id])
     resident, secretary = Client(), Client()
     secretary.force_login(org.person(Role.COMMUNITY_SECRETARY))
     assert type(caches["default"]).__name__ == "ResilientRedisCache"  # the real thing, not the in-memory cache
@@ -95,7 +95,7 @@ def test_a_notice_ends_at_midnight_everywhere_with_no_act_and_the_caches_on(org,
         page = before["community-year"].content.decode()
         assert 'class="card notices-running"' in page and TITLE in page and object_url in page
         data = before["community-year-json"].json()
-        assert [n["id"] for n in data["running_notices"]] == [notice.pk]
+        assert [n["id"] for n in data["running_notices"]] == [notice.public_id]
         assert data["projects"][0]["notices"][0]["running"] is True
         assert data["projects"][0]["notices"][0]["status"] == "running"
         assert data["as_of"] == "2026-11-18"
@@ -109,7 +109,7 @@ def test_a_notice_ends_at_midnight_everywhere_with_no_act_and_the_caches_on(org,
             assert resident.get(reverse("public:community-year", args=["a1", 2026])).content.decode() == page
         assert len(queries.captured_queries) == 0
         assert cache.get(f"public:data:{org.community('a1').pk}:2026:2026-11-18:"
-                         f"{selectors.version(org.community('a1').pk)}") is not None
+                         f"{selectors.version(org.community('a1').pk)}:{selectors.SCHEMA}:zh-hans") is not None
         assert redis_cache.keys("fund:*public:page:a1:2026:2026-11-18:*")
         form = resident.get(object_url)
         assert form.status_code == 200 and b'name="text"' in form.content

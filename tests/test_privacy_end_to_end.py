@@ -114,8 +114,8 @@ def public_outputs(client, notice, tmp_path):
             "page": client.get(reverse("public:community-year", args=["a1", 2026])).content.decode(),
             "json": client.get(reverse("public:community-year-json", args=["a1", 2026])).content.decode(),
             "csv": client.get(reverse("public:community-year-csv", args=["a1", 2026])).content.decode(),
-            "objection page": client.get(reverse("public:object", args=["a1", notice.pk])).content.decode(),
-            "notice pdf": pdf_text(client.get(reverse("public:notice-pdf", args=["a1", notice.pk])).content,
+            "objection page": client.get(reverse("public:object", args=["a1", notice.public_id])).content.decode(),
+            "notice pdf": pdf_text(client.get(reverse("public:notice-pdf", args=["a1", notice.public_id])).content,
                                    tmp_path),
         }
 

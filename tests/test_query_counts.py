@@ -28,11 +28,11 @@ YEAR = TODAY.year
 # (page, who is logged in (None: a resident), url pattern) — {code}, {year}, {live} (a proposal in progress),
 # {done} (a completed one) are filled in from the seeded data.
 PAGES = [
-    ("public index", None, "/public/"),
-    ("public community-year, uncached", None, "/public/{code}/{year}/"),
-    ("public community-year, cached", None, "/public/{code}/{year}/"),
-    ("open data JSON, uncached", None, "/public/{code}/{year}.json"),
-    ("open data CSV, uncached", None, "/public/{code}/{year}.csv"),
+    ("public index", None, "/public/zh/"),
+    ("public community-year, uncached", None, "/public/zh/{code}/{year}/"),
+    ("public community-year, cached", None, "/public/zh/{code}/{year}/"),
+    ("open data JSON, uncached", None, "/public/zh/{code}/{year}.json"),
+    ("open data CSV, uncached", None, "/public/zh/{code}/{year}.csv"),
     ("work queue, subdistrict secretary", "sd0001-secretary", "/"),
     ("work queue, construction director", "sd0001-director", "/"),
     ("work queue, subdistrict staff", "sd0001-staff", "/"),
@@ -59,8 +59,9 @@ PAGES = [
 # the states shown need (reviews of the reviews, invoices of the accepted…), once each.
 EXPECTED = {
     "public index": 2,
-    # one of them: the names the community's records know, for the publishing step (approvals.publishing)
-    "public community-year, uncached": 9,
+    # the data (as the JSON), whether the year-end summary is posted, and the names the community's records
+    # know, for the publishing step (approvals.publishing)
+    "public community-year, uncached": 10,
     "public community-year, cached": 0,
     "open data JSON, uncached": 9,
     "open data CSV, uncached": 9,

@@ -230,18 +230,18 @@ def test_residents_get_only_the_notice_photo_of_a_published_project(client, org,
         content_type="application/pdf", size=minutes.size, sha256=minutes.sha256, uploaded_by=secretary)
 
     client.logout()
-    response = client.get(reverse("public:document", args=["a1", photo.pk]))
+    response = client.get(reverse("public:document", args=["a1", photo.public_id]))
     assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "image/jpeg" and b"".join(response.streaming_content) == JPEG
-    assert client.get(reverse("public:document", args=["a2", photo.pk])).status_code == 404  # another community
+    assert client.get(reverse("public:document", args=["a2", photo.public_id])).status_code == 404  # another community
     for doc in (minutes, published_minutes):  # not a kind for residents, published project or not
         assert doc.kind not in Document.PUBLIC_KINDS
-        assert client.get(reverse("public:document", args=["a1", doc.pk])).status_code == 404
+        assert client.get(reverse("public:document", args=["a1", doc.public_id])).status_code == 404
     # a notice photo of a project never put before residents (no plan notice): not served either
     hidden = Document.objects.create(
         proposal=other, kind=Document.Kind.NOTICE_PHOTO, file=photo.file.name, original_name="x.jpg",
         content_type="image/jpeg", size=photo.size, sha256=photo.sha256, uploaded_by=secretary)
-    assert client.get(reverse("public:document", args=["a1", hidden.pk])).status_code == 404
+    assert client.get(reverse("public:document", args=["a1", hidden.public_id])).status_code == 404
 
 
 # ---- PDFs: typed text is printed, never fetched -----------------------------------------------------

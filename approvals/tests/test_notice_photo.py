@@ -72,7 +72,7 @@ def test_the_photo_is_attached_audited_and_shown_to_staff_and_residents(org, cli
     client.logout()
     cache.clear()
     page = client.get(reverse("public:community-year", args=["a1", 2026])).content.decode()
-    link = reverse("public:document", args=["a1", document.pk])
+    link = reverse("public:document", args=["a1", document.public_id])
     assert link in page and "公示照片" in page
     response = client.get(link)
     assert response.status_code == 200 and b"".join(response.streaming_content) == png_bytes()

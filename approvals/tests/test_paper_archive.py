@@ -166,7 +166,7 @@ def test_the_public_page_shows_each_notice_in_full_with_a_link_to_its_archived_p
         assert expected in page, expected
     assert RECIPIENT not in page and "张三" not in page  # the recipient, the need's resident
     for notice in (plan, voucher, completion):
-        url = reverse("public:notice-pdf", args=["a1", notice.pk])
+        url = reverse("public:notice-pdf", args=["a1", notice.public_id])
         assert f'href="{url}"' in page
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -174,15 +174,15 @@ def test_the_public_page_shows_each_notice_in_full_with_a_link_to_its_archived_p
         text = pdf_text(response.content, tmp_path)
         assert RECIPIENT not in text and "张三" not in text
     # another community's code, a notice taken down: nothing
-    assert client.get(reverse("public:notice-pdf", args=["a2", plan.pk])).status_code == 404
+    assert client.get(reverse("public:notice-pdf", args=["a2", plan.public_id])).status_code == 404
     Notice.objects.filter(pk=plan.pk).update(status=Notice.Status.WITHDRAWN)
-    assert client.get(reverse("public:notice-pdf", args=["a1", plan.pk])).status_code == 404
+    assert client.get(reverse("public:notice-pdf", args=["a1", plan.public_id])).status_code == 404
     # the open data carries the same text
     with travel(D(2026, 11, 13)):
         data = client.get(reverse("public:community-year-json", args=["a1", 2026])).json()
     [running] = data["running_notices"]
     assert running["content"]["sections"][1]["rows"][-1] == ["大写", "贰万壹仟贰佰元零伍分"]
-    assert running["pdf"] == reverse("public:notice-pdf", args=["a1", completion.pk])
+    assert running["pdf"] == reverse("public:notice-pdf", args=["a1", completion.public_id])
 
 
 @pytest.mark.django_db

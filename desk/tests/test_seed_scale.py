@@ -92,7 +92,7 @@ def test_pages_render_for_a_seeded_community_and_mask_residents(seeded):
     objection = Objection.objects.select_related("notice__proposal__community", "notice__proposal__fund_year").first()
     p = objection.notice.proposal
     with travel(TODAY):
-        page = Client().get(f"/public/{p.community.code}/{p.fund_year.year}/")
+        page = Client().get(f"/public/zh/{p.community.code}/{p.fund_year.year}/")
         assert page.status_code == 200
         html = page.content.decode()
         assert p.title in html

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from approvals import services as chain
 from audit.models import AuditRecord
@@ -167,7 +168,10 @@ def test_public_page_and_pdf_need_no_login(seeded, client):
     assert "东城街道1号社区" in page and "服务群众专项经费使用情况公示" in page
     assert "¥200,000.00" in page and "¥28,000.00" in page and "¥160,000.00" in page
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in page and "特困群体服务" in page
-    assert "如有异议请向社区党委反映" in page and "张三" not in page
+    # How to object: no online form for the year-end summary (only plan notices take them, Art. 10), always
+    # the service hall (here the community records no phone or address yet: its name).
+    assert "书面向社区党委反映" in page and "东城街道1号社区党群服务中心" in page and "张三" not in page
+    assert "我有异议" not in page
     pdf = client.get(reverse("disclosure:summary-pdf", args=["a1", YEAR]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     body = b"".join(pdf.streaming_content)
@@ -177,9 +181,10 @@ def test_public_page_and_pdf_need_no_login(seeded, client):
     assert client.get(reverse("disclosure:summary", args=["a2", YEAR])).status_code == 404
     assert client.get(reverse("disclosure:summary", args=["zz", YEAR])).status_code == 404
     assert client.get(reverse("disclosure:summary-pdf", args=["a1", YEAR - 1])).status_code == 404
-    # in English for a reader who switched, same numbers
-    client.cookies["django_language"] = "en"
-    assert "¥200,000.00" in client.get(reverse("disclosure:summary", args=["a1", YEAR])).content.decode()
+    # in English at the English address, same numbers
+    with translation.override("en"):
+        english = client.get(reverse("disclosure:summary", args=["a1", YEAR])).content.decode()
+    assert "¥200,000.00" in english and '<html lang="en">' in english
 
 
 def test_the_pdf_renderer_fetches_nothing_but_data_urls_and_static_files(monkeypatch, settings):

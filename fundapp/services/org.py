@@ -10,6 +10,7 @@ from audit.services import audit_record
 from .. import rights
 from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
+from ..publicurls import segments
 from .search import community_indexed, subdistrict_indexed
 
 
@@ -128,6 +129,9 @@ def _refuse_code_change(obj, changes, message):
 @transaction.atomic
 def community_create(*, subdistrict, name, code, by=None, phone="", address=""):
     _require_city_admin(by)
+    if str(code).lower() in segments().values():
+        # /public/<code>/… would read as the language's address (fundapp.publicurls).
+        raise DomainError(_("社区代码不能是 %(code)s：公开网址用它表示语言。") % {"code": code})
     community = Community(subdistrict=subdistrict, name=name, code=code, phone=phone, address=address)
     _full_clean(community)
     community.save()

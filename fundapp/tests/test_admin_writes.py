@@ -49,7 +49,7 @@ def test_a_community_renamed_in_the_admin_keeps_its_code_and_is_audited(org, cli
     assert record.before == {"name": "东城街道1号社区"} and record.after == {"name": "幸福社区"}
     assert record.community_id == community.pk and record.actor == org.city_admin
     # The published URLs still answer.
-    assert client.get(f"/public/{community.code}/2026/").status_code == 200
+    assert client.get(f"/public/zh/{community.code}/2026/").status_code == 200
 
 
 @pytest.mark.django_db

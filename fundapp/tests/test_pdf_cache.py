@@ -33,3 +33,26 @@ def test_memory_keeps_the_latest_and_off_renders_every_time(settings, tmp_path):
     settings.PDF_RENDER_CACHE_SIZE = 0
     assert pdf.render_html(HTML) is not pdf.render_html(HTML)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_same_html_asked_at_once_is_rendered_once(settings, tmp_path, monkeypatch):
+    """Two renderers (threads here; the test runs' processes alike: the lock is a file lock) asking for the
+    same new HTML at the same moment: one renders, the other waits and reads its bytes."""
+    import threading
+
+    settings.PDF_RENDER_CACHE_SIZE, settings.PDF_RENDER_CACHE_DIR = 0, str(tmp_path)
+    renders, real_render = [], pdf._render
+
+    def counted(html):
+        renders.append(html)
+        return real_render(html)
+
+    monkeypatch.setattr(pdf, "_render", counted)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(pdf.render_html(HTML))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 3 and len(set(results)) == 1 and results[0].startswith(b"%PDF")
+    assert len(renders) == 1

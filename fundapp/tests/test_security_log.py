@@ -201,7 +201,7 @@ def running_notice(org):
 @pytest.mark.django_db
 def test_a_residents_name_and_phone_never_reach_any_log(org, running_notice, logs):
     with travel(D(2026, 11, 18)):
-        response = Client().post(reverse("public:object", args=["a1", running_notice.pk]), {
+        response = Client().post(reverse("public:object", args=["a1", running_notice.public_id]), {
             "resident_name": "张三丰", "resident_contact": "13812345678", "text": "请回电 13812345678",
             "website": "", "shown": signing.dumps(time.time() - 10, salt="public-form")})
     assert response.status_code == 302

@@ -50,7 +50,7 @@ def body(response):
 
 
 def test_the_schemas_are_valid_json_schemas():
-    for name in ("fund-community-year-1", "fund-city-1"):
+    for name in ("fund-community-year-2", "fund-city-1"):
         jsonschema.Draft202012Validator.check_schema(schema(name))
 
 
@@ -61,14 +61,14 @@ def test_every_json_file_answers_to_its_published_schema(year_with_everything, c
     with travel(D(2026, 11, 17)):
         for code, year in (("a1", 2026), ("a2", 2026), ("b1", 2025)):
             data = client.get(reverse("public:community-year-json", args=[code, year])).json()
-            validate(data, "fund-community-year-1")
+            validate(data, "fund-community-year-2")
         city = json.loads(body(client.get(reverse("public:city-json"))))
     validate(city, "fund-city-1")
     # The schema catches what it promises: an amount as a number is refused.
     data["totals"] = {**(data["totals"] or {}), "settled": 28000.0}
     with pytest.raises(AssertionError):
-        validate(data, "fund-community-year-1")
-    for name in ("fund-community-year-1", "fund-city-1"):
+        validate(data, "fund-community-year-2")
+    for name in ("fund-community-year-2", "fund-city-1"):
         served = client.get(reverse("public:schema", args=[name]))
         assert served["Content-Type"].startswith("application/schema+json") and served.json() == schema(name)
     assert client.get(reverse("public:schema", args=["nothing-1"])).status_code == 404

@@ -182,7 +182,7 @@ def test_a_new_notice_is_on_the_cached_page_at_once(org, client):
 def objection_post(client, code, notice, **overrides):
     data = {"resident_name": "赵大海", "resident_contact": "13600000000", "text": "噪音问题", "website": "",
             "shown": signing.dumps(time.time() - 10, salt="public-form"), **overrides}
-    return client.post(reverse("public:object", args=[code, notice.pk]), data)
+    return client.post(reverse("public:object", args=[code, notice.public_id]), data)
 
 
 @pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_residents_submit_needs_online(org, client):
 def test_satisfaction_feedback_feeds_the_acceptance_inspection(org, client):
     allocate(org)
     proposal = approve(org, to_review(org, draft(org)))
-    url = reverse("public:feedback", args=["a1", proposal.pk])
+    url = reverse("public:feedback", args=["a1", proposal.public_id])
     form = {"satisfied": "1", "comment": "", "website": "", "shown": signing.dumps(time.time() - 10, salt="public-form")}
     assert "尚未实施" in client.post(url, form).content.decode()  # approved, not started yet
     with travel(D(2026, 10, 15)):
@@ -276,8 +276,8 @@ def test_only_documents_meant_for_the_public_are_published(org, client, settings
     minutes = Document.objects.create(proposal=proposal, kind="minutes", file=photo.file.name, original_name="m.pdf",
                                       content_type="application/pdf", size=1, sha256="x", uploaded_by=photo.uploaded_by)
     [project] = data["projects"]
-    assert [d["id"] for d in project["documents"]] == [photo.pk]
-    response = client.get(reverse("public:document", args=["a1", photo.pk]))
+    assert [d["id"] for d in project["documents"]] == [photo.public_id]
+    response = client.get(reverse("public:document", args=["a1", photo.public_id]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == png
-    assert client.get(reverse("public:document", args=["a1", minutes.pk])).status_code == 404
-    assert client.get(reverse("public:document", args=["b1", photo.pk])).status_code == 404
+    assert client.get(reverse("public:document", args=["a1", minutes.public_id])).status_code == 404
+    assert client.get(reverse("public:document", args=["b1", photo.public_id])).status_code == 404

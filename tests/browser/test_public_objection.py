@@ -24,7 +24,7 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
     with travel(D(2026, 9, 30)):
         chain.notice_post(proposal=proposal, by=secretary, posted_on=D(2026, 9, 30))
 
-    public = f"{live_server.url}/public/a1/2026/"
+    public = f"{live_server.url}/public/zh/a1/2026/"  # the bare /public/ sends a Chinese phone here
     with on(D(2026, 10, 8)):
         phone_page.goto(f"{live_server.url}/public/")
         phone_page.get_by_role("link", name="东城街道", exact=True).click()  # the index lists subdistricts
@@ -59,7 +59,7 @@ def test_a_resident_objects_from_a_phone_and_the_answer_is_published(live_server
             submit(page)
             expect(page.locator(".head-row .badge")).to_have_text("审核中")
         phone_page.goto(public)
-        project = phone_page.locator("#project-%d" % proposal.pk)
+        project = phone_page.locator(f"#project-{proposal.public_id}")
         expect(project).to_contain_text("已与承办方约定晚上八点后停用音响")
         expect(project).to_contain_text("周**")
         body = phone_page.content()

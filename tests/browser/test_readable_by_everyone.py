@@ -17,7 +17,7 @@ from .viewports import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
-LANGUAGES = {"zh-hans": "zh-CN", "en": "en-GB"}
+LANGUAGES = ("zh-hans", "en")  # each page's address carries its language (fundapp.publicurls)
 # WCAG 2.x A and AA, the best practices axe tags, and AAA contrast (color-contrast-enhanced: 7:1).
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                                       "best-practice", "wcag2aaa"]},
@@ -59,11 +59,6 @@ def public_pages(language):
         ]
 
 
-def _in_language(context, base, language):
-    context.clear_cookies()
-    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
-
-
 def _thanks(page, base, form_path):
     """The thanks page is the answer to a posted form: post a need or an opinion as a person would, a while
     after opening the form (the forms refuse what comes within seconds)."""
@@ -98,7 +93,6 @@ def test_every_public_page_passes_axe_at_phone_and_desktop_width_in_both_languag
         context = new_context(**viewport)
         page = context.new_page()
         for language in LANGUAGES:
-            _in_language(context, base, language)
             pages = public_pages(language)
             for name, path in pages:
                 response = page.goto(base + path)
@@ -146,7 +140,6 @@ def test_chart_labels_are_at_least_14_px_and_inside_the_chart_on_a_phone(live_se
     page = context.new_page()
     seen = 0
     for language in LANGUAGES:
-        _in_language(context, live_server.url, language)
         pages = dict(public_pages(language))
         for large in (False, True):
             for name in ("community-year", "summary"):
@@ -166,7 +159,6 @@ def test_the_year_end_summary_table_fits_a_phone(live_server, demo_city, new_con
     context = new_context(**PHONE)
     page = context.new_page()
     for language in LANGUAGES:
-        _in_language(context, live_server.url, language)
         page.goto(live_server.url + dict(public_pages(language))["summary"])
         assert page.locator("main table td").count() >= 6
         assert page.evaluate(OVERFLOWING_CELLS) == []

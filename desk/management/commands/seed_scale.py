@@ -36,6 +36,7 @@ from audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
 from audit.services import canonical_json, compute_hash
 from fundapp import clock
 from fundapp.models import Community, FundYear, LedgerEntry, Post, Role, SearchEntry, Subdistrict
+from fundapp.publicurls import new_public_id
 from fundapp.rights import ROLE_PERMISSIONS, sync_user_permissions
 from fundapp.services.search import search_forms
 
@@ -409,14 +410,14 @@ class Command(BaseCommand):
                               "beneficiary_count", "planned_start", "planned_end", "contractor", "art4_declaration",
                               "state", "budget", "approved_budget", "settled_amount", "reserved_amount", "review_round",
                               "review_received_on", "review_deadline", "review_deadline_confirmed",
-                              "review_overdue_round", "created_by_id", "created_at", "updated_at"],
+                              "review_overdue_round", "created_by_id", "created_at", "updated_at", "public_id"],
                    (spid, str(cid), str(fy), title, str(int(CATEGORIES[(k + ci) % len(CATEGORIES)])),
                     f"{title}：按居民需求实施，预算{budget}元", "small_group" if small else "broad",
                     str(15 + k if small else 300 + (ci * 13 + k * 17) % 2000), _d(start + D(days=20)),
                     _d(start + D(days=40)), contractor, "1", state, _yuan(budget), _yuan(approved), _yuan(settled),
                     _yuan(reserved), "1" if in_review else "0", _d(review_day) if in_review else NULL,
                     _d(review_day + D(days=14)) if in_review else NULL, "1", "0", str(cstaff[0]), _t(start),
-                    _t(min(start + D(days=50), self.today))))
+                    _t(min(start + D(days=50), self.today)), new_public_id()))
         tables.add(BudgetLine, ["id", "proposal_id", "item", "amount", "in_procurement_catalogue"],
                    (str(self.ids.take(BudgetLine)), spid, "材料及人工", _yuan(budget), "1"))
         if rank >= 2:
@@ -428,12 +429,12 @@ class Command(BaseCommand):
                       (spid, _d(meeting_day), "社区党群服务中心会议室", "23", "社区两委成员9人，居民代表14人", "19", "2", "2",
                        "与会人员讨论了项目方案和预算，表决通过。", "1"), csec, meeting_day)
         notice_cols = ["proposal_id", "kind", "status", "posted_on", "working_days", "last_day", "next_step_day",
-                       "calendar_confirmed", "text"]
+                       "calendar_confirmed", "text", "public_id"]
         if rank >= 4:
             self._search_entry(tables, "project", pid, title, self.subdistrict_of[cid], cid)
             nid = self._act(Notice, notice_cols, tables,
                             (spid, "plan", "running" if rank == 4 else "ended", _d(notice_day), "5", _d(notice_last),
-                             _d(notice_next), "1", f"{title}项目方案公示"), csec, notice_day)
+                             _d(notice_next), "1", f"{title}项目方案公示", new_public_id()), csec, notice_day)
             if (ci + k) % 20 == 0:
                 resident = self._person()
                 tables.add(Objection, ["id", "notice_id", "channel", "resident_name", "resident_contact", "text",
@@ -476,7 +477,7 @@ class Command(BaseCommand):
         if rank >= 10:
             self._act(Notice, notice_cols, tables,
                       (spid, "completion", "running" if rank == 10 else "ended", _d(completion_day), "5",
-                       _d(completion_last), _d(completion_last + D(days=1)), "1", f"{title}完成公示"), csec,
+                       _d(completion_last), _d(completion_last + D(days=1)), "1", f"{title}完成公示", new_public_id()), csec,
                       completion_day)
 
     def _write(self, model, columns, rows):
