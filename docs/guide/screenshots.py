@@ -315,7 +315,7 @@ def residents(browser, base, env):
     resident.shot("subdistrict", pages["subdistrict"])
     resident.shot("community-year", pages["community-year"], widths=(375, 1280))
     resident.shot("community-year-notice", pages["community-year"], focus=".notices-running")
-    resident.shot("community-year-chart", pages["community-year"], focus=".chart-wrap")
+    resident.shot("community-year-chart", pages["community-year"], focus="section.card:has(> h2) .chart-wrap")  # by category
     if "summary" in pages:
         resident.shot("summary", pages["summary"])
         resident.shot("summary-table", pages["summary"], focus=".disc-projects")
