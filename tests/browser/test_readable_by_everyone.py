@@ -180,12 +180,15 @@ def test_the_large_text_switch_is_kept_across_pages_and_applied_before_the_first
     assert switch.get_attribute("aria-pressed") == "true"
     assert page.evaluate(body_px) >= normal * 1.2
 
-    for name, path in pages.items():  # every other page, loaded afresh: large, and still no sideways scrolling
+    problems = []
+    for name, path in pages.items():  # every page, loaded afresh: large, no sideways scrolling, still passing axe
         page.goto(live_server.url + path)
         assert page.evaluate("window.largeAtBody") is True, name
         assert page.evaluate(body_px) >= normal * 1.2, name
         assert page.locator("[data-large-text]").get_attribute("aria-pressed") == "true", name
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        problems += [f"{name} (large text): {p}" for p in _violations(page)]
+    assert not problems, "\n".join(problems)
 
     page.locator("[data-large-text]").click()  # and off again, for good
     page.goto(live_server.url + pages["community-year"])
