@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from approvals import services as chain
 from approvals.models import Document, Notice, Objection
-from disclosure.charts import bar_chart
+from disclosure.charts import PHONE_CHART, bar_chart
 from disclosure.selectors import public_disclosure
 from fundapp import clock, publicurls, tabular
 from fundapp.errors import DomainError
@@ -27,7 +27,7 @@ from . import selectors
 from .forms import FeedbackForm, NeedForm, ObjectionForm
 
 # Drawn for a phone's width: readable at 375 px, capped by CSS on a desktop.
-CHART = {"width": 420, "label_width": 118, "value_width": 118, "bar_height": 22, "gap": 10}
+CHART = PHONE_CHART  # labels ≥ 14 px on a 375 px phone, never clipped (disclosure/charts.py)
 RATE_LIMIT = 3  # submissions per address and notice (or community, for needs) per hour
 
 

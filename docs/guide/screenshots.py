@@ -3,6 +3,8 @@
 
     .venv/bin/python docs/guide/screenshots.py            # all roles
     .venv/bin/python docs/guide/screenshots.py --keep     # keep the temp dir (database, server log)
+    .venv/bin/python docs/guide/screenshots.py --residents  # only the public pages (in December: with the
+                                                            # year-end summary, posted from 1 December)
 
 What it does, touching nothing outside a temp dir and docs/guide/img/:
 1. creates a temp dir with a SQLite database, an uploads folder and the English messages compiled
@@ -164,6 +166,7 @@ class Person:
 
     def shot(self, name, path, widths=(375,), prepare=None, focus=None):
         """Screenshots of `path` at each width, in Chinese and English: img/<role>-<name>-<w>.<lang>.png.
+        `path` is one address, or {lang: address} where the language is part of it.
 
         `prepare(page)` fills in or submits a form first; `focus` is a selector scrolled into view, to the
         top of the screen (or to the bottom when it starts with "end:").
@@ -172,7 +175,7 @@ class Person:
             self.language(lang)
             for width in widths:
                 page = self.pages[width]
-                response = page.goto(self.base + path)
+                response = page.goto(self.base + (path[lang] if isinstance(path, dict) else path))
                 if response is None or response.status >= 400:
                     problems.append(f"{path} answered {response and response.status} to {self.username}")
                 if prepare:
@@ -270,7 +273,70 @@ print("@@" + json.dumps([i.pk for i in Invoice.objects.filter(proposal_id={pk}).
 """)
 
 
+def resident_pages(env):
+    """{name: {language: path}} of the pages residents read, found through the public data and reverse() in each
+    language (no address typed here)."""
+    found = query(env, """
+from django.urls import reverse
+from django.utils import translation
+from fundapp import clock
+from fundapp.models import Community
+from disclosure.models import YearEndDisclosure
+from public import selectors
+c = Community.objects.select_related("subdistrict").get(code="xingfu")
+year = clock.today().year
+def pages_in(language):
+    with translation.override(language):
+        d = selectors.community_year(c, year)
+        feedback = next(p["id"] for p in d["projects"] if p["feedback_open"])
+        pages = {
+            "index": reverse("public:index"),
+            "search": reverse("public:index") + "?q=xingfu",
+            "subdistrict": reverse("public:subdistrict", args=[c.subdistrict.code]),
+            "community-year": reverse("public:community-year", args=[c.code, year]),
+            "object": reverse("public:object", args=[c.code, d["running_notices"][0]["id"]]),
+            "need": reverse("public:need", args=[c.code]),
+            "feedback": reverse("public:feedback", args=[c.code, feedback]),
+        }
+        if YearEndDisclosure.objects.filter(community=c, year=year).exists():  # posted from 1 December
+            pages["summary"] = reverse("disclosure:summary", args=[c.code, year])
+        return pages
+print("@@" + json.dumps({"zh": pages_in("zh-hans"), "en": pages_in("en")}))
+""")
+    return {name: {lang: found[lang][name] for lang in LANGS} for name in found["zh"]}
+
+
+def residents(browser, base, env):
+    """Residents (no login): every public page at 375 px in both languages, and one at 1280 px."""
+    pages = resident_pages(env)
+    resident = Person(browser, base, "resident", None)
+    resident.shot("index", pages["index"], widths=(375, 1280))
+    resident.shot("search", pages["search"])
+    resident.shot("subdistrict", pages["subdistrict"])
+    resident.shot("community-year", pages["community-year"], widths=(375, 1280))
+    resident.shot("community-year-notice", pages["community-year"], focus=".notices-running")
+    resident.shot("community-year-chart", pages["community-year"], focus="section.card:has(> h2) .chart-wrap")  # by category
+    if "summary" in pages:
+        resident.shot("summary", pages["summary"])
+        resident.shot("summary-table", pages["summary"], focus=".disc-projects")
+    else:
+        problems.append("no year-end summary before 1 December: its screenshots were not re-made")
+    resident.shot("object", pages["object"], prepare=fill(resident_name="周晓光", text="晚上音响太吵，希望限定使用时间"))
+    resident.shot("need", pages["need"])
+    resident.shot("feedback", pages["feedback"])
+    # The thanks page answers a posted need; the form refuses what comes within seconds, as from a robot.
+    resident.shot("thanks", pages["need"], prepare=then_submit(lambda page: (
+        page.fill("[name=description]", "希望增加老年人助餐服务"), page.wait_for_timeout(3200))))
+    # The "large text" switch, as a reader who chose it sees every page afterwards.
+    resident.pages[375].goto(base + pages["index"]["zh"])
+    resident.pages[375].click("[data-large-text]")
+    resident.shot("community-year-large-text", pages["community-year"])
+    resident.pages[375].click("[data-large-text]")
+    resident.close()
+
+
 def run(browser, base, env):
+    residents(browser, base, env)
     p = demo_objects(env)
     today = TODAY.isoformat()
     draft, in_notice = p["xingfu:draft"], p["xingfu:notice"]
@@ -414,6 +480,8 @@ def run(browser, base, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
+    parser.add_argument("--residents", action="store_true",
+                        help="only the residents' public pages (the other pictures are left as they are)")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         raise SystemExit(f"{CHROMIUM} not found: install Debian's Chromium (apt-get install chromium).")
@@ -431,14 +499,14 @@ def main():
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                run(browser, base, env)
+                (residents if args.residents else run)(browser, base, env)
             finally:
                 browser.close()
     finally:
         stop_server(server)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    for old in IMG.glob("*.png"):
+    for old in IMG.glob("*.png") if not args.residents else ():
         if old.name not in made and not old.name.startswith(MADE_APART):
             old.unlink()
     total = sum(f.stat().st_size for f in IMG.glob("*.png"))
