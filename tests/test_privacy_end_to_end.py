@@ -24,6 +24,7 @@ from disclosure.services import disclosure_generate
 from fundapp.models import Role
 from fundapp.privacy import mask_name
 from tests.chain import allocate, meeting_passed, travel
+from tests.written_numbers import digits, grouped
 
 D = datetime.date
 FULL_WIDTH = str.maketrans("0123456789+-()Xx ", "０１２３４５６７８９＋－（）ＸＸ\u3000")
@@ -33,23 +34,11 @@ names = st.builds(lambda surname, given: surname + given, st.sampled_from(["欧�
                   st.sampled_from(["晓梅", "子涵", "浩然", "雨桐", "沁"]))
 
 
-def _digits(n):
-    return st.text(alphabet="0123456789", min_size=n, max_size=n)
-
-
-def _grouped(value, sizes, separator):
-    out, i = [], 0
-    for size in sizes:
-        out.append(value[i:i + size])
-        i += size
-    return separator.join(out + ([value[i:]] if i < len(value) else []))
-
-
 separators = st.sampled_from(["", " ", "-"])
-mobiles = st.builds(lambda prefix, rest, sep: prefix + _grouped("13" + rest, [3, 4, 4], sep),
-                    st.sampled_from(["", "+86 ", "86-"]), _digits(9), separators)
-ids = st.builds(lambda body, last: body + last, _digits(17), st.sampled_from(list("0123456789X")))
-cards = st.builds(lambda rest, sep: _grouped("62" + rest, [4, 4, 4, 4], sep), _digits(15), separators)
+mobiles = st.builds(lambda prefix, rest, sep: prefix + grouped("13" + rest, [3, 4, 4], sep),
+                    st.sampled_from(["", "+86 ", "86-"]), digits(9), separators)
+ids = st.builds(lambda body, last: body + last, digits(17), st.sampled_from(list("0123456789X")))
+cards = st.builds(lambda rest, sep: grouped("62" + rest, [4, 4, 4, 4], sep), digits(15), separators)
 numbers = st.one_of(mobiles, ids, cards)
 
 

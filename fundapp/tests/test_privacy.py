@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundapp.privacy import Publisher, mask_name, publish, redact
+from tests.written_numbers import digits, grouped
 
 FULL_WIDTH = str.maketrans("0123456789+-()Xx ", "０１２３４５６７８９＋－（）ＸＸ\u3000")
 
@@ -13,20 +14,6 @@ surnames = st.sampled_from("王李张刘陈杨赵黄周吴徐孙胡朱高林何�
 given_chars = st.text(alphabet="小明华红建国伟芳娟敏静丽强磊军洋勇艳杰娜涛超秀英", min_size=1, max_size=2)
 names = st.builds(lambda s, g: s + g, surnames, given_chars)
 filler = st.text(alphabet="我们反对购买器材社区的项目希望能尽快答复谢谢请联系在此提出意见，。；！", min_size=0, max_size=12)
-
-
-def digits(n):
-    return st.text(alphabet="0123456789", min_size=n, max_size=n)
-
-
-def grouped(value, sizes, separator):
-    out, i = [], 0
-    for size in sizes:
-        out.append(value[i:i + size])
-        i += size
-    if i < len(value):
-        out.append(value[i:])
-    return separator.join(out)
 
 
 separators = st.sampled_from(["", " ", "-", "－", "\u3000"])
