@@ -42,3 +42,23 @@ def publisher_for(community, extra_names=()):
 def party(publisher, name):
     """A contractor or invoicing party as the public reads it: an organisation whole, a person masked."""
     return publisher.name(name) if looks_like_a_person(name) else publisher.text(name)
+
+
+def search_titles_refresh(community):
+    """After a name entered the community's records (a need, an objection, a payment without invoice, a
+    contractor): its published projects' search entries take their titles as the public reads them now, so a
+    name that has just become known is neither shown nor found by the residents' search."""
+    from fundapp.models import SearchEntry
+    from fundapp.services.search import search_entry_save
+
+    community_id = getattr(community, "pk", community)
+    entries = list(SearchEntry.objects.filter(kind=SearchEntry.Kind.PROJECT, community_id=community_id))
+    if not entries:
+        return
+    titles = dict(Proposal.objects.filter(pk__in=[e.object_id for e in entries]).values_list("pk", "title"))
+    publisher = publisher_for(community_id)
+    for entry in entries:
+        name = publisher.text(titles.get(entry.object_id, entry.name))
+        if name != entry.name:
+            search_entry_save(kind=entry.kind, object_id=entry.object_id, name=name,
+                              subdistrict_id=entry.subdistrict_id, community_id=community_id)

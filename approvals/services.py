@@ -33,7 +33,7 @@ from .models import (
     SupervisionOpinion,
 )
 from .models import DELIVERING, EDITABLE, RESERVING, State
-from .publishing import publisher_for
+from .publishing import publisher_for, search_titles_refresh
 from .workflow import TRANSITIONS, needed
 
 
@@ -282,6 +282,8 @@ def need_record(*, community, by, channel, description, resident_name="", reside
         need.save()
         audit_record(actor=by, post=post, action="need.record", target=need, community_id=community.pk,
                      after={"channel": channel}, effective_on=on)
+        if resident_name or resident_contact:
+            search_titles_refresh(community)
     return need
 
 
@@ -366,6 +368,7 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
         merged, clean_lines, budget = _validated_plan({**current, **fields},
                                                       current_lines if lines is None else lines)
         before = {**_snapshot(p), "title": p.title}
+        contractor_before = p.contractor
         for key, value in merged.items():
             setattr(p, key, value)
         p.budget = budget
@@ -383,6 +386,8 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
         if before["title"] != p.title:
             search_services.project_retitled(proposal_id=p.pk, title=publisher_for(p.community_id).text(p.title),
                                              community=p.community)
+        if contractor_before != p.contractor:
+            search_titles_refresh(p.community_id)  # a contractor who is a person is a name the records know
     proposal.refresh_from_db()
     return proposal
 
@@ -536,6 +541,7 @@ def objection_record(*, notice, channel, resident_name, text, resident_contact="
                               community_id=community.pk, after={"channel": channel, "notice": notice.pk})
         handoffs.act_announce("objection.record", record=record, community=community, by=by,
                               proposal=notice.proposal, result=objection, post=post)
+        search_titles_refresh(community)
     return objection
 
 
@@ -790,10 +796,12 @@ def invoice_register(*, proposal, by, contractor, number, amount, issued_on, doc
     def effect(ctx):
         try:
             with transaction.atomic():
-                return Invoice.objects.create(proposal=ctx.proposal, contractor=contractor, number=number,
-                                              amount=amount, issued_on=issued_on, registered_by=by)
+                invoice = Invoice.objects.create(proposal=ctx.proposal, contractor=contractor, number=number,
+                                                 amount=amount, issued_on=issued_on, registered_by=by)
         except IntegrityError:
             raise DomainError(_("该发票已经登记。")) from None
+        search_titles_refresh(ctx.proposal.community_id)
+        return invoice
 
     return perform(proposal=proposal, action="register_invoice", by=by, effect=effect, amount=amount,
                    documents=documents, issued_on=issued_on)
@@ -883,6 +891,8 @@ def _pay(ctx, *, amount, paid_on, method, reference, key, description, invoice=N
     if invoice is not None:
         invoice.status = Invoice.Status.SETTLED
         invoice.save(update_fields=["status"])
+    if voucher.get("recipient_name"):
+        search_titles_refresh(p.community_id)
     return payment
 
 

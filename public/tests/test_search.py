@@ -128,3 +128,18 @@ def test_a_resident_named_in_a_title_is_neither_shown_nor_found_in_search_or_fee
         for feed in (reverse("public:city-feed"), reverse("public:community-feed", args=["a1"])):
             body = client.get(feed).content.decode()
             assert "王**家门前路灯维修" in body and "王小明" not in body
+
+
+@pytest.mark.django_db
+def test_a_name_that_becomes_known_after_publication_is_no_longer_found(org, client):
+    """A project titled with a resident's name before the records knew the name: once that resident registers
+    a need (or objects), search neither shows nor finds the name any more."""
+    allocate(org)
+    published = meeting_passed(org, draft(org, title="李大山家门前路灯维修"))
+    with travel(D(2026, 9, 30)):
+        chain.notice_post(proposal=published, by=org.person(Role.COMMUNITY_SECRETARY), posted_on=D(2026, 9, 30))
+        assert names(search("李大山", 2026)[0]) == ["李大山家门前路灯维修"]  # nobody knows it is a name yet
+        chain.need_record(community=org.community("a1"), by=None, channel="online", description="楼道灯坏了",
+                          resident_name="李大山")
+        assert names(search("李大山", 2026)[0]) == [] and names(search("lidashan", 2026)[0]) == []
+        assert names(search("路灯", 2026)[0]) == ["李**家门前路灯维修"]
