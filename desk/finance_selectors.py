@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from approvals.models import DROPPED, Category, Payment, Proposal, State
 
 from fundapp.models import Community, FundYear, LedgerEntry
-from fundapp.models.funds import ZERO, MoneyFormula
+from fundapp.models.funds import ZERO, MoneySum
 
 KIND = LedgerEntry.Kind
 
@@ -172,14 +172,9 @@ def reconcile_many(communities, year):
 # --- summary -----------------------------------------------------------------------------------------
 
 @dataclass
-class Figures(MoneyFormula):
+class Figures(MoneySum):
     """Money and projects added up over one community, a subdistrict or everything in view."""
 
-    allocated: Decimal = ZERO
-    carried_in: Decimal = ZERO
-    settled: Decimal = ZERO
-    reserved: Decimal = ZERO
-    carried_out: Decimal = ZERO
     projects: int = 0  # proposals of the year, rejected and withdrawn ones included
     approved: Decimal = ZERO  # approved budgets of live (not rejected or withdrawn) projects
     fund_years: int = 0
@@ -191,15 +186,11 @@ class Figures(MoneyFormula):
             return None
         return (self.settled * 100 / self.total).quantize(Decimal("0.1"))
 
-    def add_fund_year(self, fy):
-        for name in ("allocated", "carried_in", "settled", "reserved", "carried_out"):
-            setattr(self, name, getattr(self, name) + getattr(fy, name))
-        self.fund_years += 1
+    COUNTERS = ("projects", "approved", "fund_years")
 
-    def add(self, other):
-        for name in ("allocated", "carried_in", "settled", "reserved", "carried_out", "projects", "approved",
-                     "fund_years"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def add_fund_year(self, fy):
+        super().add_fund_year(fy)
+        self.fund_years += 1
 
 
 @dataclass

@@ -5,7 +5,6 @@ Each reads in a fixed number of queries whatever the city's size; the index and 
 line per subdistrict / per community of that subdistrict, never the whole city.
 """
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
@@ -17,7 +16,7 @@ from approvals.models import Notice, Proposal
 from approvals.publishing import publisher_for
 from fundapp import clock
 from fundapp.models import Community, FundYear, SearchEntry, Subdistrict
-from fundapp.models.funds import ZERO, MoneyFormula
+from fundapp.models.funds import AMOUNTS, MoneySum
 from fundapp.services.search import normalise, triple
 
 from .selectors import _first_version, _money, public_notices
@@ -26,7 +25,6 @@ SEARCH_LIMIT = 20  # results shown; more than this and the page asks for a fulle
 SEARCH_CANDIDATES = 500  # substring matches considered for ranking (a one-character query may match the city)
 CITY_SCHEMA = "fund-city/1"
 FEED_ITEMS = 50
-MONEY = ("allocated", "carried_in", "settled", "reserved", "carried_out")
 
 
 # ---- versions ---------------------------------------------------------------------------------------
@@ -138,19 +136,11 @@ def _hit(entry, year):
 # ---- the city index and a subdistrict's page -------------------------------------------------------
 
 @dataclass
-class Totals(MoneyFormula):
-    """A year's money added up over fund years (the same formula as one fund year's: MoneyFormula)."""
+class Totals(MoneySum):
+    """A year's money added up over fund years (MoneySum), and how many communities have a fund record."""
 
-    allocated: Decimal = ZERO
-    carried_in: Decimal = ZERO
-    settled: Decimal = ZERO
-    reserved: Decimal = ZERO
-    carried_out: Decimal = ZERO
-    funded: int = 0  # communities with a fund record for the year
-
-    def add(self, other):
-        for name in (*MONEY, "funded"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    funded: int = 0
+    COUNTERS = ("funded",)
 
 
 def city_index(year):
@@ -158,7 +148,7 @@ def city_index(year):
     (the subdistricts with their community counts; the fund years grouped by subdistrict)."""
     subdistricts = list(Subdistrict.objects.annotate(community_count=Count("communities")).order_by("name", "pk"))
     grouped = (FundYear.objects.filter(year=year).values("community__subdistrict_id")
-               .annotate(funded=Count("pk"), **{name: Sum(name) for name in MONEY}).order_by())
+               .annotate(funded=Count("pk"), **{name: Sum(name) for name in AMOUNTS}).order_by())
     totals = {row.pop("community__subdistrict_id"): Totals(**row) for row in grouped}
     city = Totals()
     rows = []
@@ -177,7 +167,7 @@ def subdistrict_page(subdistrict, year):
     total = Totals()
     for _community, fy in rows:
         if fy is not None:
-            total.add(Totals(**{name: getattr(fy, name) for name in MONEY}, funded=1))
+            total.add(Totals(**{name: getattr(fy, name) for name in AMOUNTS}, funded=1))
     return {"rows": rows, "total": total}
 
 
@@ -200,7 +190,7 @@ def city_fund_years():
         yield {
             "subdistrict_code": c.subdistrict.code, "subdistrict": c.subdistrict.name,
             "community_code": c.code, "community": c.name, "year": fy.year, "status": fy.status,
-            **{name: _money(getattr(fy, name)) for name in MONEY},
+            **{name: _money(getattr(fy, name)) for name in AMOUNTS},
             "total": _money(fy.total), "available": _money(fy.available),
             "projects": fy.projects or 0,
             "json": reverse("public:community-year-json", args=[c.code, fy.year]),

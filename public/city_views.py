@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 
 from fundapp import clock, tabular
 from fundapp.models import Subdistrict
+from fundapp.models.funds import AMOUNTS
 
 from . import city_selectors, selectors
 from .feeds import CityNoticesFeed, CommunityNoticesFeed
@@ -71,7 +72,7 @@ def subdistrict(request, code):
 def _csv_rows():
     yield ["# " + json.dumps(city_selectors.city_header(), ensure_ascii=False)]
     yield city_selectors.CITY_COLUMNS
-    amounts = {*city_selectors.MONEY, "total", "available"}
+    amounts = {*AMOUNTS, "total", "available"}
     for row in city_selectors.city_fund_years():
         # Amounts as numbers (the writer neutralises text only: a negative amount is not a formula).
         yield [Decimal(row[c]) if c in amounts else row[c] for c in city_selectors.CITY_COLUMNS]

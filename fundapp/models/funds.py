@@ -16,6 +16,7 @@ on 1 January, exceed) 2026's own 20%. So `small_group_carried` is the small-grou
 is one formula, `small_group_limit_expression()`, used by the guards (`FundYear.small_group_limit`) and by
 the CheckConstraint alike.
 """
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -52,7 +53,7 @@ class FundYearQuerySet(models.QuerySet):
 
 class MoneyFormula:
     """SPEC §2, once: total = allocated + carried in; available = total − settled − reserved − carried out.
-    For a fund year and for sums of fund years (fundapp.finance_selectors.Figures) alike."""
+    For a fund year and for sums of fund years (MoneySum) alike."""
 
     @property
     def total(self):
@@ -61,6 +62,31 @@ class MoneyFormula:
     @property
     def available(self):
         return self.total - self.settled - self.reserved - self.carried_out
+
+
+# A fund year's own amounts, the ones that add up over fund years (total and available follow from them).
+AMOUNTS = ("allocated", "carried_in", "settled", "reserved", "carried_out")
+
+
+@dataclass
+class MoneySum(MoneyFormula):
+    """Fund years' amounts added up (a subdistrict, the city, what a person sees), with the same formula as one
+    fund year's. A subclass adds its own counters as fields and names them in COUNTERS."""
+
+    allocated: Decimal = ZERO
+    carried_in: Decimal = ZERO
+    settled: Decimal = ZERO
+    reserved: Decimal = ZERO
+    carried_out: Decimal = ZERO
+    COUNTERS = ()
+
+    def add_fund_year(self, fy):
+        for name in AMOUNTS:
+            setattr(self, name, getattr(self, name) + getattr(fy, name))
+
+    def add(self, other):
+        for name in (*AMOUNTS, *self.COUNTERS):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class FundYear(MoneyFormula, models.Model):
