@@ -15,13 +15,6 @@ from tests.chain import allocate, travel
 D = datetime.date
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def grow(org, start, stop):
     """More communities with a fund year each, written in bulk (the index's cost is the subject, not the
     services')."""

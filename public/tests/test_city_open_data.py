@@ -10,7 +10,6 @@ from decimal import Decimal
 import jsonschema
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
@@ -25,13 +24,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SCHEMAS = settings.BASE_DIR / "public" / "schemas"
 
 year_with_everything_snapshot, year_with_everything = org_snapshot_fixtures(build_year_with_everything)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def schema(name):

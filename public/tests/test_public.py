@@ -26,13 +26,6 @@ OBJECTOR, OBJECTOR_PHONE = "欧阳明远", "13912345678"
 RECIPIENT, RECIPIENT_PHONE = "司马慧琳", "13787654321"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def build_year_with_everything(org):
     """a1 in 2026: a settled project, a voucher to a private person, a notice with an objection."""
     allocate(org)

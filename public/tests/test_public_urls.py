@@ -21,13 +21,6 @@ from tests.public_walk import broken, links_of, walk
 ABSENT = "zzzzzzzzzzzz"  # a well-formed public id no record has
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _same(body):
     """A page as it would be for anyone: without its per-request CSRF token."""
     return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", body)

@@ -3,7 +3,6 @@ by pinyin or by initials; best matches first; never a project that has not been 
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from approvals import services as chain
@@ -14,13 +13,6 @@ from public.city_selectors import SEARCH_LIMIT, search
 from tests.chain import allocate, draft, meeting_passed, travel
 
 D = datetime.date
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def names(hits):
