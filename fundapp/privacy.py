@@ -5,7 +5,7 @@ poster) goes through `Publisher` (or `publish`, for one text):
 
 - the names of the private persons the record knows (objectors, residents whose needs were registered,
   recipients paid without an invoice, private contractors: the caller passes them, gathered by a selector,
-  e.g. `approvals.selectors.known_names`) are masked wherever they stand in the text (王小明 → 王**), also
+  e.g. `approvals.publishing.known_names`) are masked wherever they stand in the text (王小明 → 王**), also
   written with spaces between the characters or in full-width forms;
 - e-mail addresses, phone numbers (mobiles with or without +86 / 0086, landlines with an area code, 400/800 numbers, any
   number written after 电话/手机/联系方式/tel), resident ID numbers (15 or 18 characters, X), and bank-card
