@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -145,10 +146,7 @@ def _perform(proposal, action, transition, by, effect, roles, load, uploads, eff
     with transaction.atomic():
         p = _lock_proposal(proposal.pk)
         if p.state not in transition.sources:
-            raise DomainError(
-                _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
-                % {"state": p.get_state_display(), "action": transition.label}
-            )
+            raise DomainError(_wrong_state(p.state, transition))
         decision = decide(by, transition, p.community, roles)
         if not decision:
             raise NotAllowed(decision.reason)
@@ -217,6 +215,20 @@ def signing_roles(action, invoice):
     return None
 
 
+def _wrong_state(state, transition):
+    return _("项目当前状态为“%(state)s”，不能办理“%(action)s”。") % {"state": State(state).label,
+                                                              "action": transition.label}
+
+
+def wrong_state(proposal, transition):
+    """Why `transition` cannot be taken in the proposal's state: built only when read (a page's dry runs refuse
+    most steps by state and never show why; `get_state_display` would translate every state's label)."""
+    return _wrong_state_read_later(proposal.state, transition)
+
+
+_wrong_state_read_later = lazy(_wrong_state, str)
+
+
 def dry_run(*, action, proposal, by, guards=True, **data):
     """Would `perform(action=…)` accept this step now, whatever the person then enters? `perform`'s checks in
     its order — the state, the right, every guard that reads no input (`Transition.standing_guards`) — on the
@@ -225,8 +237,7 @@ def dry_run(*, action, proposal, by, guards=True, **data):
     them asks no query. With `guards=False`, only the state and the right."""
     transition = TRANSITIONS[action]
     if proposal.state not in transition.sources:
-        return Verdict(False, "state", _("项目当前状态为“%(state)s”，不能办理“%(action)s”。")
-                       % {"state": proposal.get_state_display(), "action": transition.label})
+        return Verdict(False, "state", wrong_state(proposal, transition))
     decision = decide(by, transition, proposal.community, signing_roles(action, data.get("invoice")))
     if not decision:
         return Verdict(False, "rights", decision.reason)
@@ -362,7 +373,7 @@ def proposal_update(*, proposal, by, lines=None, needs=None, **fields):
     with transaction.atomic():
         p = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
         if p.state not in EDITABLE:
-            raise DomainError(_("项目处于“%(state)s”状态，方案不能修改。") % {"state": p.get_state_display()})
+            raise DomainError(_("项目处于“%(state)s”状态，方案不能修改。") % {"state": State(p.state).label})
         current = {k: getattr(p, k) for k in PLAN_FIELDS}
         current_lines = [(ln.item, ln.amount, ln.in_procurement_catalogue) for ln in p.lines.all()]
         merged, clean_lines, budget = _validated_plan({**current, **fields},
