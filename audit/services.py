@@ -172,6 +172,49 @@ def audit_record(
     return record
 
 
+def audit_records(*, actor, action: str, post=None, effective_on: datetime.date | None = None, items) -> list:
+    """Append one record per item of `items` — dicts of `target`, `community_id` and optionally `before`,
+    `after`, `note` — for one act done to many communities at once (the year's allocation): the same records
+    `audit_record` would write one by one, in a fixed number of queries. The chains' heads are locked in the
+    order of their names (so two such acts cannot deadlock), and each record's `post_save` is sent as
+    `audit_record`'s save would (the public pages' caches listen to it)."""
+    from django.db.models.signals import post_save
+
+    items = list(items)
+    if not items:
+        return []
+    chains = sorted({f"community:{i['community_id']}" if i.get("community_id") is not None else "city"
+                     for i in items})
+    recorded_at = timezone.now()
+    effective_on = effective_on if effective_on is not None else clock.today()
+    actor_name, post_label = _actor_name(actor), _record_text(post)
+    with transaction.atomic():
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=c) for c in chains], ignore_conflicts=True)
+        heads = {h.chain: h for h in AuditChainHead.objects.select_for_update().filter(chain__in=chains)
+                 .order_by("chain")}
+        records = []
+        for item in items:
+            community_id = item.get("community_id")
+            head = heads[f"community:{community_id}" if community_id is not None else "city"]
+            target_type, target_id = _target_key(item["target"])
+            record = AuditRecord(
+                chain=head.chain, seq=head.seq + 1, recorded_at=recorded_at, effective_on=effective_on,
+                actor=actor, actor_name=actor_name, post_id=post.pk if post is not None else None,
+                post_label=post_label, community_id=community_id, action=action, target_type=target_type,
+                target_id=target_id, before=_canonical(item.get("before")), after=_canonical(item.get("after")),
+                note=item.get("note", ""), prev_hash=head.last_hash,
+            )
+            record.hash = compute_hash(record)
+            head.seq, head.last_hash = record.seq, record.hash
+            records.append(record)
+        AuditRecord.objects.bulk_create(records, batch_size=1000)
+        AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "last_hash"], batch_size=1000)
+        for record in records:
+            post_save.send(sender=AuditRecord, instance=record, created=True, update_fields=None, raw=False,
+                           using="default")
+    return records
+
+
 @dataclass(frozen=True)
 class Problem:
     record_id: int | None
