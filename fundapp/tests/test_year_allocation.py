@@ -161,3 +161,38 @@ def test_a_sheet_with_errors_names_each_row_and_column(org):
 def test_a_file_that_is_not_a_workbook(org):
     with pytest.raises(DomainError, match="无法读取"):
         allocations.amounts_from_xlsx(b"not a workbook")
+
+
+def _city_of(n, sd):
+    from fundapp.models import Community
+
+    Community.objects.bulk_create([Community(subdistrict=sd, name=f"规模社区{i}", code=f"s{i}") for i in range(n)])
+
+
+def _queries(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_the_query_count_does_not_grow_with_the_city(org, today):
+    """Bulk reads and writes: the plan and the act cost the same number of queries for 4 and for 304
+    communities (docs/guide: measured at 10,000 in bench/year_allocation.py)."""
+    admin = org.city_admin
+    counts = []
+    for year, extra in ((2025, 0), (2026, 300)):
+        _city_of(extra, org.a)
+        plan = lambda: allocations.year_allocation_plan(year=year, entry_date=D(year, 3, 2), amount="1000", by=admin)  # noqa: E731
+        act = lambda: allocations.year_allocation_confirm(year=year, entry_date=D(year, 3, 2), amount="1000", by=admin)  # noqa: E731
+        counts.append((_queries(plan), _queries(act)))
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert counts[0] == counts[1], counts
+    else:  # SQLite's bound on parameters per statement makes inserts go in batches of a few dozen rows
+        assert counts[0][0] == counts[1][0] and counts[1][1] - counts[0][1] <= 300 // 30 + 2, counts
+    assert FundYear.objects.filter(year=2026, allocated=Decimal("1000.00")).count() == 304
+    assert verify_chain() == []
