@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 
 from .. import clock, rights
+from ..db import retry_on_conflict
 from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
 from ..publicurls import segments
@@ -241,6 +242,7 @@ def post_hand_over_error(*, post, successor, on):
     return ""
 
 
+@retry_on_conflict
 @transaction.atomic
 def post_hand_over(*, post, successor, on, acting=False, by=None):
     """Hand `post` over at an election, in one act: the holder's term ends (`end_date` = `on`, the first day
