@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.services import audit_record
 
@@ -223,6 +223,7 @@ def year_allocation_confirm(*, year, entry_date, by, amount=None, amounts=None, 
 
 # ---- the table of amounts ---------------------------------------------------------------------------------
 
+EXAMPLE = gettext_noop("示例（请删除本行）")
 HEADERS = ((gettext_lazy("社区代码"), "code"), (gettext_lazy("社区名称"), "name"), (gettext_lazy("金额（元）"), "amount"))
 
 
@@ -235,7 +236,7 @@ def allocation_template_xlsx():
     ws.title = str(_("年度经费"))
     for column, (label, _name) in enumerate(HEADERS, 1):
         xlsx_cell(ws, 1, column, str(label))
-    xlsx_cell(ws, 2, 1, str(_("示例（请删除本行）")))
+    xlsx_cell(ws, 2, 1, str(_(EXAMPLE)))
     xlsx_cell(ws, 2, 2, str(_("某某社区")))
     xlsx_cell(ws, 2, 3, Decimal("200000.00"))
     for row, community in enumerate(Community.objects.order_by("subdistrict__name", "name"), 3):
@@ -266,7 +267,7 @@ class SheetRefused(DomainError):
 
 def amounts_from_xlsx(data):
     """{community code: Decimal} from an uploaded sheet (bytes): the columns of `allocation_template_xlsx`,
-    the example row and empty rows skipped. Formulas, bad amounts, unknown or repeated codes are refused
+    the example row, empty rows and communities without an amount skipped. Formulas, bad amounts, unknown or repeated codes are refused
     with their row and column (SheetRefused carrying every error); nothing is half-read."""
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
@@ -278,7 +279,14 @@ def amounts_from_xlsx(data):
     ws = wb.worksheets[0]
     known = dict(Community.objects.values_list("code", "name"))
     amounts, errors, seen = {}, [], {}
-    example = str(_("示例（请删除本行）"))
+    # The example row, downloaded in any of the site's languages.
+    from django.conf import settings
+    from django.utils import translation
+
+    examples = {EXAMPLE}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            examples.add(str(_(EXAMPLE)))
     for index, row in enumerate(ws.iter_rows(min_row=2, max_col=3, values_only=True), 2):
         code, _name, value = (list(row) + [None] * 3)[:3]
         if all(v is None or str(v).strip() == "" for v in (code, value)):
@@ -289,7 +297,7 @@ def amounts_from_xlsx(data):
         if isinstance(code, str) and code.startswith("=") or isinstance(value, str) and value.startswith("="):
             continue
         code = str(code).strip() if code is not None else ""
-        if code == example:
+        if code in examples:
             continue
         if code not in known:
             errors.append(SheetError(index, "A", _("未知的社区代码“%(code)s”。") % {"code": code[:40]}
@@ -301,8 +309,7 @@ def amounts_from_xlsx(data):
             continue
         seen[code] = index
         if value is None or str(value).strip() == "":
-            errors.append(SheetError(index, "C", _("请填写金额。")))
-            continue
+            continue  # a community without an amount is not allocated
         try:
             amounts[code] = parse_amount(repr(value) if isinstance(value, float) else value)
         except DomainError as exc:

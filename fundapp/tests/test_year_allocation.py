@@ -196,3 +196,16 @@ def test_the_query_count_does_not_grow_with_the_city(org, today):
         assert counts[0][0] == counts[1][0] and counts[1][1] - counts[0][1] <= 300 // 30 + 2, counts
     assert FundYear.objects.filter(year=2026, allocated=Decimal("1000.00")).count() == 304
     assert verify_chain() == []
+
+
+def test_the_english_template_reads_back_too(org):
+    from django.utils import translation
+
+    with translation.override("en"):
+        data = allocations.allocation_template_xlsx()
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws.cell(1, 1).value == "Community code" and ws.cell(2, 1).value == "Example (delete this row)"
+    ws.cell(3, 3).value = "1000"
+    out = io.BytesIO()
+    ws.parent.save(out)
+    assert allocations.amounts_from_xlsx(out.getvalue()) == {ws.cell(3, 1).value: Decimal("1000.00")}
