@@ -230,3 +230,34 @@ def test_pending_of_a_post_is_what_its_holder_would_see(org):
         assert [i.kind for i in post_pending(post)] == ["consent"]
         other = Post.objects.get(user=org.person(Role.SUBDISTRICT_SECRETARY, "b1"), role=Role.SUBDISTRICT_SECRETARY)
         assert post_pending(other) == []
+
+
+def test_a_change_to_decide_and_an_acceptance_move_to_the_new_subdistrict_posts(org, make_user):
+    allocate(org)
+    p = steps.approve(org, steps.to_review(org, draft(org)))
+    with travel(D(2026, 10, 15)):
+        chain.proposal_start(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY))
+        chain.change_request(proposal=p, by=org.person(Role.COMMUNITY_SECRETARY), description="延长工期",
+                             new_planned_end=D(2026, 12, 20))
+    day = D(2026, 10, 16)
+    old, successor, result = hand_over(org, make_user, Role.SUBDISTRICT_SECRETARY, day)
+    assert ("change", proposal_link(p)) in [(i.kind, i.link) for i in result.pending]
+    assert (p.pk, "consent_change") in queue_actions(successor, day)
+    assert_moved(old, successor, proposal_link(p), {"change_requested"})
+    with travel(day):
+        with pytest.raises(REFUSED):
+            chain.change_decide(proposal=p, by=old, consent=True)
+        chain.change_decide(proposal=p, by=successor, consent=True)
+
+    old_staff, new_staff, result = hand_over(org, make_user, Role.SUBDISTRICT_STAFF, D(2026, 11, 2))
+    assert ("step", proposal_link(p)) in [(i.kind, i.link) for i in result.pending]
+    assert (p.pk, "acceptance") in queue_actions(new_staff, D(2026, 11, 2))
+    assert_moved(old_staff, new_staff, proposal_link(p), {"follow_up_due"})
+    inspection = dict(inspected_on=D(2026, 11, 2), quality="路灯全部点亮", satisfaction_method="入户问卷",
+                      asked_count=50, satisfied_count=48, passed=True)
+    with travel(D(2026, 11, 2)):
+        with pytest.raises(REFUSED):
+            chain.acceptance_record(proposal=p, by=old_staff, **inspection)
+        chain.acceptance_record(proposal=p, by=new_staff, **inspection)
+    p.refresh_from_db()
+    assert p.state == "accepted"

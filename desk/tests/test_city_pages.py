@@ -147,3 +147,24 @@ def test_hand_over_page_lists_what_waits_then_hands_over(org, client, make_user)
 def test_the_city_home_links_the_pages(org, admin_client):
     html = admin_client.get(reverse("home")).content.decode()
     assert ALLOCATE in html and reverse("city-posts:posts") in html
+
+
+def test_the_posts_page_costs_the_same_however_many_posts(org, admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fundapp.services import org as org_services
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get(reverse("city-posts:posts")).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    from django.contrib.auth import get_user_model
+
+    for i in range(60):
+        user = get_user_model().objects.create_user(username=f"staff-{i}")
+        org_services.post_create(user=user, role=Role.COMMUNITY_STAFF, community=org.community("b2"),
+                                 start_date=D(2021, 1, 1))
+    assert count() == few
