@@ -180,7 +180,7 @@ def _queries(fn):
 
 def test_the_query_count_does_not_grow_with_the_city(org, today):
     """Bulk reads and writes: the plan and the act cost the same number of queries for 4 and for 304
-    communities (docs/guide: measured at 10,000 in bench/year_allocation.py)."""
+    communities (measured at 10,000 by bench/year_allocation.py, docs/performance.md)."""
     admin = org.city_admin
     counts = []
     for year, extra in ((2025, 0), (2026, 300)):
