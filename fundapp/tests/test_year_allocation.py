@@ -209,3 +209,14 @@ def test_the_english_template_reads_back_too(org):
     out = io.BytesIO()
     ws.parent.save(out)
     assert allocations.amounts_from_xlsx(out.getvalue()) == {ws.cell(3, 1).value: Decimal("1000.00")}
+
+
+def test_the_communities_public_pages_go_stale(org, today):
+    """The per-community records are written in bulk, and still tell the residents' page caches (public.signals)."""
+    from public.selectors import version
+
+    before = {code: version(c.pk) for code, c in org.communities.items()}
+    allocations.year_allocation_confirm(year=2026, entry_date=today, amounts={"a1": "100", "b2": "100"},
+                                        by=org.city_admin)
+    after = {code: version(c.pk) for code, c in org.communities.items()}
+    assert {code for code in before if after[code] != before[code]} == {"a1", "b2"}
