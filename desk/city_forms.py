@@ -43,7 +43,7 @@ class AllocationForm(forms.Form):
 
 class HandOverForm(forms.Form):
     successor = forms.CharField(label=_("接任人（用户名）"), max_length=150,
-                                help_text=_("接任人须已有账号；新人请先在后台建立账号。"))
+                                help_text=_("接任人须已有账号；新人请先建立账号（由运维人员办理）。"))
     on = forms.DateField(label=_("交接日期"), widget=forms.DateInput(attrs={"type": "date"}), error_messages=DATE_ERRORS,
                          help_text=_("接任人自该日起任职；现任者任职至前一日。"))
     acting = forms.BooleanField(label=_("代理（代）"), required=False)
