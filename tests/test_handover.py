@@ -13,6 +13,7 @@ from approvals.models import AnnualReport, Invoice, Notice, Objection, Signature
 from approvals.pdf import signer
 from approvals.selectors import work_queue_and_later
 from audit.models import AuditRecord
+from desk.home import home_sections
 from fundapp import clock
 from fundapp.errors import DomainError, NotAllowed
 from fundapp.models import Notification, Post, Role
@@ -158,6 +159,11 @@ def test_an_objection_and_the_notice_next_step_move_to_the_new_community_secreta
     assert_moved(old, successor, proposal_link(p), {"objection_received", "notice_ended"})
     objection = Objection.objects.get(notice=notice)
     with travel(day):
+        # The home's sections follow the post too: the objection is on the successor's week, not the old holder's.
+        def objection_items(user):
+            return [i for sec in home_sections(user).sections for i in sec.items if i.kind == "objection"]
+
+        assert len(objection_items(successor)) == 1 and objection_items(old) == []
         with pytest.raises(REFUSED):
             chain.objection_answer(objection=objection, by=old, answer="已调整")
         chain.objection_answer(objection=objection, by=successor, answer="已调整位置")
