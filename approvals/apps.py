@@ -15,6 +15,13 @@ class ApprovalsConfig(AppConfig):
         derived.register(NoticeDates())
         derived.register(ReviewDeadlines())
 
+        # What waits for a post's holder moves to the successor when the post is handed over.
+        from fundapp.services.org import handover_pending_register
+
+        from .handover import pending_for_post
+
+        handover_pending_register(pending_for_post)
+
         # The chain's batch jobs: the batches app names no client, each registers its kinds.
         from batches import registry
 

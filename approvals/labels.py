@@ -15,6 +15,8 @@ OTHER_ACTIONS = {
     "annual_report.submit": _("报送年度报告"),
     "annual_report.evaluate": _("评议年度报告"),
     "fund.allocate": _("下达年度经费"),
+    "fund.year_allocate": _("全市统一下达年度经费"),
+    "post.hand_over": _("交接职务"),
     "fund.close_year": _("年度结转"),
     "ledger.reverse": _("冲销分录"),
     "post.create": _("任命职务"),

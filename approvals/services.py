@@ -86,6 +86,19 @@ def rights_of(user):
         _REQUEST_RIGHTS.reset(token)
 
 
+@contextmanager
+def rights_of_post(post):
+    """Within the block, the holder of `post` (in force) is answered as holding that post alone: what is
+    waiting for that post, whatever else its holder holds (a post handed over, approvals.handover)."""
+    snapshot = rights.RightsSnapshot(post.user)
+    snapshot.posts = [p for p in snapshot.posts if p.pk == post.pk]
+    token = _REQUEST_RIGHTS.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _REQUEST_RIGHTS.reset(token)
+
+
 def decide(by, row, community, roles=None):
     """May `by` do the act of `row` (a Transition or an Operation of approvals.workflow) on `community`?
     A rights.Decision carrying the post to act in; `roles` narrows the row's roles (the next signer)."""

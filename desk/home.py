@@ -355,7 +355,9 @@ def _city(today):
         counts.append((_("年终公示逾期未张贴的社区") if today > disclosure_deadline(year) else _("年终公示尚未张贴的社区"),
                        communities - posted, reverse("batches:runs")))
     return Section(key="city", role="city", title=_("全市待办"), scope=str(_("全市")), items=items, counts=counts,
-                   count=sum(n for _label, n, _url in counts))
+                   count=sum(n for _label, n, _url in counts),
+                   links=[(_("下达年度经费"), reverse("city-allocations:allocate")),
+                          (_("交接职务"), reverse("city-posts:posts"))])
 
 
 def home_sections(user, on=None):

@@ -11,9 +11,10 @@ the end of any day. The triggers of migration fundapp 0005 hold the same rules i
 import datetime
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 
 from .. import clock, rights
 from ..db import retry_on_conflict
@@ -167,6 +168,55 @@ def fund_year_allocate(*, community, year, amount, entry_date, by=None):
         before=before, after={"allocated": fund_year.allocated, "amount": amount}, effective_on=entry_date,
     )
     return entry
+
+
+def fund_years_for_update(*, community_ids, year):
+    """Many communities' fund years for `year` ({community id: fund year}), created where new, locked (FOR
+    UPDATE, those rows only) in the order of their ids — the one order, so two such acts queue rather than
+    deadlock. A missing year is inserted with ON CONFLICT DO NOTHING (a concurrent act inserting the same
+    one waits for it)."""
+    ids = sorted(set(community_ids))
+    FundYear.objects.bulk_create([FundYear(community_id=c, year=year) for c in ids], ignore_conflicts=True,
+                                 batch_size=1000)
+    locked = FundYear.objects.select_for_update(of=("self",)).filter(year=year, community_id__in=ids)
+    return {fy.community_id: fy for fy in locked.order_by("pk")}
+
+
+def fund_years_allocate(*, fund_years, amounts, year, entry_date, by, post):
+    """Record the city's allocation for many communities' locked fund years at once (Art. 5): the rules of
+    `fund_year_allocate` for each — the year open, the entry dated inside it and not after today — then one
+    ledger entry and one `fund.allocate` audit record per community, written in bulk. `amounts`: {community
+    id: Decimal}. The caller holds the transaction and the locks (`fund_years_for_update`) and has decided
+    which communities are due. Returns the entries."""
+    entry_date = _as_date(entry_date)
+    with record_language():
+        description = _("%(year)s年度专项经费拨款") % {"year": year}
+    entries, audited = [], []
+    for community_id, amount in amounts.items():
+        fund_year = fund_years[community_id]
+        if not fund_year.takes_new_work:
+            raise DomainError(fund_year_new_work_error(fund_year, what="entry"))
+        error = ledger_date_error(fund_year, KIND.ALLOCATION, amount, entry_date)
+        if error:
+            raise DomainError(error)
+        entries.append(LedgerEntry(fund_year=fund_year, kind=KIND.ALLOCATION, amount=amount, entry_date=entry_date,
+                                   description=description[:200], created_by=by))
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    for entry in entries:
+        fund_year = entry.fund_year
+        before = {"allocated": fund_year.allocated}
+        fund_year.allocated += entry.amount
+        audited.append({"target": entry, "community_id": fund_year.community_id, "before": before,
+                        "after": {"allocated": fund_year.allocated, "amount": entry.amount}})
+    # One UPDATE per distinct amount (Art. 5: usually one), a thousand rows at a time; the rows are locked.
+    by_amount = {}
+    for entry in entries:
+        by_amount.setdefault(entry.amount, []).append(entry.fund_year.pk)
+    for amount, ids in by_amount.items():
+        for start in range(0, len(ids), 1000):
+            FundYear.objects.filter(pk__in=ids[start:start + 1000]).update(allocated=F("allocated") + amount)
+    audit_records(actor=by, post=post, action="fund.allocate", effective_on=entry_date, items=audited)
+    return entries
 
 
 # Who corrects a community's ledger by a reversing entry: the finance officer who keeps its separate account

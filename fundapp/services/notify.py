@@ -214,6 +214,34 @@ def notifications_settle(*, user, kinds, link):
         read_at=_now())
 
 
+def notifications_hand_over(*, from_user, to_user, items, key):
+    """A post handed over (fundapp.services.org.post_hand_over): for each pending item (`key`, `text`, `link`,
+    `settles`: the kinds of notification that asked for it), the old holder's unread notifications asking for
+    it are sent to the successor with the same text and link, and marked read for the old holder; an item
+    nobody had been told of gets one notification of its own. Keyed by `key` (the new post) and the
+    notification or item: a repeated call tells nobody twice. Returns how many the successor got."""
+    from django.db.models import Q
+
+    told = 0
+    wanted = Q(pk__in=[])
+    for item in items:
+        wanted |= Q(link=item.link, kind__in=list(item.settles))
+    unread = list(Notification.objects.filter(user=from_user, read_at__isnull=True).filter(wanted)
+                  .order_by("created_at", "pk")) if items else []
+    covered = set()
+    for notification in unread:
+        told += len(notify(users=[to_user], kind=notification.kind, key=f"{key}:n{notification.pk}",
+                           text=notification.text, link=notification.link))
+        covered.add((notification.link, notification.kind))
+    for item in items:
+        if any((item.link, kind) in covered for kind in item.settles):
+            continue
+        told += len(notify(users=[to_user], kind="handover", key=f"{key}:{item.key}", text=item.text[:300],
+                           link=item.link))
+    Notification.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=_now())
+    return told
+
+
 def notifications_read_all(*, user):
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=_now())
 

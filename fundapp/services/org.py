@@ -1,4 +1,7 @@
-"""Writes to the organisation: subdistricts, communities and posts."""
+"""Writes to the organisation: subdistricts, communities and posts (and a post handed over at an election)."""
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -7,10 +10,12 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
-from .. import rights
+from .. import clock, rights
+from ..db import retry_on_conflict
 from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
 from ..publicurls import segments
+from .notify import notifications_hand_over
 from .search import community_indexed, subdistrict_indexed
 
 
@@ -176,10 +181,10 @@ def post_save(*, post, by=None):
     return post
 
 
-def post_create(*, user, role, start_date, end_date=None, community=None, subdistrict=None, by=None):
+def post_create(*, user, role, start_date, end_date=None, community=None, subdistrict=None, acting=False, by=None):
     return post_save(
         post=Post(user=user, role=role, start_date=start_date, end_date=end_date,
-                  community=community, subdistrict=subdistrict),
+                  community=community, subdistrict=subdistrict, acting=acting),
         by=by,
     )
 
@@ -187,3 +192,84 @@ def post_create(*, user, role, start_date, end_date=None, community=None, subdis
 def post_end(*, post, end_date, by=None):
     post.end_date = end_date
     return post_save(post=post, by=by)
+
+
+# ---- handing a post over (an election) ---------------------------------------------------------------------
+# What was waiting for a post's holder is known to the floors above (the approval chain's steps, reports…);
+# they register a provider here from their AppConfig.ready(): provider(post, today) → [PendingItem-like
+# objects with `key`, `kind`, `text`, `link` and `settles` (the notification kinds that asked for it)].
+HANDOVER_PENDING = []
+
+
+def handover_pending_register(provider):
+    if provider not in HANDOVER_PENDING:
+        HANDOVER_PENDING.append(provider)
+
+
+def post_pending(post, today=None):
+    """Everything waiting for the holder of `post` now (in force), from every registered provider."""
+    today = today or clock.today()
+    return [item for provider in HANDOVER_PENDING for item in provider(post, today)]
+
+
+@dataclass
+class HandOver:
+    old: Post
+    new: Post
+    pending: list
+    notified: int
+
+
+def post_hand_over_error(*, post, successor, on):
+    """Why `post` cannot be handed to `successor` from `on`, or "" (checked again under the lock)."""
+    today = clock.today()
+    if not isinstance(on, datetime.date) or isinstance(on, datetime.datetime):
+        return _("请填写有效的交接日期。")
+    if not post.is_current(today):
+        return _("只能交接在任的职务。")
+    if successor is None or not successor.is_active:
+        return _("接任人须为已启用的账号。")
+    if successor.pk == post.user_id:
+        return _("接任人不能是现任者本人。")
+    if on > today:
+        return _("交接日期不能晚于今天：接任人自交接日起办理待办事项。")
+    if on <= post.start_date:
+        return (_("交接日期须晚于现任者的任职起始日（%(start)s）。") % {"start": post.start_date.isoformat()})
+    same = Post.objects.filter(user=successor, role=post.role, community_id=post.community_id,
+                               subdistrict_id=post.subdistrict_id).current(on)
+    if same.exists():
+        return _("接任人已担任该职务。")
+    return ""
+
+
+@retry_on_conflict
+@transaction.atomic
+def post_hand_over(*, post, successor, on, acting=False, by=None):
+    """Hand `post` over at an election, in one act: the holder's term ends (`end_date` = `on`, the first day
+    without rights: their last day in office is the day before), the successor's post of the same role and
+    community or subdistrict begins on `on` (acting or not). What was waiting for the holder (post_pending)
+    is now the successor's: the queues follow the post in force; the holder's unread notifications about it
+    are sent again to the successor with the same text and link (once: keyed by the new post and the
+    notification), the items nobody had been told of get one notification each, and the holder's are marked
+    read. What the holder did stays theirs: their acts keep the post row they held (now ended), and the
+    audit trail its frozen label. One audit record `post.hand_over` beside the end and the start."""
+    _require_city_admin(by)
+    locked = Post.objects.select_for_update(of=("self",)).select_related("user", "community", "subdistrict").get(pk=post.pk)
+    error = post_hand_over_error(post=locked, successor=successor, on=on)
+    if error:
+        raise DomainError(error)
+    pending = post_pending(locked)
+    old_user = locked.user
+    old = post_end(post=locked, end_date=on, by=by)
+    new = post_create(user=successor, role=locked.role, start_date=on, community=locked.community,
+                      subdistrict=locked.subdistrict, acting=bool(acting), by=by)
+    notified = notifications_hand_over(from_user=old_user, to_user=successor, items=pending,
+                                       key=f"handover:{new.pk}")
+    audit_record(
+        actor=by, action="post.hand_over", target=new, community_id=new.community_id,
+        before={"post": old.pk, "user": old_user.get_username()},
+        after={"post": new.pk, "user": successor.get_username(), "role": new.role, "start_date": on,
+               "acting": new.acting, "pending": [item.text for item in pending][:100], "notified": notified},
+        effective_on=on,
+    )
+    return HandOver(old=old, new=new, pending=pending, notified=notified)
