@@ -1,6 +1,7 @@
 """People's accounts: activation and the second-factor reset — the city administrator's separate duty, each
-act audited. Creating accounts and editing their details, groups, devices and lockouts stay with the operator's
-own superuser, each act recorded in the audit trail too (`back_office_act_record`)."""
+act audited — and the accounts the city's roster brings (`user_create`, `user_update`: name and email only,
+from fundapp.services.onboarding). Passwords, groups, devices and lockouts stay with the operator's own
+superuser, each act recorded in the audit trail too (`back_office_act_record`)."""
 import json
 
 from django.contrib.auth import get_user_model
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 
 from .. import rights
 from ..errors import DomainError, NotAllowed
@@ -53,6 +54,71 @@ def user_reset_second_factor(*, user, by):
                  before={"username": user.get_username(), "devices": len(devices)},
                  after={"username": user.get_username(), "devices": 0})
     return len(devices)
+
+
+def _require_city_admin(by):
+    if by is None or not rights.is_city_admin(by):
+        raise NotAllowed(_("只有在任的市委组织部管理员可以管理账号。"))
+
+
+def _person(user):
+    return {"username": user.get_username(), "full_name": user.get_full_name().strip(), "email": user.email}
+
+
+@transaction.atomic
+def user_create(*, username, full_name, email="", by):
+    """A new account for a person on the city's roster, without a usable password: nobody can log in to it
+    until the operator sets a first password in the back office (docs/guide/city_admin.*.md)."""
+    _require_city_admin(by)
+    users = get_user_model()
+    if users.objects.filter(username=username).exists():
+        raise DomainError(_("用户名“%(name)s”已被使用。") % {"name": username})
+    user = users(username=username, first_name=full_name, email=email or "", is_active=True)
+    user.set_unusable_password()
+    user.save()
+    audit_record(actor=by, action="user.create", target=user, after=_person(user))
+    return user
+
+
+@transaction.atomic
+def users_create(*, people, by):
+    """Many new accounts at once (the city's roster): each as `user_create` makes it, in a fixed number of
+    queries. `people` are dicts of username, full_name and email; returns the users, in that order."""
+    _require_city_admin(by)
+    users = get_user_model()
+    made = []
+    for person in people:
+        user = users(username=person["username"], first_name=person["full_name"], email=person.get("email") or "",
+                     is_active=True)
+        user.set_unusable_password()
+        made.append(user)
+    taken = set(users.objects.filter(username__in=[u.username for u in made]).values_list("username", flat=True))
+    if taken:
+        raise DomainError(_("用户名“%(name)s”已被使用。") % {"name": sorted(taken)[0]})
+    users.objects.bulk_create(made, batch_size=500)
+    audit_records({"actor": by, "action": "user.create", "target": u, "after": _person(u)} for u in made)
+    return made
+
+
+@transaction.atomic
+def user_update(*, user, by, full_name=None, email=None):
+    """Correct a person's name or email from the roster; a change to nothing is not recorded."""
+    _require_city_admin(by)
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.is_superuser:
+        raise DomainError(_("运维人员的账号不在此管理。"))
+    before = _person(user)
+    if full_name is not None:
+        user.first_name, user.last_name = full_name, ""
+    if email is not None:
+        user.email = email
+    after = _person(user)
+    if after != before:
+        user.save(update_fields=["first_name", "last_name", "email"])
+        audit_record(actor=by, action="user.change", target=user,
+                     before={k: v for k, v in before.items() if after[k] != v} | {"username": user.get_username()},
+                     after={k: v for k, v in after.items() if before[k] != v} | {"username": user.get_username()})
+    return user
 
 
 def back_office_act_record(*, by, obj, act, message=""):

@@ -5,13 +5,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 
 from .. import rights
 from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
 from ..publicurls import segments
-from .search import community_indexed, subdistrict_indexed
+from .search import communities_indexed, community_indexed, subdistrict_indexed
 
 
 def _require_city_admin(by):
@@ -149,6 +149,54 @@ def community_create(*, subdistrict, name, code, by=None, phone="", address=""):
     return community
 
 
+def _checked_fields(obj, *relations):
+    # The fields' own rules (length, slug, choices) without a query: the caller has resolved the related rows
+    # and the database's unique and check constraints guard the rest.
+    try:
+        obj.full_clean(exclude=list(relations), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise DomainError("; ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+
+
+@transaction.atomic
+def communities_create(*, communities, by):
+    """Many new communities at once (the city's roster, fundapp.services.onboarding): each as
+    `community_create` makes it — its fields checked, saved, indexed for search, one audit record — in a
+    fixed number of queries. `communities` are unsaved Community objects with their subdistrict set; the
+    rights of the people whose posts span them are the caller's to sync (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    reserved = set(segments().values())
+    for community in communities:
+        if str(community.code).lower() in reserved:
+            raise DomainError(_("社区代码不能是 %(code)s：公开网址用它表示语言。") % {"code": community.code})
+        _checked_fields(community, "subdistrict")
+        community.save(force_insert=True)  # one by one: the public pages' caches hear of each (public.signals)
+    communities_indexed(communities)
+    audit_records(
+        {"actor": by, "action": "community.create", "target": c, "community_id": c.pk,
+         "after": {"name": c.name, "code": c.code, "subdistrict": c.subdistrict_id, "phone": c.phone,
+                   "address": c.address}}
+        for c in communities)
+    return communities
+
+
+@transaction.atomic
+def posts_create(*, posts, by):
+    """Many new posts at once (the city's roster): each as `post_save` creates it — checked, saved, one audit
+    record effective on its start date — in a fixed number of queries. `posts` are unsaved Post objects with
+    their holder and community or subdistrict set; the holders' rights are the caller's to sync
+    (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    for post in posts:
+        _checked_fields(post, "user", "community", "subdistrict")
+    Post.objects.bulk_create(posts, batch_size=500)
+    audit_records(
+        {"actor": by, "action": "post.create", "target": p, "community_id": p.community_id, "before": {},
+         "after": _snapshot_post(p), "effective_on": p.start_date}
+        for p in posts)
+    return posts
+
+
 def _post_effective_on(before, post):
     """A new post takes effect on its start date, an ended one on its end date, other changes today."""
     if before is None:
@@ -159,8 +207,9 @@ def _post_effective_on(before, post):
 
 
 @transaction.atomic
-def post_save(*, post, by=None):
-    """Create or change a post (e.g. set its end date), then re-derive the holder's rights."""
+def post_save(*, post, by=None, sync_rights=True):
+    """Create or change a post (e.g. set its end date), then re-derive the holder's rights (unless
+    `sync_rights=False`: the caller syncs them once for many posts, fundapp.services.onboarding)."""
     _require_city_admin(by)
     before = None
     if post.pk:
@@ -172,7 +221,8 @@ def post_save(*, post, by=None):
         community_id=post.community_id, before=before or {}, after=_snapshot_post(post),
         effective_on=_post_effective_on(before, post),
     )
-    rights.sync_user_permissions(post.user)
+    if sync_rights:
+        rights.sync_user_permissions(post.user)
     return post
 
 
