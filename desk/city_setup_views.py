@@ -51,7 +51,8 @@ class UploadForm(forms.Form):
 
 
 def _page(request, form, **context):
-    return render(request, "desk/city/setup.html", {"form": form, "sheets": onboarding.SHEETS, **context})
+    return render(request, "desk/city/setup.html", {"form": form, "sheet_names": onboarding.sheet_names(),
+                                                    "notes_sheet": onboarding.NOTES_TITLE, **context})
 
 
 def _preview_context(plan):

@@ -121,6 +121,12 @@ PEOPLE = SheetSpec("people", "人员与任职", gettext_lazy("人员与任职"),
     Column("acting", "代理", False, "代理任职填“是”，签名处职务后印“（代）”；否则填“否”或留空。", "否"),
 ))
 SHEETS = (SUBDISTRICTS, COMMUNITIES, PEOPLE)
+NOTES_TITLE = "说明"
+
+
+def sheet_names():
+    """The roster's sheets as a clerk sees them in the workbook: “街道”“社区”“人员与任职”."""
+    return "".join(f"“{spec.title}”" for spec in SHEETS)
 
 ROLE_SCOPE_HINT = {
     "community": gettext_lazy("社区职务须填写社区代码。"),
@@ -248,7 +254,7 @@ def _read_sheets(workbook):
     if problems:
         raise ImportRefused(_("工作簿的表头不对。"), problems)
     if not sheets:
-        raise ImportRefused(_("工作簿中没有“街道”“社区”“人员与任职”中的任何一张表。请使用下载的模板。"))
+        raise ImportRefused(_("工作簿中没有%(sheets)s中的任何一张表。请使用下载的模板。") % {"sheets": sheet_names()})
     return sheets
 
 
@@ -281,7 +287,7 @@ def template_workbook():
                 ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
                 example.number_format = "yyyy-mm-dd"
         ws.freeze_panes = "A2"
-    notes = workbook.create_sheet("说明")
+    notes = workbook.create_sheet(NOTES_TITLE)
     lines = [
         ("表", "列", "必填", "说明"),
         ("", "", "", "每张表第 1 行是表头，请勿修改；第 2 行是灰色的示例，可以删除或覆盖，保留不改时导入会跳过它。"
@@ -409,7 +415,7 @@ class _Checker:
             return True
         if value in ("否", "n", "no", "false", "0"):
             return False
-        self.error(key, _("请填“是”或“否”，现为“%(value)s”。") % {"value": value})
+        self.error(key, _("请填“%(yes)s”或“%(no)s”，现为“%(value)s”。") % {"yes": "是", "no": "否", "value": value})
         return None
 
 
@@ -529,7 +535,8 @@ def _plan_communities(records, existing, known_sd, sheet_sd):
         address = check.text("address", 200)
         result.key, result.label = code, name
         if sd_code and sd_code not in known_sd and sd_code not in sheet_sd:
-            check.error("subdistrict", _("没有代码为“%(code)s”的街道：请先在“街道”表中填写，或核对代码。") % {"code": sd_code})
+            check.error("subdistrict", _("没有代码为“%(code)s”的街道：请先在“%(sheet)s”表中填写，或核对代码。")
+                        % {"code": sd_code, "sheet": SUBDISTRICTS.title})
         if code:
             _duplicate(seen_codes, code, check, "code", _("社区代码"))
         if name:
@@ -650,7 +657,8 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
                 if not cm_code:
                     check.error("community", ROLE_SCOPE_HINT["community"])
                 elif cm_code not in known_cm and cm_code not in sheet_cm:
-                    check.error("community", _("没有代码为“%(code)s”的社区：请先在“社区”表中填写，或核对代码。") % {"code": cm_code})
+                    check.error("community", _("没有代码为“%(code)s”的社区：请先在“%(sheet)s”表中填写，或核对代码。")
+                                % {"code": cm_code, "sheet": COMMUNITIES.title})
                 else:
                     community = cm_code
                     owner = (known_cm[cm_code].subdistrict.code if cm_code in known_cm
@@ -663,7 +671,8 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
                 if not sd_code:
                     check.error("subdistrict", ROLE_SCOPE_HINT["subdistrict"])
                 elif sd_code not in known_sd and sd_code not in sheet_sd:
-                    check.error("subdistrict", _("没有代码为“%(code)s”的街道：请先在“街道”表中填写，或核对代码。") % {"code": sd_code})
+                    check.error("subdistrict", _("没有代码为“%(code)s”的街道：请先在“%(sheet)s”表中填写，或核对代码。")
+                                % {"code": sd_code, "sheet": SUBDISTRICTS.title})
                 else:
                     subdistrict = sd_code
                 if cm_code:
