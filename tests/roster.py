@@ -45,3 +45,15 @@ def workbook(data, *, headers=None):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def fill(template, data):
+    """The downloaded template (bytes) with the rows added under its example rows, as a clerk fills it in."""
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    for spec in (SUBDISTRICTS, COMMUNITIES, PEOPLE):
+        ws = book[spec.title]
+        for row in data.get(spec.kind, []):
+            ws.append([row.get(c.key) for c in spec.columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
