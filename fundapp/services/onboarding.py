@@ -781,17 +781,17 @@ def _perform(plan, by):
                  | {op[1]["subdistrict"] for _r, op in post_ops if op[0] == "create"}) - {None} - set(subdistricts)
     subdistricts.update({s.code: s for s in Subdistrict.objects.filter(code__in=wanted_sd)})
 
-    new_communities = []
+    new_communities, changed_communities = [], []
     for result in community_rows:
         if result.op and result.op[0] == "create":
             values = dict(result.op[1])
             new_communities.append(Community(subdistrict=subdistricts[values.pop("subdistrict")], **values))
         elif result.op:
-            try:
-                org.community_update(community=result.op[1], by=by, **result.op[2])
-            except DomainError as exc:
-                raise _row_error(result, exc) from exc
-    org.communities_create(communities=new_communities, by=by)
+            changed_communities.append((result.op[1], result.op[2]))
+    if changed_communities:
+        org.communities_update(changes=changed_communities, by=by)
+    if new_communities:
+        org.communities_create(communities=new_communities, by=by)
     communities = {c.code: c for c in new_communities}
     wanted_cm = {op[1]["community"] for _r, op in post_ops if op[0] == "create"} - {None} - set(communities)
     communities.update({c.code: c for c in Community.objects.filter(code__in=wanted_cm)})
@@ -799,17 +799,14 @@ def _perform(plan, by):
     person_ops = [(r, r.op[0]) for r in people if r.op and r.op[0]]
     new_people = [op[1] for _r, op in person_ops if op[0] == "create"]
     users = {u.get_username(): u for u in accounts.users_create(people=new_people, by=by)} if new_people else {}
-    for result, op in person_ops:
-        if op[0] == "update":
-            try:
-                users[result.key] = accounts.user_update(user=op[1], by=by, **op[2])
-            except DomainError as exc:
-                raise _row_error(result, exc) from exc
+    changed_people = [(op[1], op[2]) for _r, op in person_ops if op[0] == "update"]
+    if changed_people:
+        accounts.users_update(changes=changed_people, by=by)
     holders = {op[1]["username"] for _r, op in post_ops if op[0] == "create"} - set(users)
     users.update({u.get_username(): u for u in get_user_model().objects.filter(username__in=holders)})
 
-    new_posts, to_sync = [], set()
-    for result, op in post_ops:
+    new_posts, changed_posts, to_sync = [], [], set()
+    for _result, op in post_ops:
         if op[0] == "create":
             values = op[1]
             new_posts.append(Post(
@@ -818,14 +815,10 @@ def _perform(plan, by):
                 community=communities[values["community"]] if values["community"] else None,
                 subdistrict=subdistricts[values["subdistrict"]] if values["subdistrict"] else None))
         else:
-            post = op[1]
-            for name, value in op[2].items():
-                setattr(post, name, value)
-            try:
-                org.post_save(post=post, by=by, sync_rights=False)
-            except DomainError as exc:
-                raise _row_error(result, exc) from exc
-            to_sync.add(post.user_id)
+            changed_posts.append((op[1], op[2]))
+            to_sync.add(op[1].user_id)
+    if changed_posts:
+        org.posts_change(changes=changed_posts, by=by)
     if new_posts:
         org.posts_create(posts=new_posts, by=by)
     to_sync |= {p.user_id for p in new_posts}

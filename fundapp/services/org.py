@@ -170,7 +170,8 @@ def communities_create(*, communities, by):
         if str(community.code).lower() in reserved:
             raise DomainError(_("社区代码不能是 %(code)s：公开网址用它表示语言。") % {"code": community.code})
         _checked_fields(community, "subdistrict")
-        community.save(force_insert=True)  # one by one: the public pages' caches hear of each (public.signals)
+    # In bulk: the public pages' caches hear of each community from its audit record (public.signals).
+    Community.objects.bulk_create(communities, batch_size=500)
     communities_indexed(communities)
     audit_records(
         {"actor": by, "action": "community.create", "target": c, "community_id": c.pk,
@@ -197,6 +198,64 @@ def posts_create(*, posts, by):
     return posts
 
 
+@transaction.atomic
+def communities_update(*, changes, by):
+    """Many communities' names, phones and addresses at once (a changed roster): each as `community_update`
+    changes it — before → after recorded, a change to nothing not recorded — in a fixed number of queries.
+    `changes` is [(community, {field: value})]; codes and subdistricts stay fixed."""
+    _require_city_admin(by)
+    wanted = {c.pk: fields for c, fields in changes}
+    for fields in wanted.values():
+        _refuse_unknown(fields, {"name", "phone", "address"})
+    locked = list(Community.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk"))
+    changed, records = [], []
+    for community in locked:
+        before = _snapshot_community(community)
+        for field, value in wanted[community.pk].items():
+            setattr(community, field, value)
+        _checked_fields(community, "subdistrict")
+        after = _snapshot_community(community)
+        if after != before:
+            changed.append(community)
+            records.append({"actor": by, "action": "community.change", "target": community,
+                            "community_id": community.pk,
+                            "before": {k: v for k, v in before.items() if after[k] != v},
+                            "after": {k: v for k, v in after.items() if before[k] != v}})
+            if after["name"] != before["name"]:
+                community_indexed(community)
+    Community.objects.bulk_update(changed, ["name", "phone", "address"], batch_size=500)
+    audit_records(records)
+    return changed
+
+
+@transaction.atomic
+def posts_change(*, changes, by):
+    """Many posts' end dates or acting flags at once (a changed roster: terms ended by the end date filled
+    in): each as `post_save` changes it — before → after recorded, effective on its end date — in a fixed
+    number of queries. `changes` is [(post, {field: value})]; the holders' rights are the caller's to sync
+    (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    wanted = {p.pk: fields for p, fields in changes}
+    for fields in wanted.values():
+        _refuse_unknown(fields, {"end_date", "acting"})
+    locked = list(Post.objects.select_for_update(of=("self",)).select_related("user")
+                  .filter(pk__in=list(wanted)).order_by("pk"))
+    changed, records = [], []
+    for post in locked:
+        before = _snapshot_post(post)
+        for field, value in wanted[post.pk].items():
+            setattr(post, field, value)
+        _checked_fields(post, "user", "community", "subdistrict")
+        after = _snapshot_post(post)
+        if after != before:
+            changed.append(post)
+            records.append({"actor": by, "action": "post.change", "target": post, "community_id": post.community_id,
+                            "before": before, "after": after, "effective_on": _post_effective_on(before, post)})
+    Post.objects.bulk_update(changed, ["end_date", "acting"], batch_size=500)
+    audit_records(records)
+    return changed
+
+
 def _post_effective_on(before, post):
     """A new post takes effect on its start date, an ended one on its end date, other changes today."""
     if before is None:
@@ -207,9 +266,8 @@ def _post_effective_on(before, post):
 
 
 @transaction.atomic
-def post_save(*, post, by=None, sync_rights=True):
-    """Create or change a post (e.g. set its end date), then re-derive the holder's rights (unless
-    `sync_rights=False`: the caller syncs them once for many posts, fundapp.services.onboarding)."""
+def post_save(*, post, by=None):
+    """Create or change a post (e.g. set its end date), then re-derive the holder's rights."""
     _require_city_admin(by)
     before = None
     if post.pk:
@@ -221,8 +279,7 @@ def post_save(*, post, by=None, sync_rights=True):
         community_id=post.community_id, before=before or {}, after=_snapshot_post(post),
         effective_on=_post_effective_on(before, post),
     )
-    if sync_rights:
-        rights.sync_user_permissions(post.user)
+    rights.sync_user_permissions(post.user)
     return post
 
 

@@ -256,8 +256,43 @@ def test_grants_synced_for_many_at_once_are_those_synced_one_by_one(org):
     rights.sync_users_permissions(get_user_model().objects.filter(pk__in=[u.pk for u in people]))
     assert {u.pk: _grants(u) for u in people} == wanted
     post = Post.objects.get(user=people[1])
-    post.end_date = D(2021, 1, 1)
-    org_services.post_save(post=post, by=org.city_admin, sync_rights=False)
+    org_services.posts_change(changes=[(post, {"end_date": D(2021, 1, 1)})], by=org.city_admin)
     assert _grants(people[1]) == wanted[people[1].pk]  # left to the caller
     rights.sync_users_permissions(get_user_model().objects.filter(pk=people[1].pk))
     assert _grants(people[1]) == set()
+
+
+def test_the_dry_run_and_the_apply_take_as_many_queries_for_a_big_city_as_for_a_small_one(org):
+    """Existing rows are fetched by code and username in a few queries, and the new and changed ones written
+    in bulk: the number of queries does not grow with the number of rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(city, *, apply):
+        data = roster.workbook(city)
+        with CaptureQueriesContext(connection) as captured:
+            if apply:
+                onboarding.onboarding_apply(data=data, by=org.city_admin)
+            else:
+                onboarding.onboarding_plan(onboarding.read_workbook(data))
+        return len(captured)
+
+    small, big = roster.city(1, 2, 6), roster.city(1, 12, 36)
+    for city, prefix in ((small, "s"), (big, "b")):  # two cities side by side
+        for row in city["subdistricts"] + city["communities"]:
+            row["code"], row["name"] = prefix + row["code"], prefix + row["name"]
+        for row in city["communities"]:
+            row["subdistrict"] = prefix + row["subdistrict"]
+        for row in city["people"]:
+            row["username"] = prefix + row["username"]
+            row["community"] = prefix + row["community"] if row["community"] else ""
+            row["subdistrict"] = prefix + row["subdistrict"] if row["subdistrict"] else ""
+    assert queries(small, apply=False) == queries(big, apply=False) <= 5
+    assert queries(small, apply=True) == queries(big, apply=True)
+    for city in (small, big):  # every row changed: names, phones, end dates
+        for row in city["communities"]:
+            row["phone"] = "0571-1"
+        for row in city["people"]:
+            row["full_name"], row["end_date"] = row["full_name"] + "甲", D(2026, 12, 31)
+    assert queries(small, apply=True) == queries(big, apply=True)
+    assert Post.objects.filter(user__username__startswith="b", end_date=D(2026, 12, 31)).count() == 36
