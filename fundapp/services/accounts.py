@@ -1,5 +1,5 @@
 """People's accounts: activation and the second-factor reset — the city administrator's separate duty, each
-act audited — and the accounts the city's roster brings (`user_create`, `user_update`: name and email only,
+act audited — and the accounts the city's roster brings (`users_create`, `users_update`: name and email only,
 from fundapp.services.onboarding). Passwords, groups, devices and lockouts stay with the operator's own
 superuser, each act recorded in the audit trail too (`back_office_act_record`)."""
 import json
@@ -66,24 +66,11 @@ def _person(user):
 
 
 @transaction.atomic
-def user_create(*, username, full_name, email="", by):
-    """A new account for a person on the city's roster, without a usable password: nobody can log in to it
-    until the operator sets a first password in the back office (docs/guide/city_admin.*.md)."""
-    _require_city_admin(by)
-    users = get_user_model()
-    if users.objects.filter(username=username).exists():
-        raise DomainError(_("用户名“%(name)s”已被使用。") % {"name": username})
-    user = users(username=username, first_name=full_name, email=email or "", is_active=True)
-    user.set_unusable_password()
-    user.save()
-    audit_record(actor=by, action="user.create", target=user, after=_person(user))
-    return user
-
-
-@transaction.atomic
 def users_create(*, people, by):
-    """Many new accounts at once (the city's roster): each as `user_create` makes it, in a fixed number of
-    queries. `people` are dicts of username, full_name and email; returns the users, in that order."""
+    """New accounts for the people on the city's roster (fundapp.services.onboarding), each with one audit
+    record, in a fixed number of queries. `people` are dicts of username, full_name and email; returns the
+    users, in that order. An account gets no usable password: nobody can log in to it until the operator sets
+    a first password in the back office (docs/guide/city_admin.*.md)."""
     _require_city_admin(by)
     users = get_user_model()
     made = []
@@ -101,30 +88,9 @@ def users_create(*, people, by):
 
 
 @transaction.atomic
-def user_update(*, user, by, full_name=None, email=None):
-    """Correct a person's name or email from the roster; a change to nothing is not recorded."""
-    _require_city_admin(by)
-    user = get_user_model().objects.select_for_update().get(pk=user.pk)
-    if user.is_superuser:
-        raise DomainError(_("运维人员的账号不在此管理。"))
-    before = _person(user)
-    if full_name is not None:
-        user.first_name, user.last_name = full_name, ""
-    if email is not None:
-        user.email = email
-    after = _person(user)
-    if after != before:
-        user.save(update_fields=["first_name", "last_name", "email"])
-        audit_record(actor=by, action="user.change", target=user,
-                     before={k: v for k, v in before.items() if after[k] != v} | {"username": user.get_username()},
-                     after={k: v for k, v in after.items() if before[k] != v} | {"username": user.get_username()})
-    return user
-
-
-@transaction.atomic
 def users_update(*, changes, by):
-    """Many people's names or emails at once (a changed roster): each as `user_update` changes it, in a fixed
-    number of queries. `changes` is [(user, {"full_name": …, "email": …})]."""
+    """Correct people's names or emails from a changed roster, in a fixed number of queries: before → after
+    recorded, a change to nothing not recorded. `changes` is [(user, {"full_name": …, "email": …})]."""
     _require_city_admin(by)
     wanted = {u.pk: fields for u, fields in changes}
     locked = list(get_user_model().objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk"))
