@@ -83,3 +83,14 @@ def test_the_preview_lists_errors_by_row_and_column_and_offers_no_apply(org, cli
     assert "请上传 .xlsx 格式的 Excel 工作簿" in refused
     refused = _upload(client, b"not a workbook").content.decode()
     assert "这不是 Excel 工作簿（.xlsx）" in refused
+
+
+def test_the_errors_read_in_the_persons_language(org, client):
+    client.force_login(org.city_admin)
+    client.cookies["django_language"] = "en"
+    city = roster.city(1, 1)
+    city["people"][0].update(role="队长", end_date="2026-02-30")
+    page = _upload(client, roster.workbook(city)).content.decode()
+    assert "Unknown role “队长”; it should be one of: City Organisation Department administrator" in page
+    assert "“2026-02-30” is not a date: write it as 2026-01-01, or use an Excel date format." in page
+    assert "Has errors" in page and "Setting up the city from Excel" in page
