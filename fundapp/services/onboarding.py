@@ -25,7 +25,6 @@ import hashlib
 import io
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,12 +194,18 @@ def read_workbook(data):
         raise ImportRefused(_("文件太大：最大 %(mb)s MB。请分几次导入。") % {"mb": MAX_BYTES // (1024 * 1024)})
     if not data[:4] == b"PK\x03\x04":
         raise ImportRefused(_("这不是 Excel 工作簿（.xlsx）。请用下载的模板填写，并以 .xlsx 格式保存（不要用 .xls 或 .csv）。"))
+    unreadable = _("无法读取这个 Excel 工作簿，文件可能已损坏或不是 .xlsx 格式。")
+    # An uploaded file's parser fails in many ways (zip, XML, openpyxl's own): each is the same answer.
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise ImportRefused(_("无法读取这个 Excel 工作簿，文件可能已损坏或不是 .xlsx 格式。")) from exc
+    except Exception as exc:  # noqa: BLE001 - zip, XML or openpyxl: the file is not a workbook we can read
+        raise ImportRefused(unreadable) from exc
     try:
         return Workbook(sheets=_read_sheets(workbook), sha256=hashlib.sha256(data).hexdigest())
+    except ImportRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet found while reading it
+        raise ImportRefused(unreadable) from exc
     finally:
         workbook.close()
 

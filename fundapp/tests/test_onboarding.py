@@ -3,6 +3,7 @@ column, the apply through the audited services (all or nothing), re-imports that
 sheets that update by code."""
 import datetime
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -116,6 +117,12 @@ def test_a_file_that_is_not_the_roster_is_refused_with_a_clear_message(monkeypat
         onboarding.read_workbook(b"code,name\nn1,x\n")
     with pytest.raises(onboarding.ImportRefused, match="无法读取"):
         onboarding.read_workbook(b"PK\x03\x04 broken")
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<<<")
+        archive.writestr("xl/workbook.xml", "<x")
+    with pytest.raises(onboarding.ImportRefused, match="无法读取"):
+        onboarding.read_workbook(damaged.getvalue())
     formula = openpyxl.Workbook()
     formula.active.title = "街道"
     formula.active.append(["街道代码", "街道名称"])
