@@ -176,6 +176,10 @@ def _normal(value):
     return str(value).strip()
 
 
+def _text(value):
+    return value.isoformat() if isinstance(value, datetime.date) else str(value or "").strip()
+
+
 def _letter(index):
     from openpyxl.utils import get_column_letter
 
@@ -587,7 +591,15 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
     headers = _headers(PEOPLE)
     roles = _role_lookup()
     username_validator = UnicodeUsernameValidator()
-    person_rows = {}  # username → (row, full_name, email) of the first row that named them
+    person_rows = {}  # username → the number of its first row
+    # A person's name and email: the first row that fills each in (a later row may leave them blank).
+    details = {}
+    for record in records:
+        username = _text(record.values.get("username"))
+        for key in ("full_name", "email"):
+            value = _text(record.values.get(key))
+            if username and value:
+                details.setdefault((username, key), (record.row, value))
     seen_posts, results = {}, []
     person_ops = {}
     for record in records:
@@ -616,19 +628,22 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
         user = users.get(username)
         if user is not None and user.is_superuser:
             check.error("username", _("“%(name)s”是运维人员的账号，不能通过名册导入修改或任职。") % {"name": username})
-        if user is None and username and not full_name:
-            check.error("full_name", _("新用户必须填写姓名。"))
-        # The same person on several rows: the details must agree.
         first = person_rows.get(username)
         if first is None and username:
-            person_rows[username] = (record.row, full_name, email)
-        elif first is not None:
-            if full_name and first[1] and full_name != first[1]:
-                check.error("full_name", _("与第 %(row)s 行同一用户名的姓名“%(name)s”不一致。") % {"row": first[0], "name": first[1]})
-            if email and first[2] and email != first[2]:
-                check.error("email", _("与第 %(row)s 行同一用户名的邮箱“%(email)s”不一致。") % {"row": first[0], "email": first[2]})
+            person_rows[username] = record.row
+        # The same person on several rows: the details must agree; the first row filled in gives them.
+        named = details.get((username, "full_name"))
+        if full_name and named and full_name != named[1]:
+            check.error("full_name", _("与第 %(row)s 行同一用户名的姓名“%(name)s”不一致。") % {"row": named[0], "name": named[1]})
+        mailed = details.get((username, "email"))
+        if email and mailed and email != mailed[1]:
+            check.error("email", _("与第 %(row)s 行同一用户名的邮箱“%(email)s”不一致。") % {"row": mailed[0], "email": mailed[1]})
+        full_name, email = (named or (0, ""))[1], (mailed or (0, ""))[1]
+        result.label = full_name
+        if user is None and username and not full_name and first is None:
+            check.error("full_name", _("新用户必须填写姓名。"))
 
-        # The person: created or updated once, on the first row that names them.
+        # The person: created or updated once, on the first row of their username.
         person_changes = []
         if username and first is None and not result.errors:
             if user is None:

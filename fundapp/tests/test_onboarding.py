@@ -303,3 +303,18 @@ def test_the_dry_run_and_the_apply_take_as_many_queries_for_a_big_city_as_for_a_
             row["full_name"], row["end_date"] = row["full_name"] + "甲", D(2026, 12, 31)
     assert queries(small, apply=True) == queries(big, apply=True)
     assert Post.objects.filter(user__username__startswith="b", end_date=D(2026, 12, 31)).count() == 36
+
+
+def test_a_person_on_several_rows_is_named_by_whichever_row_fills_the_name_in(org):
+    rows = [{"username": "q1", "role": "社区工作者", "community": "a1", "start_date": D(2026, 1, 1)},
+            {"username": "q1", "full_name": "钱一", "email": "q1@example.org", "role": "社区议事监督委员会成员",
+             "community": "a2", "start_date": D(2026, 1, 1)},
+            {"username": "q1", "full_name": "钱壹", "role": "社区工作者", "community": "a2", "start_date": D(2026, 1, 1)},
+            {"username": "q2", "role": "社区工作者", "community": "a2", "start_date": D(2026, 1, 1)}]
+    plan = _plan({"people": rows})
+    assert _errors(plan) == [("人员与任职", 4, "B", "与第 3 行同一用户名的姓名“钱一”不一致。"),
+                             ("人员与任职", 5, "B", "新用户必须填写姓名。")]
+    del rows[2:]
+    onboarding.onboarding_apply(data=roster.workbook({"people": rows}), by=org.city_admin)
+    person = get_user_model().objects.get(username="q1")
+    assert (person.get_full_name(), person.email, person.posts.count()) == ("钱一", "q1@example.org", 2)
