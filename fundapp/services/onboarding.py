@@ -106,7 +106,7 @@ COMMUNITIES = SheetSpec("communities", "社区", gettext_lazy("社区"), (
 PEOPLE = SheetSpec("people", "人员与任职", gettext_lazy("人员与任职"), (
     Column("username", "用户名", True, "登录用的用户名：字母、数字和 @ . + - _，全市唯一；再次导入时按用户名找到此人。"
            "一人担任多个职务时，每个职务一行，用户名相同。", "zhangsan"),
-    Column("full_name", "姓名", True, "真实姓名，印在签名处和审计记录中。已有用户留空则不修改。", "张三"),
+    Column("full_name", "姓名", True, "真实姓名，印在签名处和审计记录中。一人多个职务时填在其中一行即可；已有用户留空则不修改。", "张三"),
     Column("email", "电子邮箱", False, "接收通知的邮箱，可留空；已有用户留空则不修改。", "zhangsan@example.org"),
     Column("role", "职务", False, "职务名称，须为：" + "、".join(str(label) for _v, label in Role.choices)
            + "。只建立账号、不任职时，职务及以后各列留空。", "社区党委书记"),
