@@ -38,11 +38,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy, override, pgettext_lazy
 
 from .. import rights
 from ..db import retry_on_conflict
 from ..errors import Conflict, DomainError, NotAllowed
+from ..i18n import long_date
 from ..models import Community, Post, Role, Subdistrict
 from ..publicurls import segments
 from ..tabular import xlsx_cell
@@ -85,7 +86,7 @@ class SheetSpec:
         return {c.key: _normal(c.example) for c in self.columns}
 
 
-SUBDISTRICTS = SheetSpec("subdistricts", "街道", gettext_lazy("街道"), (
+SUBDISTRICTS = SheetSpec("subdistricts", "街道", pgettext_lazy("roster sheet", "街道"), (
     Column("code", "街道代码", True, "街道的唯一代码：小写字母、数字、连字符，如 dongcheng。一经设立不能修改，"
            "再次导入时按代码找到该街道。", "dongcheng"),
     Column("name", "街道名称", True, "街道全称，全市不能重复。", "东城街道"),
@@ -94,7 +95,7 @@ SUBDISTRICTS = SheetSpec("subdistricts", "街道", gettext_lazy("街道"), (
     Column("construction_committee_name", "建管委名称", False, "社区建设管理委员会的全称；新街道留空时为“街道名称＋建管委”，"
            "已有街道留空则不修改。", "东城街道社区建设管理委员会"),
 ))
-COMMUNITIES = SheetSpec("communities", "社区", gettext_lazy("社区"), (
+COMMUNITIES = SheetSpec("communities", "社区", pgettext_lazy("roster sheet", "社区"), (
     Column("subdistrict", "街道代码", True, "社区所属街道的代码：本工作簿“街道”表中的或系统中已有的街道。社区设立后不能改属其他街道。",
            "dongcheng"),
     Column("code", "社区代码", True, "社区的唯一代码：小写字母、数字、连字符，如 dc-heping。它出现在公开网址和公示二维码中，"
@@ -103,7 +104,7 @@ COMMUNITIES = SheetSpec("communities", "社区", gettext_lazy("社区"), (
     Column("phone", "联系电话", False, "社区便民服务大厅的电话，印在公示上供居民反映意见；留空则不修改。", "0571-88880001"),
     Column("address", "地址", False, "社区便民服务大厅的地址，印在公示上；留空则不修改。", "和平路1号"),
 ))
-PEOPLE = SheetSpec("people", "人员与任职", gettext_lazy("人员与任职"), (
+PEOPLE = SheetSpec("people", "人员与任职", pgettext_lazy("roster sheet", "人员与任职"), (
     Column("username", "用户名", True, "登录用的用户名：字母、数字和 @ . + - _，全市唯一；再次导入时按用户名找到此人。"
            "一人担任多个职务时，每个职务一行，用户名相同。", "zhangsan"),
     Column("full_name", "姓名", True, "真实姓名，印在签名处和审计记录中。一人多个职务时填在其中一行即可；已有用户留空则不修改。", "张三"),
@@ -671,7 +672,7 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
                 check.error("role", _("填写了社区、街道或任职日期，但没有填写职务。"))
             elif role is None:
                 check.error("role", _("未知的职务“%(role)s”，应为：%(roles)s。")
-                            % {"role": role_text, "roles": "、".join(str(label) for _v, label in Role.choices)})
+                            % {"role": role_text, "roles": _("、").join(str(label) for _v, label in Role.choices)})
             scope = Role.scope_of(role) if role else None
             community = subdistrict = None
             if scope == "community":
@@ -719,7 +720,7 @@ def _plan_people(records, users, posts, known_cm, sheet_cm, known_sd, sheet_sd):
                                           "subdistrict": subdistrict, "start_date": start, "end_date": end,
                                           "acting": bool(acting)})
                     person_changes.append((headers["role"], "", f"{Role(role).label} · {community or subdistrict or _('全市')} · "
-                                           f"{start.isoformat()}" + (f" — {end.isoformat()}" if end else "")))
+                                           f"{long_date(start)}" + (f" — {long_date(end)}" if end else "")))
                 else:
                     wanted = {}
                     if end is not None and end != existing.end_date:
