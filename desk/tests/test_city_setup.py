@@ -94,3 +94,17 @@ def test_the_errors_read_in_the_persons_language(org, client):
     assert "Unknown role “队长”; it should be one of: City Organisation Department administrator" in page
     assert "“2026-02-30” is not a date: write it as 2026-01-01, or use an Excel date format." in page
     assert "Has errors" in page and "Setting up the city from Excel" in page
+
+
+def test_an_apply_that_is_not_what_was_previewed_shows_the_new_preview(org, client):
+    client.force_login(org.city_admin)
+    preview = _upload(client, roster.workbook(roster.city(1, 1))).content.decode()
+    token = _hidden(preview, "token")
+    audit_before = AuditRecord.objects.count()
+    page = client.post(reverse("city-setup:apply"), {"token": token, "fingerprint": "not-what-was-shown"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "预览之后系统中的记录已有变化" in body
+    assert AuditRecord.objects.count() == audit_before
+    done = client.post(reverse("city-setup:apply"), {"token": _hidden(body, "token"),
+                                                     "fingerprint": _hidden(body, "fingerprint")}, follow=True)
+    assert "名册已导入" in done.content.decode() and Community.objects.filter(code="c1").exists()
