@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
@@ -142,76 +143,71 @@ def audit_record(
     """
     if chain is None:
         chain = f"community:{community_id}" if community_id is not None else "city"
-    target_type, target_id = _target_key(target)
-    before, after = _canonical(before), _canonical(after)
     with transaction.atomic():
         head = _locked_head(chain)
-        record = AuditRecord(
-            chain=chain,
-            seq=head.seq + 1,
-            # The real clock, not fundapp.clock: the trail's own evidence of when it was written.
-            recorded_at=timezone.now(),
-            effective_on=effective_on if effective_on is not None else clock.today(),
-            actor=actor,
-            actor_name=_actor_name(actor),
-            post_id=post.pk if post is not None else None,
-            post_label=_record_text(post),
-            community_id=community_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            before=before,
-            after=after,
-            note=note,
-            prev_hash=head.last_hash,
-        )
-        record.hash = compute_hash(record)
+        record = _next_record(head, actor=actor, action=action, target=target, before=before, after=after,
+                              post=post, community_id=community_id, note=note, effective_on=effective_on)
         record.save(force_insert=True)
-        head.seq, head.last_hash = record.seq, record.hash
         head.save(update_fields=["seq", "last_hash"])
     return record
 
 
-def audit_records(*, actor, action: str, post=None, effective_on: datetime.date | None = None, items) -> list:
-    """Append one record per item of `items` — dicts of `target`, `community_id` and optionally `before`,
-    `after`, `note` — for one act done to many communities at once (the year's allocation): the same records
-    `audit_record` would write one by one, in a fixed number of queries. The chains' heads are locked in the
-    order of their names (so two such acts cannot deadlock), and each record's `post_save` is sent as
-    `audit_record`'s save would (the public pages' caches listen to it)."""
-    from django.db.models.signals import post_save
+def _next_record(head, *, actor, action, target, before=None, after=None, post=None, community_id=None, note="",
+                 effective_on=None):
+    """The record that follows `head` on its chain (hashed, not saved); moves the head on to it."""
+    target_type, target_id = _target_key(target)
+    before, after = _canonical(before), _canonical(after)
+    record = AuditRecord(
+        chain=head.chain,
+        seq=head.seq + 1,
+        # The real clock, not fundapp.clock: the trail's own evidence of when it was written.
+        recorded_at=timezone.now(),
+        effective_on=effective_on if effective_on is not None else clock.today(),
+        actor=actor,
+        actor_name=_actor_name(actor),
+        post_id=post.pk if post is not None else None,
+        post_label=_record_text(post),
+        community_id=community_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+        note=note,
+        prev_hash=head.last_hash,
+    )
+    record.hash = compute_hash(record)
+    head.seq, head.last_hash = record.seq, record.hash
+    return record
 
-    items = list(items)
-    if not items:
+
+def audit_records(entries) -> list[AuditRecord]:
+    """Append many records at once (an import of a city's roster): each entry is the keyword arguments of
+    `audit_record`, and each gets the same record, in the given order on its chain, as that many calls would
+    give — in a fixed number of queries: every chain head locked once (in chain order), one insert for all
+    the records, one update of the heads. Receivers of AuditRecord's post_save hear of each record, as after
+    `audit_record`."""
+    entries = list(entries)
+    if not entries:
         return []
-    chains = sorted({f"community:{i['community_id']}" if i.get("community_id") is not None else "city"
-                     for i in items})
-    recorded_at = timezone.now()
-    effective_on = effective_on if effective_on is not None else clock.today()
-    actor_name, post_label = _actor_name(actor), _record_text(post)
+    chains = [e.get("chain") or (f"community:{e['community_id']}" if e.get("community_id") is not None else "city")
+              for e in entries]
+    records = []
     with transaction.atomic():
-        AuditChainHead.objects.bulk_create([AuditChainHead(chain=c) for c in chains], ignore_conflicts=True)
-        heads = {h.chain: h for h in AuditChainHead.objects.select_for_update().filter(chain__in=chains)
+        names = sorted(set(chains))
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=name) for name in names], ignore_conflicts=True)
+        heads = {h.chain: h for h in AuditChainHead.objects.select_for_update().filter(chain__in=names)
                  .order_by("chain")}
-        records = []
-        for item in items:
-            community_id = item.get("community_id")
-            head = heads[f"community:{community_id}" if community_id is not None else "city"]
-            target_type, target_id = _target_key(item["target"])
-            record = AuditRecord(
-                chain=head.chain, seq=head.seq + 1, recorded_at=recorded_at, effective_on=effective_on,
-                actor=actor, actor_name=actor_name, post_id=post.pk if post is not None else None,
-                post_label=post_label, community_id=community_id, action=action, target_type=target_type,
-                target_id=target_id, before=_canonical(item.get("before")), after=_canonical(item.get("after")),
-                note=item.get("note", ""), prev_hash=head.last_hash,
-            )
-            record.hash = compute_hash(record)
-            head.seq, head.last_hash = record.seq, record.hash
-            records.append(record)
-        AuditRecord.objects.bulk_create(records, batch_size=1000)
+        for entry, chain in zip(entries, chains):
+            fields = {k: v for k, v in entry.items() if k != "chain"}
+            records.append(_next_record(heads[chain], **fields))
+        AuditRecord.objects.bulk_create(records, batch_size=500)
         _heads_update(list(heads.values()))
+        using = transaction.get_connection().alias
         for record in records:
+            record._state.adding, record._state.db = False, using
             post_save.send(sender=AuditRecord, instance=record, created=True, update_fields=None, raw=False,
-                           using="default")
+                           using=using)
     return records
 
 

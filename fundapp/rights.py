@@ -192,6 +192,56 @@ def sync_user_permissions(user, on=None):
     _sync_admin_access(user, on)
 
 
+@transaction.atomic
+def sync_users_permissions(users, on=None):
+    """`sync_user_permissions` for many people at once (an import of a city's roster), in a fixed number of
+    queries whatever their number (plus one or two per city administrator): the same rule, the same result."""
+    from django.contrib.auth.models import Permission
+
+    users = list(users)
+    if not users:
+        return
+    on = on or today()
+    ct = ContentType.objects.get_for_model(Community)
+    perms = {p.codename: p for p in Permission.objects.filter(content_type=ct)}
+    ids = [u.pk for u in users]
+    existing = {}
+    for pk, user_id, codename, object_pk in (UserObjectPermission.objects
+                                              .filter(user_id__in=ids, content_type=ct)
+                                              .values_list("pk", "user_id", "permission__codename", "object_pk")):
+        existing[(user_id, codename, int(object_pk))] = pk
+    posts = list(Post.objects.filter(user_id__in=ids).current(on))
+    by_subdistrict, everyone = {}, []
+    if any(p.community_id is None for p in posts):
+        for pk, sd_id in Community.objects.values_list("pk", "subdistrict_id"):
+            everyone.append(pk)
+            by_subdistrict.setdefault(sd_id, []).append(pk)
+    active = {u.pk for u in users if u.is_active}
+    wanted = set()
+    for post in posts:
+        if post.user_id not in active:
+            continue
+        if post.role == Role.CITY_ADMIN:
+            cids = everyone
+        elif post.subdistrict_id:
+            cids = by_subdistrict.get(post.subdistrict_id, [])
+        else:
+            cids = [post.community_id]
+        wanted.update((post.user_id, codename, cid) for cid in cids for codename in ROLE_PERMISSIONS[post.role])
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    for start in range(0, len(stale), 500):
+        UserObjectPermission.objects.filter(pk__in=stale[start:start + 500]).delete()
+    UserObjectPermission.objects.bulk_create(
+        [UserObjectPermission(user_id=user_id, permission=perms[codename], content_type=ct, object_pk=str(cid))
+         for user_id, codename, cid in wanted - existing.keys()],
+        batch_size=1000,
+    )
+    admins = set(Post.objects.filter(user_id__in=ids, role=Role.CITY_ADMIN).values_list("user_id", flat=True))
+    for user in users:
+        if user.pk in admins:
+            _sync_admin_access(user, on)
+
+
 def _sync_admin_access(user, on):
     # The Django admin is the city administrator's back office: a post in force makes them staff (never a
     # superuser — fundapp.auth.CityAdminBackend gives them their duties' permissions, from the same post).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),
     path("finance/", include("desk.finance_urls")),
+    path("city/setup/", include("desk.city_setup_urls")),
     path("city/allocations/", include("desk.city_allocation_urls")),
     path("city/posts/", include("desk.city_posts_urls")),
     # Residents' pages: the language in the address (/public/zh/…, /public/en/…), so that a shared cache

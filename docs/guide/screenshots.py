@@ -54,9 +54,10 @@ PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 1, "i
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "timezone_id": "Asia/Shanghai"}
 TODAY = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
-# Pictures made otherwise, kept when this script re-runs: the printed papers (from their PDFs) and the preview of a
-# pasted State Council holiday notice (example text typed by hand).
-MADE_APART = ("paper-", "city_admin-workday-notice-")
+# Pictures made otherwise, kept when this script re-runs: the printed papers (from their PDFs), the preview of a
+# pasted State Council holiday notice (example text typed by hand) and the roster import's pages (generated
+# workbooks uploaded by hand).
+MADE_APART = ("paper-", "city_admin-workday-notice-", "city_admin-roster-")
 problems = []  # what looked wrong while shooting (sideways overflow, server errors), printed at the end
 
 

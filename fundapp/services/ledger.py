@@ -206,7 +206,8 @@ def fund_years_allocate(*, fund_years, amounts, year, entry_date, by, post):
         fund_year = entry.fund_year
         before = {"allocated": fund_year.allocated}
         fund_year.allocated += entry.amount
-        audited.append({"target": entry, "community_id": fund_year.community_id, "before": before,
+        audited.append({"actor": by, "post": post, "action": "fund.allocate", "effective_on": entry_date,
+                        "target": entry, "community_id": fund_year.community_id, "before": before,
                         "after": {"allocated": fund_year.allocated, "amount": entry.amount}})
     # One UPDATE per distinct amount (Art. 5: usually one), a thousand rows at a time; the rows are locked.
     by_amount = {}
@@ -215,7 +216,7 @@ def fund_years_allocate(*, fund_years, amounts, year, entry_date, by, post):
     for amount, ids in by_amount.items():
         for start in range(0, len(ids), 1000):
             FundYear.objects.filter(pk__in=ids[start:start + 1000]).update(allocated=F("allocated") + amount)
-    audit_records(actor=by, post=post, action="fund.allocate", effective_on=entry_date, items=audited)
+    audit_records(audited)
     return entries
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_records
 
 from .. import clock, rights
 from ..db import retry_on_conflict
@@ -16,7 +16,7 @@ from ..errors import DomainError, NotAllowed
 from ..models import Community, Post, Role, Subdistrict
 from ..publicurls import segments
 from .notify import notifications_hand_over
-from .search import community_indexed, subdistrict_indexed
+from .search import communities_indexed, community_indexed, subdistrict_indexed
 
 
 def _require_city_admin(by):
@@ -152,6 +152,113 @@ def community_create(*, subdistrict, name, code, by=None, phone="", address=""):
     for user in users:
         rights.sync_user_permissions(user)
     return community
+
+
+def _checked_fields(obj, *relations):
+    # The fields' own rules (length, slug, choices) without a query: the caller has resolved the related rows
+    # and the database's unique and check constraints guard the rest.
+    try:
+        obj.full_clean(exclude=list(relations), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise DomainError("; ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+
+
+@transaction.atomic
+def communities_create(*, communities, by):
+    """Many new communities at once (the city's roster, fundapp.services.onboarding): each as
+    `community_create` makes it — its fields checked, saved, indexed for search, one audit record — in a
+    fixed number of queries. `communities` are unsaved Community objects with their subdistrict set; the
+    rights of the people whose posts span them are the caller's to sync (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    reserved = set(segments().values())
+    for community in communities:
+        if str(community.code).lower() in reserved:
+            raise DomainError(_("社区代码不能是 %(code)s：公开网址用它表示语言。") % {"code": community.code})
+        _checked_fields(community, "subdistrict")
+    # In bulk: the public pages' caches hear of each community from its audit record (public.signals).
+    Community.objects.bulk_create(communities, batch_size=500)
+    communities_indexed(communities)
+    audit_records(
+        {"actor": by, "action": "community.create", "target": c, "community_id": c.pk,
+         "after": {"name": c.name, "code": c.code, "subdistrict": c.subdistrict_id, "phone": c.phone,
+                   "address": c.address}}
+        for c in communities)
+    return communities
+
+
+@transaction.atomic
+def posts_create(*, posts, by):
+    """Many new posts at once (the city's roster): each as `post_save` creates it — checked, saved, one audit
+    record effective on its start date — in a fixed number of queries. `posts` are unsaved Post objects with
+    their holder and community or subdistrict set; the holders' rights are the caller's to sync
+    (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    for post in posts:
+        _checked_fields(post, "user", "community", "subdistrict")
+    Post.objects.bulk_create(posts, batch_size=500)
+    audit_records(
+        {"actor": by, "action": "post.create", "target": p, "community_id": p.community_id, "before": {},
+         "after": _snapshot_post(p), "effective_on": p.start_date}
+        for p in posts)
+    return posts
+
+
+@transaction.atomic
+def communities_update(*, changes, by):
+    """Many communities' names, phones and addresses at once (a changed roster): each as `community_update`
+    changes it — before → after recorded, a change to nothing not recorded — in a fixed number of queries.
+    `changes` is [(community, {field: value})]; codes and subdistricts stay fixed."""
+    _require_city_admin(by)
+    wanted = {c.pk: fields for c, fields in changes}
+    for fields in wanted.values():
+        _refuse_unknown(fields, {"name", "phone", "address"})
+    locked = list(Community.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk"))
+    changed, records = [], []
+    for community in locked:
+        before = _snapshot_community(community)
+        for field, value in wanted[community.pk].items():
+            setattr(community, field, value)
+        _checked_fields(community, "subdistrict")
+        after = _snapshot_community(community)
+        if after != before:
+            changed.append(community)
+            records.append({"actor": by, "action": "community.change", "target": community,
+                            "community_id": community.pk,
+                            "before": {k: v for k, v in before.items() if after[k] != v},
+                            "after": {k: v for k, v in after.items() if before[k] != v}})
+            if after["name"] != before["name"]:
+                community_indexed(community)
+    Community.objects.bulk_update(changed, ["name", "phone", "address"], batch_size=500)
+    audit_records(records)
+    return changed
+
+
+@transaction.atomic
+def posts_change(*, changes, by):
+    """Many posts' end dates or acting flags at once (a changed roster: terms ended by the end date filled
+    in): each as `post_save` changes it — before → after recorded, effective on its end date — in a fixed
+    number of queries. `changes` is [(post, {field: value})]; the holders' rights are the caller's to sync
+    (rights.sync_users_permissions)."""
+    _require_city_admin(by)
+    wanted = {p.pk: fields for p, fields in changes}
+    for fields in wanted.values():
+        _refuse_unknown(fields, {"end_date", "acting"})
+    locked = list(Post.objects.select_for_update(of=("self",)).select_related("user")
+                  .filter(pk__in=list(wanted)).order_by("pk"))
+    changed, records = [], []
+    for post in locked:
+        before = _snapshot_post(post)
+        for field, value in wanted[post.pk].items():
+            setattr(post, field, value)
+        _checked_fields(post, "user", "community", "subdistrict")
+        after = _snapshot_post(post)
+        if after != before:
+            changed.append(post)
+            records.append({"actor": by, "action": "post.change", "target": post, "community_id": post.community_id,
+                            "before": before, "after": after, "effective_on": _post_effective_on(before, post)})
+    Post.objects.bulk_update(changed, ["end_date", "acting"], batch_size=500)
+    audit_records(records)
+    return changed
 
 
 def _post_effective_on(before, post):

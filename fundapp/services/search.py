@@ -52,6 +52,13 @@ def community_indexed(community):
                       subdistrict_id=community.subdistrict_id, community_id=community.pk)
 
 
+def communities_indexed(communities):
+    """The entries of many new communities at once (the city's roster; none has an entry yet)."""
+    SearchEntry.objects.bulk_create(
+        [SearchEntry(kind=SearchEntry.Kind.COMMUNITY, object_id=c.pk, name=c.name, subdistrict_id=c.subdistrict_id,
+                     community_id=c.pk, **search_forms(c.name)) for c in communities], batch_size=500)
+
+
 def project_indexed(*, proposal_id, title, community):
     search_entry_save(kind=SearchEntry.Kind.PROJECT, object_id=proposal_id, name=title,
                       subdistrict_id=community.subdistrict_id, community_id=community.pk)
