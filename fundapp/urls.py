@@ -22,6 +22,7 @@ urlpatterns = [
     path("record/<slug:code>/", views.community_record, name="community-record"),
     path("", include("approvals.urls")),
     path("finance/", include("desk.finance_urls")),
+    path("dashboard/", include("desk.dashboard_urls")),
     # Residents' pages: the language in the address (/public/zh/…, /public/en/…), so that a shared cache
     # keys on the URL alone; the bare /public/… redirects to the reader's language.
     *public_patterns(path("", include("disclosure.urls")), path("", include("public.urls"))),
