@@ -25,6 +25,7 @@ from disclosure.models import YearEndDisclosure
 from disclosure.models import deadline as disclosure_deadline
 from fundapp.models import Community, FundYear
 from fundapp.models.funds import ZERO
+from fundapp.i18n import long_date
 from fundapp.privacy import mask_name
 
 from .home import WEEK
@@ -137,8 +138,7 @@ def _ledger(community, year):
 
 
 def _community_cells(community, year):
-    return [Cell(community.name, _ledger(community, year), note=community.subdistrict.name),
-            Cell(community.subdistrict.name)]
+    return [Cell(community.name, _ledger(community, year)), Cell(community.subdistrict.name)]
 
 
 def _proposal_cell(proposal):
@@ -157,6 +157,9 @@ class DashList:
     exception: bool = False
 
     formats = ()  # per column: text, number, money, date or percent
+
+    def column_formats(self, scope):
+        return self.formats
 
     def columns(self, scope):
         raise NotImplementedError
@@ -233,7 +236,7 @@ class MissingReports(DashList):
         return reports_in_season(f.year, scope.today)
 
     def season_note(self, scope, f):
-        return _("年度报告 %(day)s 截止，此后列出未报送的社区。") % {"day": report_due_date(f.year).isoformat()}
+        return _("年度报告 %(day)s 截止，此后列出未报送的社区。") % {"day": long_date(report_due_date(f.year))}
 
     def rows(self, scope, f, *, season=True):
         if season and not self.in_season(scope, f):
@@ -265,7 +268,7 @@ class MissingDisclosures(DashList):
         return disclosures_in_season(f.year, scope.today)
 
     def season_note(self, scope, f):
-        return _("年终公示 %(day)s 截止，12月起列出尚未张贴的社区。") % {"day": disclosure_deadline(f.year).isoformat()}
+        return _("年终公示 %(day)s 截止，12月起列出尚未张贴的社区。") % {"day": long_date(disclosure_deadline(f.year))}
 
     def rows(self, scope, f, *, season=True):
         if season and not self.in_season(scope, f):
@@ -403,11 +406,17 @@ SUMS = {name: Coalesce(Sum(name), ZERO) for name in ("allocated", "carried_in", 
 class Spending(DashList):
     """Spending against allocation: by subdistrict on the city's page, by community on a subdistrict's."""
 
+    MONEY = (_("年度拨款"), _("总额"), _("已结算"), _("已预留"), _("可用"), _("结算进度"))
+
     formats = ("text", "number", "money", "money", "money", "money", "money", "percent")
 
     def columns(self, scope):
-        return [_("街道") if scope.is_city else _("社区"), _("社区数"), _("年度拨款"), _("总额"), _("已结算"),
-                _("已预留"), _("可用"), _("结算进度")]
+        if scope.is_city:
+            return [_("街道"), _("社区数"), *self.MONEY]
+        return [_("社区"), *self.MONEY]
+
+    def column_formats(self, scope):
+        return self.formats if scope.is_city else self.formats[:1] + self.formats[2:]
 
     def rows(self, scope, f):
         fund_years = FundYear.objects.filter(_place(scope, f, "community__"), year=f.year)
@@ -426,9 +435,10 @@ class Spending(DashList):
 
     def cells(self, item, scope, f):
         r = self.row(item, scope, f)
-        return [Cell(r.name, r.url), Cell(r.communities, format="number"), Cell(r.allocated, format="money"),
-                Cell(r.total, format="money"), Cell(r.settled, format="money"), Cell(r.reserved, format="money"),
-                Cell(r.available, format="money"), Cell(r.spent, format="percent")]
+        count = [Cell(r.communities, format="number")] if scope.is_city else []
+        return [Cell(r.name, r.url), *count, Cell(r.allocated, format="money"), Cell(r.total, format="money"),
+                Cell(r.settled, format="money"), Cell(r.reserved, format="money"), Cell(r.available, format="money"),
+                Cell(r.spent, format="percent")]
 
 
 class Categories(DashList):

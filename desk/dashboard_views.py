@@ -114,7 +114,8 @@ def _page(request, code):
     columns = chosen.columns(scope)
     return render(request, "desk/dashboard/page.html", {
         "scope": scope, "f": f, "chosen": chosen, "lists": LISTS.values(), "cards": cards,
-        "columns": columns, "rows": [list(zip(columns, chosen.cells(row, scope, mine))) for row in page],
+        "heads": list(zip(columns, chosen.column_formats(scope))),
+        "rows": [list(zip(columns, chosen.cells(row, scope, mine))) for row in page],
         "city_admin": post.role == Role.CITY_ADMIN,
         "page": page, "query": query, "base": base,
         "season_note": "" if chosen.in_season(scope, mine) else chosen.season_note(scope, mine),
@@ -153,10 +154,10 @@ def _export(request, code, fmt):
     title = _("%(where)s %(year)s年度 %(list)s") % {"where": where, "year": f.year, "list": chosen.title}
     code_part = scope.subdistrict.code if scope.subdistrict else (f.subdistrict.code if f.subdistrict else "city")
     names = (exports.safe_filename(f"{title}.{fmt}"), f"dashboard-{code_part}-{f.year}-{chosen.key}.{fmt}")
+    formats = chosen.column_formats(scope)
     if fmt == "csv":
-        return _download(exports.table_csv(headers, lines, chosen.formats).encode("utf-8"), "text/csv; charset=utf-8",
-                         names)
-    return _download(exports.table_xlsx(title, headers, lines, chosen.formats), exports.XLSX_CONTENT_TYPE, names)
+        return _download(exports.table_csv(headers, lines, formats).encode("utf-8"), "text/csv; charset=utf-8", names)
+    return _download(exports.table_xlsx(title, headers, lines, formats), exports.XLSX_CONTENT_TYPE, names)
 
 
 @never_cache

@@ -317,11 +317,13 @@ def _oversight(subdistrict, communities, reads, data, *, reviews, evaluates, das
             continue
         table.append({"community": community, "report": report, "disclosure": disclosure,
                       "overdue_reviews": overdue_reviews, "open": True})
+    links = [(_("年度报告"), reverse("approvals:reports")), (_("项目列表"), reverse("approvals:proposals"))]
+    if dashboard:  # its secretary and staff (fundapp.rights.DASHBOARD_ROLES)
+        links.append((_("街道概览"), reverse("dashboard:subdistrict", args=[subdistrict.code])))
     return Section(
         key=f"oversight:{subdistrict.pk}", role="subdistrict", title=_("本周要办"), scope=subdistrict.name,
         items=_sorted(items), table=table, week_end=week_end,
-        links=[(_("年度报告"), reverse("approvals:reports")), (_("项目列表"), reverse("approvals:proposals"))]
-        + ([(_("街道概览"), reverse("dashboard:subdistrict", args=[subdistrict.code]))] if dashboard else []),
+        links=links,
     )
 
 

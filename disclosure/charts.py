@@ -8,7 +8,7 @@ chart's description. Sizes on a phone: see `PHONE_CHART`.
 """
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -170,4 +170,4 @@ def _share(value, whole):
     """The amount as a share of the whole, in percent with no decimals ("—" when there is no whole)."""
     if not whole:
         return "—"
-    return f"{(value * 100 / whole).quantize(Decimal('1'))}%"
+    return f"{(value * 100 / whole).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"

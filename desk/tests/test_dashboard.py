@@ -215,7 +215,8 @@ def test_bad_filters_are_left_out(city, client):
 def test_access(city, client):
     a_page, b_page = (reverse("dashboard:subdistrict", args=[code]) for code in ("a", "b"))
     a_export = reverse("dashboard:subdistrict-export", args=["a", "xlsx"])
-    allowed = [city.city_admin, city.person(Role.SUBDISTRICT_SECRETARY, "a1"), city.person(Role.SUBDISTRICT_STAFF, "a1")]
+    allowed = [city.city_admin, city.person(Role.SUBDISTRICT_SECRETARY, "a1"),
+               city.person(Role.SUBDISTRICT_STAFF, "a1")]
     for user in allowed:
         assert _get(client, user, a_page).status_code == 200
         assert _get(client, user, a_export).status_code == 200
