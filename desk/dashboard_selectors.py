@@ -188,15 +188,16 @@ class Deadlines(DashList):
 
     def rows(self, scope, f):
         today, end = scope.today, scope.week_end
-        running = Notice.objects.running_on(today).filter(proposal=OuterRef("pk"), last_day__lte=end)
-        first = running.order_by("last_day", "pk")
-        qs = (Proposal.objects.filter(_place(scope, f, "community__"), _category(f), fund_year__year=f.year)
-              .annotate(notice_day=Subquery(first.values("last_day")[:1]),
-                        notice_kind=Subquery(first.values("kind")[:1])))
+        ending = Notice.objects.running_on(today).filter(last_day__lte=end)
+        first = ending.filter(proposal=OuterRef("pk")).order_by("last_day", "pk")
         review = Q(state=State.UNDER_REVIEW, review_deadline__gte=today, review_deadline__lte=end)
-        notice = Q(notice_day__isnull=False)
+        notice = Q(pk__in=ending.values("proposal_id"))
         wanted = {"review": review, "notice": notice}.get(f.kind, review | notice)
-        return (qs.filter(wanted).annotate(day=Coalesce("notice_day", "review_deadline"))
+        # The notice's day and kind are read for the rows found only (not for every proposal of the year).
+        return (Proposal.objects.filter(_place(scope, f, "community__"), _category(f), wanted, fund_year__year=f.year)
+                .annotate(notice_day=Subquery(first.values("last_day")[:1]),
+                          notice_kind=Subquery(first.values("kind")[:1]))
+                .annotate(day=Coalesce("notice_day", "review_deadline"))
                 .select_related("community__subdistrict").order_by("day", "pk"))
 
     def cells(self, p, scope, f):
