@@ -242,7 +242,7 @@ class MissingReports(DashList):
     def rows(self, scope, f, *, season=True):
         if season and not self.in_season(scope, f):
             return Community.objects.none()
-        reports = AnnualReport.objects.filter(community=OuterRef("pk"), year=f.year)
+        reports = AnnualReport.objects.filter(community=OuterRef("pk"), year=f.year).order_by()
         return (Community.objects.filter(_place(scope, f, ""))
                 .filter(Exists(FundYear.objects.filter(community=OuterRef("pk"), year=f.year)))
                 .exclude(Exists(reports.exclude(status=AnnualReport.Status.DRAFT)))

@@ -146,8 +146,6 @@ def _export(request, code, fmt):
     chosen, f = _filters(request, scope)
     mine = _for(chosen, f)
     rows = chosen.rows(scope, mine)
-    if isinstance(rows, QuerySet):
-        rows = rows.iterator(chunk_size=2000)
     lines = [[cell.value for cell in chosen.cells(row, scope, mine)] for row in rows]
     headers = [str(h) for h in chosen.columns(scope)]
     where = scope.subdistrict.name if scope.subdistrict else (f.subdistrict.name if f.subdistrict else _("全市"))
