@@ -83,15 +83,17 @@ def _charts(scope, f):
     spending, categories = LISTS["spending"], LISTS["categories"]
     units = spending.rows(scope, _for(spending, f))
     if not scope.is_city:
-        units = units[:CHART_ROWS]
+        units = units[:CHART_ROWS + 1]
     rows = [spending.row(unit, scope, f) for unit in units]
+    cut = len(rows) > CHART_ROWS and not scope.is_city
+    rows = rows[:CHART_ROWS] if cut else rows
     by_category = categories.rows(scope, _for(categories, f))
     return {
         "spending_chart": bar_chart([(r.name, r.settled, r.total) for r in rows],
                                     title=_("已结算占经费总额"), **PHONE_CHART),
         "category_chart": bar_chart([(str(r["label"]), r["settled"], r["approved"]) for r in by_category],
                                     title=_("各使用范围已结算占批准预算"), **PHONE_CHART),
-        "chart_units": len(rows),
+        "chart_cut": cut,  # a subdistrict with more communities than its chart shows
     }
 
 
