@@ -229,8 +229,3 @@ def dashboard_access(user, subdistrict=None, on=None):
     if post is None:
         return Decision(False, _("您在“%(subdistrict)s”没有可查看概览的在任职务。") % {"subdistrict": subdistrict.name})
     return Decision(True, post=post)
-
-
-def dashboard_subdistricts(user, on=None):
-    """The subdistricts whose dashboard `user` sees through a subdistrict post (for links on the home)."""
-    return [p.subdistrict for p in current_posts(user, on) if p.role in DASHBOARD_ROLES and p.subdistrict_id]
