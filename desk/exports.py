@@ -240,6 +240,39 @@ def summary_xlsx(summary, scope):
     return _save(wb)
 
 
+def table_xlsx(title, headers, rows, formats):
+    """One list of a dashboard as a workbook: the title, the headers (frozen, with a filter), one row per item.
+
+    `formats` names each column's kind — text, number, money, date or percent (a percentage such as 42.5,
+    written as the fraction Excel shows as 42.5%)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = safe_filename(title)[:31]
+    _properties(wb, title)
+    rows = list(rows)
+    _title(ws, title, _("导出时间：%(at)s　共 %(n)s 行") % {"at": _exported_at(), "n": len(rows)}, len(headers))
+    _header_row(ws, 3, headers)
+    columns = {kind: tuple(i for i, f in enumerate(formats, 1) if f == kind) for kind in ("money", "date", "percent")}
+    row = 3
+    for values in rows:
+        row += 1
+        values = [v / 100 if f == "percent" and v is not None else v for v, f in zip(values, formats)]
+        _put_row(ws, row, values, money=columns["money"], dates=columns["date"], percent=columns["percent"])
+    if row > 3:
+        ws.auto_filter.ref = f"A3:{get_column_letter(len(headers))}{row}"
+    ws.freeze_panes = "A4"
+    _widths(ws, [{"text": 24, "money": 15, "date": 12, "percent": 10}.get(f, 10) for f in formats])
+    _print_setup(ws, "3:3", landscape=True)
+    _footer(ws, title)
+    return _save(wb)
+
+
+def table_csv(headers, rows, formats):
+    """The same list as CSV text (write it as UTF-8): amounts with two places, percentages as numbers."""
+    return tabular.csv_text([headers, *([_plain(v) if f == "money" else v for v, f in zip(values, formats)]
+                                        for values in rows)])
+
+
 def summary_pdf(summary, scope):
     """The summary as an A4 PDF (WeasyPrint, CJK font embedded, nothing fetched from the network)."""
     from fundapp.pdf import render_pdf

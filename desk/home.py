@@ -293,7 +293,7 @@ def _supervision(community, reads, data):
     )
 
 
-def _oversight(subdistrict, communities, reads, data, *, reviews, evaluates):
+def _oversight(subdistrict, communities, reads, data, *, reviews, evaluates, dashboard=False):
     """A subdistrict's week: reviews due (to the leaders who review) or overdue (to all), reports to evaluate (to
     whoever evaluates them), and the communities missing a report or a disclosure or with a review overdue."""
     today, week_end = reads.today, reads.today + WEEK
@@ -317,10 +317,13 @@ def _oversight(subdistrict, communities, reads, data, *, reviews, evaluates):
             continue
         table.append({"community": community, "report": report, "disclosure": disclosure,
                       "overdue_reviews": overdue_reviews, "open": True})
+    links = [(_("年度报告"), reverse("approvals:reports")), (_("项目列表"), reverse("approvals:proposals"))]
+    if dashboard:  # its secretary and staff (fundapp.rights.DASHBOARD_ROLES)
+        links.append((_("街道概览"), reverse("dashboard:subdistrict", args=[subdistrict.code])))
     return Section(
         key=f"oversight:{subdistrict.pk}", role="subdistrict", title=_("本周要办"), scope=subdistrict.name,
         items=_sorted(items), table=table, week_end=week_end,
-        links=[(_("年度报告"), reverse("approvals:reports")), (_("项目列表"), reverse("approvals:proposals"))],
+        links=links,
     )
 
 
@@ -356,7 +359,8 @@ def _city(today):
                        communities - posted, reverse("batches:runs")))
     return Section(key="city", role="city", title=_("全市待办"), scope=str(_("全市")), items=items, counts=counts,
                    count=sum(n for _label, n, _url in counts),
-                   links=[(_("下达年度经费"), reverse("city-allocations:allocate")),
+                   links=[(_("全市概览：期限、缺报、经费进度和异常"), reverse("dashboard:city")),
+                          (_("下达年度经费"), reverse("city-allocations:allocate")),
                           (_("交接职务"), reverse("city-posts:posts"))])
 
 
@@ -394,9 +398,11 @@ def home_sections(user, on=None):
         sections.append(_supervision(by_community[community_id], reads, data))
     reviewers = {p.subdistrict_id for p in posts if p.role in workflow.needed("review_approve").roles}
     evaluators = {p.subdistrict_id for p in posts if p.role in workflow.needed("annual_report_evaluate").roles}
+    dashboards = {p.subdistrict_id for p in posts if p.role in rights.DASHBOARD_ROLES}
     for sd_id in sorted(oversight_sds):
         sections.append(_oversight(subdistricts[sd_id], sd_communities.get(sd_id, []), reads, data,
-                                   reviews=sd_id in reviewers, evaluates=sd_id in evaluators))
+                                   reviews=sd_id in reviewers, evaluates=sd_id in evaluators,
+                                   dashboard=sd_id in dashboards))
     for sd_id in sorted(finance_sds):
         sections.append(_finance(subdistricts[sd_id], [c.pk for c in sd_communities.get(sd_id, [])]))
     if Role.CITY_ADMIN in roles:

@@ -8,7 +8,7 @@ chart's description. Sizes on a phone: see `PHONE_CHART`.
 """
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -105,25 +105,32 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
     Sized by its viewBox: it scales to whatever width the page or the poster gives it. Side by side (the
     poster): label, bar, amount on one line; the label column widens (up to 45 % of the width) for long
     labels. `stacked` (the phone): each label above its bar, on one line or two (then shortened).
+
+    A row may be (label, amount, whole) — spending against an allocation (the staff's dashboards): the grey
+    track is then as long as the whole, the bar as the amount, both on one scale, and the figure shown is
+    the amount's share of the whole in percent (the amounts themselves are in the chart's description).
     """
-    rows = [(str(label), Decimal(value or 0)) for label, value in rows]
-    top = max((value for _, value in rows), default=Decimal(0))
-    amounts = [format_yuan(value) for _, value in rows]
+    rows = [(str(row[0]), Decimal(row[1] or 0), Decimal(row[2] or 0) if len(row) > 2 else None) for row in rows]
+    against = any(whole is not None for _, _, whole in rows)
+    top = max([value for _, value, _ in rows] + [whole or 0 for _, _, whole in rows], default=Decimal(0))
+    amounts = [_share(value, whole) if against else format_yuan(value) for _, value, whole in rows]
+    described = [f"{format_yuan(value)} / {format_yuan(whole or 0)}" if against else amount
+                 for (_, value, whole), amount in zip(rows, amounts)]
     line = round(font_size * 1.3)
     if stacked:
         value_width = max((text_width(a, font_size) for a in amounts), default=0) + 8
         label_x, label_room, bar_x = 0, width, 0
         bar_row = max(bar_height, line)
-        heights = [len(wrap(label, width, font_size)[0]) * line + bar_row for label, _ in rows]
+        heights = [len(wrap(label, width, font_size)[0]) * line + bar_row for label, _, _ in rows]
     else:
-        longest = max((text_width(label, font_size) for label, _ in rows), default=0) + 10
+        longest = max((text_width(label, font_size) for label, _, _ in rows), default=0) + 10
         label_width = min(max(label_width, longest), width * 0.45)
         value_width = max(value_width, max((text_width(a, font_size) for a in amounts), default=0) + 10)
         label_x, label_room, bar_x = label_width - 10, label_width - 10, label_width
         heights = [max(bar_height, line)] * len(rows)
     track = width - bar_x - value_width
     height = gap + sum(h + gap for h in heights)
-    description = "; ".join(f"{label} {amount}" for (label, _), amount in zip(rows, amounts))
+    description = "; ".join(f"{label} {amount}" for (label, _, _), amount in zip(rows, described))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
@@ -133,7 +140,7 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
         parts.append(f"<title>{escape(title)}</title>")
     parts.append(f"<desc>{escape(description)}</desc>")
     top_y = gap
-    for (label, value), amount, row_height in zip(rows, amounts, heights):
+    for (label, value, whole), amount, row_height in zip(rows, amounts, heights):
         if stacked:
             text, lines = _wrapped_label(label_x, top_y, label, label_room, font_size, line)
             parts.append(text)
@@ -144,7 +151,8 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
         length = track * float(value / top) if top > 0 else 0.0
         if value > 0:
             length = max(length, 2.0)  # a tiny amount still shows
-        parts.append(f'<rect x="{bar_x}" y="{y:g}" width="{track:g}" height="{bar_height}" fill="{empty_color}" '
+        room = track if whole is None else (track * float(whole / top) if top > 0 else 0.0)
+        parts.append(f'<rect x="{bar_x}" y="{y:g}" width="{room:g}" height="{bar_height}" fill="{empty_color}" '
                      f'fill-opacity="0.45"/>')
         if length:
             parts.append(f'<rect x="{bar_x}" y="{y:g}" width="{length:.1f}" height="{bar_height}" '
@@ -156,3 +164,10 @@ def bar_chart(rows, *, title="", width=640, bar_height=20, gap=9, label_width=15
         top_y += row_height + gap
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _share(value, whole):
+    """The amount as a share of the whole, in percent with no decimals ("—" when there is no whole)."""
+    if not whole:
+        return "—"
+    return f"{(value * 100 / whole).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"

@@ -258,3 +258,24 @@ def _sync_admin_access(user, on):
 
 def is_city_admin(user, on=None):
     return current_posts(user, on).filter(role=Role.CITY_ADMIN).exists()
+
+
+# Who sees a subdistrict's dashboard (desk.dashboard_views), besides the city administrator, who sees the city's
+# and every subdistrict's: the subdistrict committee's secretary and its staff, for their own subdistrict.
+DASHBOARD_ROLES = frozenset({Role.SUBDISTRICT_SECRETARY, Role.SUBDISTRICT_STAFF})
+
+
+def dashboard_access(user, subdistrict=None, on=None):
+    """May `user` see the city's dashboard (`subdistrict` None) or this subdistrict's? A Decision, in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return Decision(False, _("请先登录。"))
+    posts = list(current_posts(user, on))
+    city = next((p for p in posts if p.role == Role.CITY_ADMIN), None)
+    if city is not None:
+        return Decision(True, post=city)
+    if subdistrict is None:
+        return Decision(False, _("全市概览仅供市委组织部管理员查看。"))
+    post = next((p for p in posts if p.role in DASHBOARD_ROLES and p.subdistrict_id == subdistrict.pk), None)
+    if post is None:
+        return Decision(False, _("您在“%(subdistrict)s”没有可查看概览的在任职务。") % {"subdistrict": subdistrict.name})
+    return Decision(True, post=post)

@@ -1,8 +1,10 @@
 """Reads with meaning: what a page shows, fetched in a fixed number of queries."""
 from collections import defaultdict
 
+from django.db.models import Q
+
 from . import clock, rights
-from .models import FundYear
+from .models import Community, FundYear, Role
 from .models.org import COMMUNITY_ROLES
 
 
@@ -12,10 +14,17 @@ def oversees(user):
 
 
 def home_overview(user, on=None):
-    """The user's posts in force and, per post, the fund years of this year it can see."""
+    """The user's posts in force and, per post, the fund years of this year it can see — except the city
+    administrator's, which would be every community of the city: theirs is the dashboard (desk.dashboard_views)."""
     on = on or clock.today()
     posts = list(rights.current_posts(user, on).order_by("role", "pk"))
-    visible = rights.communities_for(user, "view_fund", on)
+    local = [p for p in posts if p.role != Role.CITY_ADMIN]
+    visible = rights.communities_for(user, "view_fund", on) if local else Community.objects.none()
+    if any(p.role == Role.CITY_ADMIN for p in posts):
+        covered = Q(pk__in=[])
+        for post in local:
+            covered |= Q(subdistrict_id=post.subdistrict_id) if post.subdistrict_id else Q(pk=post.community_id)
+        visible = visible.filter(covered)
     years = defaultdict(list)
     for fund_year in (
         FundYear.objects.filter(community__in=visible, year=on.year)
@@ -25,7 +34,8 @@ def home_overview(user, on=None):
         years[fund_year.community_id].append(fund_year)
     rows = []
     for post in posts:
-        fund_years = [fy for fys in years.values() for fy in fys if post.covers(fy.community)]
+        fund_years = [] if post.role == Role.CITY_ADMIN else [
+            fy for fys in years.values() for fy in fys if post.covers(fy.community)]
         rows.append({"post": post, "fund_years": fund_years})
     return rows
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("city/setup/", include("desk.city_setup_urls")),
     path("city/allocations/", include("desk.city_allocation_urls")),
     path("city/posts/", include("desk.city_posts_urls")),
+    path("dashboard/", include("desk.dashboard_urls")),
     # Residents' pages: the language in the address (/public/zh/…, /public/en/…), so that a shared cache
     # keys on the URL alone; the bare /public/… redirects to the reader's language.
     *public_patterns(path("", include("disclosure.urls")), path("", include("public.urls"))),

@@ -47,3 +47,17 @@ def test_the_poster_chart_widens_its_label_column_for_long_labels_up_to_almost_h
     column = float(re.search(r'<rect x="([\d.]+)"', svg).group(1))
     assert 150 < column <= 640 * 0.45
     assert all("…" not in label for label in _labels(svg))
+
+
+def test_spending_against_a_whole_draws_the_track_as_long_as_the_whole_and_shows_the_share():
+    # The staff's dashboards (desk.dashboard_views): settled against each fund's total, on one scale.
+    rows = [("东城街道", Decimal("50000"), Decimal("400000")), ("西城街道", Decimal("0"), Decimal("200000")),
+            ("新区", Decimal("0"), Decimal("0"))]
+    svg = str(bar_chart(rows, title="进度", **PHONE_CHART))
+    grey = r'<rect x="0" y="[\d.]+" width="([\d.]+)" height="18" fill="#e4e4e4"'
+    tracks = [float(w) for w in re.findall(grey, svg)]
+    assert tracks[0] == 2 * tracks[1] and tracks[2] == 0
+    bars = [float(w) for w in re.findall(r'width="([\d.]+)" height="18" fill="#b3261e"', svg)]
+    assert bars == [round(tracks[0] / 8, 1)]
+    assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', svg) == ["13%", "0%", "—"]
+    assert "东城街道 ¥50,000.00 / ¥400,000.00" in svg

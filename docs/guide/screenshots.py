@@ -412,6 +412,7 @@ def run(browser, base, env):
     # The inbox (the hand-offs of the steps above among them) and how the person is told.
     sd_sec.shot("inbox", "/notifications/", widths=(375, 1280))
     sd_sec.shot("notification-settings", "/notifications/settings/", widths=(375, 1280))
+    sd_sec.shot("dashboard", "/dashboard/dongcheng/", widths=(375, 1280))
     sd_sec.close()
 
     director.shot("review-proposal", f"/proposals/{under_review}/", focus="end:.timeline li:last-child")
@@ -469,6 +470,8 @@ def run(browser, base, env):
     # 市委组织部管理员: the back office.
     admin = Person(browser, base, "city_admin", "city-admin")
     admin.shot("home", "/", widths=(375, 1280))
+    admin.shot("dashboard", "/dashboard/", widths=(375, 1280))
+    admin.shot("dashboard-list", "/dashboard/?list=reports", widths=(375, 1280), focus="#list")
     admin.shot("admin", "/admin/", widths=(1280,))
     admin.shot("posts", "/admin/fundapp/post/", widths=(1280,))
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
