@@ -10,7 +10,9 @@ from audit.services import verify_chain
 from fundapp.models import FundYear
 from tests.factories import MAIN_LINE, InvoiceFactory, ProposalFactory, walk
 
-pytestmark = pytest.mark.django_db
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.one_database]
 
 ZERO = Decimal("0.00")
 RESERVING = {State.APPROVED, State.IN_PROGRESS, State.ACCEPTED}

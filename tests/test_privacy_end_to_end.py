@@ -26,6 +26,10 @@ from fundapp.privacy import mask_name
 from tests.chain import allocate, meeting_passed, travel
 from tests.written_numbers import digits, grouped
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 FULL_WIDTH = str.maketrans("0123456789+-()Xx ", "０１２３４５６７８９＋－（）ＸＸ\u3000")
 

@@ -5,6 +5,10 @@ from django.test import Client
 
 from tests.public_walk import broken, walk
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.mark.django_db
 def test_every_link_on_every_public_page_of_the_demo_city_answers(demo_city):

@@ -12,6 +12,10 @@ from audit.models import AuditRecord
 from fundapp.models import Role
 from tests.chain import allocate, draft, meeting_passed, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 PHONE = "13912345678"
 

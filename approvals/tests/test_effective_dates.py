@@ -18,6 +18,10 @@ from fundapp.models import Role
 from fundapp.services import ledger as ledger_services
 from tests.chain import allocate, draft, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.timedelta
 SECRETARY, SD_SECRETARY, DIRECTOR = Role.COMMUNITY_SECRETARY, Role.SUBDISTRICT_SECRETARY, Role.CONSTRUCTION_DIRECTOR
 SD_STAFF, FINANCE = Role.SUBDISTRICT_STAFF, Role.FINANCE_OFFICER

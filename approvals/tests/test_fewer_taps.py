@@ -16,7 +16,9 @@ from fundapp.models import Role
 from tests.chain import allocate, draft, funded_and_accepted, reload, to_review, travel
 
 D = datetime.date
-pytestmark = pytest.mark.django_db
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.one_database]
 
 
 @pytest.fixture

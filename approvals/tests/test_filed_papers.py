@@ -22,6 +22,10 @@ from tests.chain import allocate, approve, draft, meeting_passed, reload, to_acc
 
 from .test_papers import get_pdf, pdf_text
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 Kind, Reason = FiledPaper.Kind, FiledPaper.Reason
 

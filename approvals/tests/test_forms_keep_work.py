@@ -14,6 +14,10 @@ from approvals import uploads
 from fundapp.models import Role
 from tests.chain import allocate, draft, funded_and_accepted, meeting_passed, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

@@ -20,6 +20,10 @@ from fundapp.models import Role
 from tests.chain import allocate, draft, meeting_passed, reload, settleable, travel
 from tests.files import JPEG, PDF, png_bytes
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 PHOTO = Document.Kind.NOTICE_PHOTO
 

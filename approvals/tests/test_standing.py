@@ -11,6 +11,10 @@ from approvals.standing import STAGES, standing, standings, stepper
 from fundapp.models import Role
 from tests.chain import allocate, approve, draft, meeting_passed, signed_invoice, to_accepted, to_review, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 
 

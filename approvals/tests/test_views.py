@@ -10,6 +10,10 @@ from audit.models import AuditRecord
 from fundapp.models import Role
 from tests.chain import allocate, draft, to_review, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")

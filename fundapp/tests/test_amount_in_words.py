@@ -17,6 +17,10 @@ from fundapp.amounts import MAX_AMOUNT, amount_in_words
 from desk.tests.test_exports import build_books
 from tests.chain import allocate, draft
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 # The rules' own examples (the first form where they give two; 整 added after 角 by our choice).
 PBOC_EXAMPLES = [
     ("1409.50", "壹仟肆佰零玖元伍角整"),  # a 0 between digits: 零

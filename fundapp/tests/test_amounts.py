@@ -17,6 +17,10 @@ from fundapp.models import Community, LedgerEntry, Role
 from fundapp.amounts import MAX_AMOUNT, parse_amount
 from tests.chain import allocate, approve, draft, to_accepted, to_review, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 ACCEPTED = [
     # plain digits, with and without decimals
     ("1", "1.00"),

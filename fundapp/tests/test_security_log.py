@@ -25,6 +25,10 @@ from fundapp.demo import DEMO_PASSWORD
 from fundapp.models import Role
 from tests.chain import allocate, draft, travel
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 D = datetime.date
 WRONG_PASSWORD = "Wr0ng-Guess-7351"
 EVENT_LINE = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00) (?P<event>\w+) (?P<fields>.*)$")

@@ -18,6 +18,10 @@ from public.tests.test_public import D, objection_post, year_with_everything, ye
 from tests.chain import travel
 from tests.public_walk import broken, links_of, walk
 
+# Its subject does not depend on the database engine: bin/test runs it on PostgreSQL only (the production
+# engine), or on SQLite when no PostgreSQL is reachable (docs/operations.md).
+pytestmark = pytest.mark.one_database
+
 ABSENT = "zzzzzzzzzzzz"  # a well-formed public id no record has
 
 
