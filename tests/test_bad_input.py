@@ -271,6 +271,13 @@ def assert_escaped(client, urls, where):
             assert marker not in html, (where, url, marker)
 
 
+def carries_payload(data):
+    """Could any posted value (text, or an uploaded file's name) show as markup: does it hold a "<" or a
+    javascript: URL? (Every XSS payload does.)"""
+    values = (v for value in data.values() for v in (value if isinstance(value, list) else [value]))
+    return any("<" in text or "javascript:" in text.lower() for text in (str(getattr(v, "name", v)) for v in values))
+
+
 def example(fn):
     """Run one example in a savepoint that is rolled back, with an empty cache."""
     with transaction.atomic():
@@ -380,7 +387,9 @@ def test_every_staff_action_survives_generated_input(city, client, capsys):
                 response = post(client, url, data)
                 if judge(response, before, (name, data), may_change=True, preview=True):
                     accepted[name] += 1
-                    assert_escaped(client, pages, (name, data))
+                    # Every page that displays the step's text, when the accepted input carries a payload;
+                    # otherwise the proposal page still shows (nothing of this input can be raw elsewhere).
+                    assert_escaped(client, pages if carries_payload(data) else pages[:1], (name, data))
 
             example(run)
 
