@@ -24,6 +24,19 @@ if _WORKER.startswith("gw") and os.environ.get("REDIS_TEST_URL"):
         os.environ["REDIS_TEST_URL"] = f"{_base}/{max(int(_db) - int(_WORKER[2:]), 0)}"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django's, plus: on PostgreSQL the tests' connections commit without waiting for the WAL to
+    reach the disk (`synchronous_commit=off`: what a commit makes visible, and when, is unchanged; only a
+    crash of the server could lose the last commits of a test database)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _media_root_per_worker(tmp_path_factory):
     """Uploads and posters of a test run go to a directory of its own (one per xdist worker)."""
