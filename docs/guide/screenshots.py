@@ -475,6 +475,15 @@ def run(browser, base, env):
     admin.shot("admin", "/admin/", widths=(1280,))
     admin.shot("posts", "/admin/fundapp/post/", widths=(1280,))
     admin.shot("allocation", "/admin/fundapp/ledgerentry/add/", widths=(1280,))
+    admin.shot("year-allocation", "/city/allocations/", widths=(375, 1280))
+    admin.shot("year-allocation-preview", "/city/allocations/", widths=(1280,),
+               prepare=then_submit(fill(amount="200000")), focus="#preview")
+    admin.shot("city-posts", "/city/posts/?q=xingfu", widths=(375, 1280))
+    secretary_post = query(env, """
+from fundapp.models import Post
+print("@@" + json.dumps(Post.objects.get(user__username="xingfu-secretary", end_date__isnull=True).pk))
+""")
+    admin.shot("hand-over", f"/city/posts/{secretary_post}/hand-over/", widths=(375, 1280))
     admin.shot("workday-calendar", "/workdays/calendar/", widths=(375, 1280))
     admin.shot("batches", "/batches/", widths=(1280,))
     admin.shot("year-close", f"/batches/year-close/?year={TODAY.year - 1}", widths=(375, 1280))
