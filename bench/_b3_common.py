@@ -24,11 +24,11 @@ def log(message):
 
 def ensure_database(database_url):
     """Create the PostgreSQL database named in the URL if it does not exist (connecting to `postgres`)."""
-    import psycopg2
+    import psycopg
 
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/")
-    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn = psycopg.connect(urlunsplit(parts._replace(path="/postgres")))
     try:
         conn.autocommit = True
         with conn.cursor() as cursor:

@@ -148,6 +148,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL through psycopg 3 with Django's connection pool (one pool per process: a gunicorn worker's threads
+# or a Celery worker's share it). Each connection is checked as it is taken from the pool (conn_health_checks),
+# so after PostgreSQL restarts the next request gets a fresh one. DB_POOL=0 falls back to a connection per
+# request (or kept for DB_CONN_MAX_AGE seconds: Django refuses persistent connections together with a pool).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(env_str("DB_POOL_MIN_SIZE", "1")),
+        "max_size": int(env_str("DB_POOL_MAX_SIZE", "20")),
+        # Seconds a request waits for a connection. With max_size at least gunicorn's threads per process, a
+        # connection is always free while PostgreSQL is up; when it is down, the person reads the "try again
+        # shortly" page (503) within seconds instead of waiting on (a page may try twice).
+        "timeout": float(env_str("DB_POOL_TIMEOUT", "2")),
+    }  # Django adds the check of each connection taken (conn_health_checks above).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -8,12 +8,15 @@ exception. It has already been sent to `got_request_exception`, and Django logs 
 ERROR, logger django.request, with the traceback) right after this returns: nothing is swallowed.
 
 The page is rendered without the request, so that no context processor goes back to the database that
-just failed. Recovery needs nothing here: Django closes a connection that raised (and, with
-CONN_HEALTH_CHECKS, checks a kept-alive one before reusing it), so the next request connects afresh.
+just failed. Recovery: Django closes a connection that raised (and, with CONN_HEALTH_CHECKS, checks a
+kept-alive or pooled one before reusing it). With the connection pool (fundapp/settings.py), a pool that
+could not hand out a connection is also closed here: its own reconnection attempts back off (1, 2, 4, 8 s…)
+while PostgreSQL is away, so it could still be waiting when PostgreSQL is back; the next request opens a
+new pool, which connects at once.
 """
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 from django.template import loader
 from django.views import defaults
@@ -33,7 +36,14 @@ def database_unavailable_response():
     return response
 
 
+def _drop_pools():
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
+
+
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     if is_database_unavailable(sys.exc_info()[1]):
+        _drop_pools()
         return database_unavailable_response()
     return defaults.server_error(request, template_name)

@@ -24,9 +24,9 @@ def _url(name):
 
 
 def _rows(url, sql):
-    import psycopg2
+    import psycopg
 
-    with psycopg2.connect(url) as conn, conn.cursor() as cursor:
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchall()
 
@@ -65,9 +65,9 @@ def test_dump_and_restore_into_a_fresh_database_keeps_ledgers_and_the_audit_chai
         assert result.returncode == 0, result.stdout + result.stderr
         assert "intact" in result.stdout
         # the restored database still refuses to edit its ledger
-        import psycopg2
+        import psycopg
 
-        with pytest.raises(psycopg2.Error, match="append-only"):
+        with pytest.raises(psycopg.Error, match="append-only"):
             _rows(restored, "UPDATE fundapp_ledgerentry SET amount = 1 RETURNING id")
     finally:
         subprocess.run(["dropdb", *host, "--if-exists", restored_name], check=True)
