@@ -1,8 +1,16 @@
 """Settings, read from the environment; zero configuration gives a working development setup.
 
 Environment variables:
-  FUND_ENV       "production" turns on the production checks (SECRET_KEY required, secure cookies).
-  SECRET_KEY     required when FUND_ENV=production; a development default otherwise.
+  FUND_ENV       "production" turns on the production checks (secure cookies; refuses to start, naming all
+                 that is missing, without a real SECRET_KEY, ALLOWED_HOSTS, TRUSTED_PROXIES, REDIS_URL and a
+                 writable MEDIA_ROOT).
+  SECRET_KEY     required when FUND_ENV=production (50+ characters); a development default otherwise.
+  TRUSTED_PROXIES  the reverse proxies (addresses/CIDRs, comma-separated) whose X-Forwarded-For is believed;
+                 "none" for no proxy. Absent (development only): no proxy.
+  ADMINS         "Name <a@b>, ..." get a scrubbed mail for each server error. SERVER_EMAIL: the sender.
+  SENTRY_DSN     a self-hosted Sentry/GlitchTip gets scrubbed error events (fundapp.error_reports).
+  HEALTH_MIN_FREE_MB, HEALTH_BEAT_MAX_AGE  /healthz's thresholds: free MB on MEDIA_ROOT's disk (1024), age in
+                 seconds of beat's heartbeat (300).
   DEBUG          "1"/"true" to turn debug on; off unless asked for.
   DATABASE_URL   e.g. postgres://user@127.0.0.1:5432/fund; default: SQLite file var/fund.sqlite3.
   REDIS_URL      e.g. redis://127.0.0.1:6379/0; absent: Celery runs tasks eagerly in-process.
