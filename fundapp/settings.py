@@ -359,7 +359,9 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "fundapp.tasks.heartbeat",
         "schedule": 60,
-        "options": {"expires": 60},
+        # Queued behind a long batch it still arrives (late: /healthz says so); workers away for hours
+        # find the old ones expired, not a pile to run.
+        "options": {"expires": 600},
     },
 }
 

@@ -63,6 +63,7 @@ def test_beat_silent_or_late_is_503(redis_settings, client, caplog):
 @pytest.mark.django_db
 def test_redis_unreachable_is_503(settings, client):
     settings.REDIS_URL = NOBODY
+    settings.HEALTH_MIN_FREE_MB = 1
     started = time.monotonic()
     response, body = _get(client)
     assert time.monotonic() - started < 5
@@ -70,6 +71,11 @@ def test_redis_unreachable_is_503(settings, client):
     assert body["checks"]["redis"] == "fail: ConnectionError" and body["checks"]["beat"] == "fail: ConnectionError"
     assert body["checks"]["database"] == "ok"
     assert NOBODY not in response.content.decode()
+    # what is this host's own, for a load balancer that should not drop every web host for a shared Redis
+    response = client.get(reverse("healthz"), {"check": "database,disk"})
+    assert response.status_code == 200 and set(json.loads(response.content)["checks"]) == {"database", "disk"}
+    response = client.get(reverse("healthz"), {"check": "database,<b>"})
+    assert response.status_code == 400 and "<b>" in json.loads(response.content)["error"]
 
 
 @pytest.mark.django_db
