@@ -453,6 +453,8 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
                 # (replaces Django's default handlers on "django": its console and unscrubbed mail_admins)
                 "django": {"handlers": ["mail_admins"], "level": "INFO"},
+                # A request for another host name (a scanner, a health check by IP) is logged, not mailed.
+                "django.security.DisallowedHost": {"handlers": ["console"], "level": "ERROR", "propagate": False},
                 "axes": {"level": "WARNING"},
                 "security": {"handlers": ["security"], "level": "INFO", "propagate": False}},
 }

@@ -42,11 +42,19 @@ def test_a_500_sends_one_scrubbed_mail_to_the_admins(settings):
 
 
 @pytest.mark.django_db
-def test_no_mail_when_debug_is_on_or_no_admins(settings):
+def test_no_mail_without_admins_with_debug_on_or_for_a_foreign_host_name(settings):
     settings.ROOT_URLCONF = __name__
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ADMINS = []
     Client(raise_request_exception=False).post("/boom/", {"resident_name": NAME, "resident_contact": PHONE})
+    assert mail.outbox == []
+    settings.ADMINS = [("值班", "ops@example.gov.cn")]
+    settings.DEBUG = True
+    Client(raise_request_exception=False).post("/boom/", {"resident_name": NAME, "resident_contact": PHONE})
+    assert mail.outbox == []
+    settings.DEBUG = False
+    # a scanner (or a health check by IP address): 400, logged, not a mail per request
+    assert Client().get("/boom/", HTTP_HOST="203.0.113.80").status_code == 400
     assert mail.outbox == []
 
 
