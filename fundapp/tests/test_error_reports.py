@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.test import Client, RequestFactory
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from fundapp import security_log
 from fundapp.error_reports import scrub_event
@@ -12,6 +13,7 @@ from fundapp.error_reports import scrub_event
 NAME, PHONE = "欧阳明远", "13912345678"
 
 
+@csrf_exempt  # (posted by a bare WSGI call below, without a token)
 def boom(request):
     name, phone = request.POST["resident_name"], request.POST["resident_contact"]
     raise ValueError(f"no community for {name} (tel {phone})")
@@ -89,3 +91,68 @@ def test_before_send_removes_personal_data_from_an_event():
     assert "欧**" in event["exception"]["values"][0]["value"]
     assert event["request"]["headers"]["User-Agent"] == "UA/1" and event["request"]["method"] == "POST"
     assert "vars" not in event["exception"]["values"][0]["stacktrace"]["frames"][0]
+
+
+_SENT_BY_THE_APP = """
+import sentry_sdk
+from django.core.wsgi import get_wsgi_application
+from django.conf import settings
+from django.test import RequestFactory
+app = get_wsgi_application()  # as gunicorn runs it: Sentry's WSGI and Django integrations both
+settings.ROOT_URLCONF = "fundapp.tests.test_error_reports"
+request = RequestFactory().post("/boom/?tel=%s", {"resident_name": "%s", "resident_contact": "%s", "text": "太吵"},
+                                REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT="UA/1", HTTP_X_FORWARDED_FOR="198.51.100.4",
+                                HTTP_COOKIE="csrftoken=c5rfc00kievalue0123456789abcdefg")
+status = []
+b"".join(app(request.environ, lambda s, h, exc_info=None: status.append(s)))
+assert status[0].startswith("500"), status
+sentry_sdk.flush(5)
+""" % (PHONE, NAME, PHONE)
+
+
+def test_a_self_hosted_sentry_receives_the_error_without_personal_data():
+    """A real sentry-sdk, set up by the settings from SENTRY_DSN, sending to a GlitchTip stand-in here."""
+    import gzip
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    import brotli
+
+    received = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            encoding = self.headers.get("Content-Encoding")
+            received.append(gzip.decompress(body) if encoding == "gzip"
+                            else brotli.decompress(body) if encoding == "br" else body)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in {"FUND_ENV", "ADMINS", "DATABASE_URL"}}
+        env.update(SENTRY_DSN=f"http://publickey@127.0.0.1:{server.server_port}/7",
+                   DJANGO_SETTINGS_MODULE="fundapp.settings")
+        result = subprocess.run([sys.executable, "-c", _SENT_BY_THE_APP], cwd=Path(__file__).resolve().parents[2],
+                                env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for body in received for line in body.decode().splitlines() if line.strip()]
+    events = [line for line in lines if "exception" in line]
+    assert len(events) == 1
+    assert events[0]["exception"]["values"][0]["type"] == "ValueError"  # the error did arrive
+    assert events[0]["request"]["method"] == "POST" and "/boom/" in events[0]["request"]["url"]
+    assert events[0]["request"]["headers"]["User-Agent"] == "UA/1"
+    text = json.dumps(lines, ensure_ascii=False)
+    for personal in (NAME, PHONE, "c5rfc00kievalue", "203.0.113.5", "198.51.100.4", "太吵"):
+        assert personal not in text, personal
