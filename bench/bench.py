@@ -85,6 +85,7 @@ def bench_env(args):
         "SECRET_KEY": "benchmark-only-secret-key-not-for-production-0123456789abcdef",
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "TWO_FACTOR_REQUIRED": "0",
         "REDIS_URL": cache, "CACHE_URL": cache, "DB_CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING",
+        "TRUSTED_PROXIES": "none",  # wrk talks to gunicorn directly
         "DJANGO_SETTINGS_MODULE": "fundapp.settings", "PYTHONPATH": str(ROOT),
     })
     return env

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.log import AdminEmailHandler
 
 from .privacy import mask_name, redact
 
@@ -144,6 +145,27 @@ class RedactingFilter(logging.Filter):
 _FILTER = RedactingFilter()
 
 
+class ScrubbedAdminEmailHandler(AdminEmailHandler):
+    """settings.LOGGING's mail_admins: an error by email to ADMINS, as scrubbed as the log line.
+
+    Django's AdminEmailHandler attaches its full error report: the request's POST data, cookies, headers and
+    every frame's local variables, any of which may hold a resident's name or phone. This one sends what
+    the log has (the message and the traceback, redacted) and, of the request, its method, path, client
+    address and user id."""
+
+    def emit(self, record):
+        scrub_record(record)
+        request = getattr(record, "request", None)
+        subject = self.format_subject(f"{record.levelname}: {record.getMessage()}")
+        lines = [self.format(record)]
+        if request is not None:
+            user = getattr(request, "user", None)
+            lines += ["", f"Request: {getattr(request, 'method', '-')} {scrub(getattr(request, 'path', '-'))}",
+                      f"Client: {_ip(request)}",
+                      f"User id: {user.pk if getattr(user, 'is_authenticated', False) else '-'}"]
+        self.send_mail(subject, "\n".join(lines), fail_silently=True)
+
+
 def _all_handlers():
     loggers = [logging.getLogger()] + [
         lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
@@ -187,9 +209,9 @@ def _value(value):
 
 
 def _ip(request):
-    from axes.helpers import get_client_ip_address
+    from .client_ip import client_ip
 
-    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR") or "-"
+    return client_ip(request) or "-"
 
 
 def event(name, request=None, *, user=None, username=None, level=logging.INFO, **fields):

@@ -1,8 +1,16 @@
 """Settings, read from the environment; zero configuration gives a working development setup.
 
 Environment variables:
-  FUND_ENV       "production" turns on the production checks (SECRET_KEY required, secure cookies).
-  SECRET_KEY     required when FUND_ENV=production; a development default otherwise.
+  FUND_ENV       "production" turns on the production checks (secure cookies; refuses to start, naming all
+                 that is missing, without a real SECRET_KEY, ALLOWED_HOSTS, TRUSTED_PROXIES, REDIS_URL and a
+                 writable MEDIA_ROOT).
+  SECRET_KEY     required when FUND_ENV=production (50+ characters); a development default otherwise.
+  TRUSTED_PROXIES  the reverse proxies (addresses/CIDRs, comma-separated) whose X-Forwarded-For is believed;
+                 "none" for no proxy. Absent (development only): no proxy.
+  ADMINS         "Name <a@b>, ..." get a scrubbed mail for each server error. SERVER_EMAIL: the sender.
+  SENTRY_DSN     a self-hosted Sentry/GlitchTip gets scrubbed error events (fundapp.error_reports).
+  HEALTH_MIN_FREE_MB, HEALTH_BEAT_MAX_AGE  /healthz's thresholds: free MB on MEDIA_ROOT's disk (1024), age in
+                 seconds of beat's heartbeat (300).
   DEBUG          "1"/"true" to turn debug on; off unless asked for.
   DATABASE_URL   e.g. postgres://user@127.0.0.1:5432/fund; default: SQLite file var/fund.sqlite3.
   REDIS_URL      e.g. redis://127.0.0.1:6379/0; absent: Celery runs tasks eagerly in-process.
@@ -21,6 +29,7 @@ Environment variables:
 """
 import datetime
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -47,13 +56,18 @@ def env_list(name, default=""):
 FUND_ENV = env_str("FUND_ENV", "development")
 PRODUCTION = FUND_ENV == "production"
 
+# What production lacks (fail fast): every problem is collected here and reported at once at the end of
+# this file, so that an operator fixes the environment in one go.
+PRODUCTION_PROBLEMS = []
+
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY")
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50
+                   or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    PRODUCTION_PROBLEMS.append(
+        "SECRET_KEY: unset, the development default, or weak (needs 50+ characters, 5+ different ones) "
+        "(须设置至少 50 个字符的随机密钥)")
 if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when FUND_ENV=production (生产环境必须设置 SECRET_KEY)."
-        )
     SECRET_KEY = _DEV_SECRET_KEY
 
 # Development only: fundapp.clock shifts "now" by whole days so that today is this date (a banner on every
@@ -74,6 +88,8 @@ if env_str("FUND_AS_OF"):
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+if PRODUCTION and not env_list("ALLOWED_HOSTS"):
+    PRODUCTION_PROBLEMS.append("ALLOWED_HOSTS: unset (须设置站点域名, e.g. fund.example.gov.cn)")
 if DEBUG:
     ALLOWED_HOSTS.append("*")
 
@@ -183,6 +199,28 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Failures are counted per real client (behind the proxy), not per proxy: fundapp.client_ip.
+AXES_CLIENT_IP_CALLABLE = "fundapp.client_ip.client_ip"
+
+# The reverse proxies in front of the app (comma-separated addresses or CIDRs, e.g. "127.0.0.1,10.0.8.0/24"):
+# X-Forwarded-For is believed only when the peer is one of them (fundapp.client_ip). "none": the app faces
+# clients directly. Unset in development: no proxy. Production refuses to start without it.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if PRODUCTION and not TRUSTED_PROXIES:
+    PRODUCTION_PROBLEMS.append(
+        'TRUSTED_PROXIES: unset (须列出反向代理地址, e.g. "127.0.0.1" for nginx on the same host; "none" for no proxy)')
+if [p.lower() for p in TRUSTED_PROXIES] == ["none"]:
+    TRUSTED_PROXIES = []
+try:
+    from fundapp.client_ip import parse_networks  # noqa: E402 (standard library only)
+
+    TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    TRUSTED_PROXY_NETWORKS = []
+    if PRODUCTION:
+        PRODUCTION_PROBLEMS.append(f"TRUSTED_PROXIES: {exc} (代理地址无效)")
+    else:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 # No guardian "anonymous user" row: residents never log in.
 ANONYMOUS_USER_NAME = None
 # Tables whose database triggers refuse UPDATE and DELETE (audit/management/commands/flush.py lifts them
@@ -213,6 +251,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+if PRODUCTION and not (MEDIA_ROOT.is_dir() and os.access(MEDIA_ROOT, os.W_OK | os.X_OK)):
+    PRODUCTION_PROBLEMS.append(
+        f"MEDIA_ROOT: {MEDIA_ROOT} does not exist or is not writable by this user (上传目录不存在或不可写)")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -225,6 +266,10 @@ STORAGES = {
 }
 
 REDIS_URL = env_str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    # Without it each web process would keep its own page cache (invalidation reaching none of the others)
+    # and Celery would run tasks inside the web request.
+    PRODUCTION_PROBLEMS.append("REDIS_URL: unset (须设置 Redis, e.g. redis://127.0.0.1:6379/0)")
 # One cache shared by every web process (public pages are invalidated across all of them); it degrades to
 # "uncached" when Redis is down. Without Redis (development), an in-process cache.
 CACHE_URL = env_str("CACHE_URL", REDIS_URL)
@@ -324,6 +369,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fundapp.tasks.sync_all_post_permissions",
         "schedule": 60 * 60,
     },
+    # Proof of life for /healthz: beat sends it, a worker runs it (fundapp.health).
+    "heartbeat": {
+        "task": "fundapp.tasks.heartbeat",
+        "schedule": 60,
+        # Queued behind a long batch it still arrives (late: /healthz says so); workers away for hours
+        # find the old ones expired, not a pile to run.
+        "options": {"expires": 600},
+    },
 }
 
 # Notifications by email: printed to the console in development, SMTP in production.
@@ -374,6 +427,8 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The load balancer's health check may speak plain HTTP to a web host.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -393,7 +448,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     # On every handler: no password, session id, CSRF token, phone/ID number or resident's name in any log
     # (handlers that Django or Celery add themselves get it at start-up: security_log.install).
-    "filters": {"redact": {"()": "fundapp.security_log.RedactingFilter"}},
+    "filters": {"redact": {"()": "fundapp.security_log.RedactingFilter"},
+                "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"security": {"format": "%(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
@@ -401,10 +457,39 @@ LOGGING = {
             {"class": "logging.handlers.WatchedFileHandler", "filename": SECURITY_LOG_FILE, "encoding": "utf-8"}
             if SECURITY_LOG_FILE else {"class": "logging.StreamHandler"}
         ) | {"filters": ["redact"], "formatter": "security"},
+        # Errors (a 500, say) by email to ADMINS, with DEBUG off, scrubbed like the logs: no request body,
+        # cookies or local variables (Django's own AdminEmailHandler would send them).
+        "mail_admins": {"class": "fundapp.security_log.ScrubbedAdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every step at INFO; only its warnings (missing fonts, bad CSS) matter here.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                # (replaces Django's default handlers on "django": its console and unscrubbed mail_admins)
+                "django": {"handlers": ["mail_admins"], "level": "INFO"},
+                # A request for another host name (a scanner, a health check by IP) is logged, not mailed.
+                "django.security.DisallowedHost": {"handlers": ["console"], "level": "ERROR", "propagate": False},
                 "axes": {"level": "WARNING"},
                 "security": {"handlers": ["security"], "level": "INFO", "propagate": False}},
 }
+
+# Error reports. ADMINS="Name <a@example.gov.cn>, Other <b@example.gov.cn>": who gets a mail for each server
+# error (LOGGING's mail_admins). SERVER_EMAIL: its sender.
+ADMINS = [(name or address, address) for name, address in getaddresses([env_str("ADMINS")]) if "@" in address]
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# SENTRY_DSN: a self-hosted Sentry or GlitchTip gets each error too, scrubbed (fundapp.error_reports).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from fundapp.error_reports import init_sentry  # noqa: E402
+
+    init_sentry(SENTRY_DSN, environment=FUND_ENV)
+
+# /healthz (fundapp.health): the disk of MEDIA_ROOT needs this much free space; beat's heartbeat (every
+# minute) must be younger than this.
+HEALTH_MIN_FREE_MB = int(env_str("HEALTH_MIN_FREE_MB", "1024"))
+HEALTH_BEAT_MAX_AGE = int(env_str("HEALTH_BEAT_MAX_AGE", "300"))
+
+if PRODUCTION and PRODUCTION_PROBLEMS:
+    raise ImproperlyConfigured(
+        "FUND_ENV=production, but the environment is incomplete (生产环境配置不完整):\n"
+        + "\n".join(f"  - {problem}" for problem in PRODUCTION_PROBLEMS))

@@ -76,3 +76,11 @@ def remind_needs_collection():
     from .services.reminders import needs_collection_remind
 
     return needs_collection_remind()
+
+
+@shared_task(ignore_result=True)
+def heartbeat():
+    """Every minute (beat → a worker): the time it ran, for /healthz (fundapp.health)."""
+    from .health import beat_heartbeat_write
+
+    return beat_heartbeat_write()

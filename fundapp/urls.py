@@ -4,11 +4,13 @@ from django.urls import include, path
 
 from desk import views
 
-from . import twofactor
+from . import health, twofactor
 from .publicurls import public_patterns
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For the load balancer: database, Redis, beat, disk (fundapp.health).
+    path("healthz", health.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/verify/", twofactor.verify, name="two-factor-verify"),

@@ -20,6 +20,7 @@ from approvals.models import Document, Notice, Objection
 from disclosure.charts import PHONE_CHART, bar_chart
 from disclosure.selectors import public_disclosure
 from fundapp import clock, publicurls, tabular
+from fundapp.client_ip import client_ip
 from fundapp.errors import DomainError
 from fundapp.models import Community
 
@@ -153,7 +154,7 @@ def community_year_csv(request, code, year):
 
 
 def _rate_limited(request, scope):
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_ip(request)  # the resident behind the proxy, not the proxy
     key = f"public:rate:{scope}:{address}"
     count = cache.get_or_set(key, 0, 3600)
     if count >= RATE_LIMIT:

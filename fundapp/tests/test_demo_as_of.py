@@ -44,11 +44,13 @@ def test_a_malformed_date_refuses_to_start():
 
 
 def test_production_refuses_to_start_with_it():
-    result = _load_settings(FUND_ENV="production", SECRET_KEY="x" * 60, FUND_AS_OF="2027-01-04")
+    from fundapp.tests.test_settings import production_env
+
+    result = _load_settings(**production_env(FUND_AS_OF="2027-01-04"))
     assert result.returncode != 0
     assert "FUND_AS_OF is for development only" in result.stderr
     # and starts without it
-    assert _load_settings(FUND_ENV="production", SECRET_KEY="x" * 60).returncode == 0
+    assert _load_settings(**production_env()).returncode == 0
 
 
 def test_today_is_that_date_and_the_time_of_day_runs_on(settings):

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from approvals import services as chain
 from approvals.models import Notice, Objection, Proposal, State
+from fundapp.client_ip import parse_networks
 from fundapp.models import FundYear, LedgerEntry, Role
 from tests.chain import allocate, approve, draft, signed_invoice, to_accepted, to_review, travel
 from tests.snapshot import org_snapshot_fixtures
@@ -218,6 +219,32 @@ def test_objection_defences(year_with_everything, client):
     assert Objection.objects.count() == before + 3
     with travel(D(2026, 11, 25)):
         assert "不在公示期内" in objection_post(client, "a1", notice, resident_name="钱多多").content.decode()
+
+
+def _object_via(client, notice, remote, forwarded):
+    data = {"resident_name": "赵大海", "resident_contact": "13600000000", "text": "噪音问题", "website": "",
+            "shown": signing.dumps(time.time() - 10, salt="public-form")}
+    return client.post(reverse("public:object", args=["a1", notice.public_id]), data,
+                       REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+@pytest.mark.django_db
+def test_objection_rate_limit_per_real_client(year_with_everything, client, settings):
+    # the resident behind the proxy is counted, not the proxy (fundapp.client_ip)
+    settings.TRUSTED_PROXY_NETWORKS = parse_networks(["127.0.0.1"])
+    notice = year_with_everything["notice"]
+    before = Objection.objects.count()
+    with travel(D(2026, 11, 17)):
+        for _ in range(3):
+            assert _object_via(client, notice, "127.0.0.1", "203.0.113.5").status_code == 302
+        assert "提交次数过多" in _object_via(client, notice, "127.0.0.1", "203.0.113.5").content.decode()
+        # another resident behind the same nginx is not stopped by the first one
+        assert _object_via(client, notice, "127.0.0.1", "198.51.100.7").status_code == 302
+        # a peer that is not the proxy cannot get round the limit with a forged header
+        for n in range(3):
+            assert _object_via(client, notice, "192.0.2.1", f"203.0.113.{n}").status_code == 302
+        assert "提交次数过多" in _object_via(client, notice, "192.0.2.1", "203.0.113.200").content.decode()
+    assert Objection.objects.count() == before + 7
 
 
 @pytest.mark.django_db
