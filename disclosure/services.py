@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from approvals import handoffs
 from approvals.models import PUBLIC_STATES, Acceptance, Category, Payment, Proposal
@@ -97,7 +98,7 @@ def disclosure_generate(community_id, year, by=None):
             disclosure.save(update_fields=["figures"])
             audit_record(actor=None, action="disclosure.refresh", target=disclosure, community_id=community.pk,
                          before={"money": before}, after={"year": year, "money": figures["money"]})
-    if changed or not _poster_present(disclosure):
+    if changed or not poster_intact(disclosure):
         # Rendering takes a moment and holds no lock; what it renders is this run's figures.
         pdf = poster_pdf(disclosure)
         with transaction.atomic():
@@ -163,7 +164,8 @@ def _poster_name(disclosure):
     return f"{disclosure.community.code}-{disclosure.year}.pdf"
 
 
-def _poster_present(disclosure):
+def poster_intact(disclosure):
+    """The disclosure's poster file is there and its bytes match the stored checksum."""
     if not disclosure.pdf or not disclosure.sha256:
         return False
     try:
@@ -171,6 +173,19 @@ def _poster_present(disclosure):
             return hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
     except (FileNotFoundError, OSError):
         return False
+
+
+def disclosure_missing(community_id, year):
+    """What the year-end disclosure of the community still lacks ("" when complete): the batches' check that
+    an item is done — the row, the poster file, its checksum matching."""
+    disclosure = YearEndDisclosure.objects.filter(community_id=community_id, year=year).order_by().first()
+    if disclosure is None:
+        return str(_("年终公示记录不存在"))
+    if not disclosure.pdf or not disclosure.sha256:
+        return str(_("年终公示海报尚未生成"))
+    if not poster_intact(disclosure):
+        return str(_("年终公示海报文件缺失或校验值不符"))
+    return ""
 
 
 def public_url(disclosure):
