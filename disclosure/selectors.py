@@ -23,7 +23,7 @@ def disclosure_status(year):
     disclosures = {d.community_id: d for d in posted.filter(community__in=late)}
     rows = list(posted.select_related("community__subdistrict").order_by("community__subdistrict__name",
                                                                         "community__name"))
-    incomplete = [d for d in rows if not poster_intact(d)]
+    incomplete = [d for d in rows if not poster_intact(d, remember=True)]
     return {
         "year": year,
         "deadline": deadline(year),

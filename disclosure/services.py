@@ -9,6 +9,7 @@ run completes; it never leaves a second row or a second file.
 """
 import hashlib
 import json
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -164,15 +165,33 @@ def _poster_name(disclosure):
     return f"{disclosure.community.code}-{disclosure.year}.pdf"
 
 
-def poster_intact(disclosure):
-    """The disclosure's poster file is there and its bytes match the stored checksum."""
+# (path, size, mtime_ns, expected sha256) of posters this process has checked and found intact: the batches
+# page, which refreshes itself every few seconds during a run, reads each file again only when it changed.
+_INTACT = {}
+
+
+def poster_intact(disclosure, *, remember=False):
+    """The disclosure's poster file is there and its bytes match the stored checksum. remember=True (the
+    batches page): a file whose size and modification time are those of a check that passed is not read
+    again."""
     if not disclosure.pdf or not disclosure.sha256:
         return False
     try:
+        key = None
+        if remember:
+            stat = os.stat(disclosure.pdf.path)
+            key = (disclosure.pdf.path, stat.st_size, stat.st_mtime_ns, disclosure.sha256)
+            if key in _INTACT:
+                return True
         with disclosure.pdf.open("rb") as f:
-            return hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
-    except (FileNotFoundError, OSError):
+            intact = hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
+    except (FileNotFoundError, OSError, NotImplementedError):
         return False
+    if intact and key is not None:
+        if len(_INTACT) > 5000:
+            _INTACT.clear()
+        _INTACT[key] = True
+    return intact
 
 
 def disclosure_missing(community_id, year):

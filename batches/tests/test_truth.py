@@ -129,3 +129,37 @@ def test_the_heartbeat_renews_the_lease_of_a_running_item_only(org):
     assert not item.is_interrupted
     services._item_finish(item.pk, "done", error="")
     assert not services.lease_renew(item.pk)
+
+
+SEEN = []
+
+
+def slow(community_id, year):
+    """Runs until its item's lease has been renewed by the heartbeat thread (or 3 s)."""
+    import time
+
+    item = BatchItem.objects.filter(community_id=community_id, run__kind="test_slow")
+    first = item.get().lease_until
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = item.get().lease_until
+        if now != first:
+            SEEN.append((first, now))
+            return
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_running_item_s_lease_is_renewed_by_its_heartbeat_while_the_handler_runs(org, monkeypatch):
+    from batches import registry
+
+    SEEN.clear()
+    monkeypatch.setitem(registry.KINDS, "test_slow", registry.Kind("测试", slow))
+    monkeypatch.setattr(services, "LEASE_SECONDS", 0.3)  # a beat every 0.1 s
+    monkeypatch.setattr(services, "_celery_eager", lambda: False)  # as in a worker: the heartbeat runs
+    run = services.batch_start("test_slow", YEAR, [org.community("a1").pk], dispatch=False)
+    run = services.batch_run_inline(run)
+    assert (run.status, run.done_count) == ("done", 1)
+    assert len(SEEN) == 1 and SEEN[0][1] > SEEN[0][0]  # renewed while the handler was still running
+    assert run.items.get().lease_until is None  # released when the item finished
