@@ -48,6 +48,8 @@ def _media_root_per_worker(tmp_path_factory):
     settings.PDF_RENDER_CACHE_SIZE = 400
     # bin/test gives both databases' workers one directory, so a paper is rendered once in the whole run.
     settings.PDF_RENDER_CACHE_DIR = os.environ.get("PDF_RENDER_CACHE_DIR", "")
+    # Published audit heads (audit.services.publish_heads) never go to, nor are checked against, var/.
+    settings.AUDIT_HEADS_FILE = str(tmp_path_factory.mktemp("audit") / "audit-heads.jsonl")
     yield
 
 

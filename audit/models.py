@@ -60,6 +60,10 @@ class AuditRecord(models.Model):
     note = models.TextField(_("备注"), blank=True)
     prev_hash = models.CharField(_("上一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    # How `hash` was computed (audit.keys): "sha256" for the records written before the keyed hash (plain
+    # SHA-256), "hmac-sha256" or "hmac-sm3" since, with the id of the key (kept outside the database).
+    algorithm = models.CharField(_("哈希算法"), max_length=20, default="sha256")
+    key_id = models.CharField(_("密钥编号"), max_length=40, blank=True)
 
     objects = AuditRecordQuerySet.as_manager()
 
@@ -109,3 +113,23 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"{self.chain} #{self.seq}"
+
+
+class PublishedHead(models.Model):
+    """A chain's head as it was published (daily: audit.tasks.publish_audit_heads): written to the security
+    log and the heads file outside the database, and shown on the community's public page and in its open
+    data. What anchors the trail is the copies outside the database; this row is what the pages show."""
+
+    chain = models.CharField(_("记录链"), max_length=64)
+    seq = models.PositiveBigIntegerField(_("序号"))
+    hash = models.CharField(_("哈希"), max_length=64)
+    published_at = models.DateTimeField(_("发布时间"))
+
+    class Meta:
+        verbose_name = _("已发布的链头")
+        verbose_name_plural = _("已发布的链头")
+        ordering = ["chain", "-published_at", "-pk"]
+        indexes = [models.Index(fields=["chain", "-published_at"], name="audit_published_head_idx")]
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq} {self.hash[:12]}"

@@ -1,8 +1,14 @@
-"""Appending to and verifying the hash-chained audit trail."""
+"""Appending to and verifying the hash-chained audit trail, and publishing each chain's head.
+
+Each record's hash covers its fields and the previous record's hash, computed with the record's own
+algorithm (audit.keys): a keyed HMAC since the key existed, plain SHA-256 before. The heads are published
+daily outside the database (`publish_heads`: the security log and the heads file, and the public pages), so
+a chain rewritten even with the key differs from what was published (docs/security.md).
+"""
 import datetime
 import decimal
-import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -14,7 +20,8 @@ from django.utils.functional import Promise
 
 from fundapp import clock
 
-from .models import GENESIS_HASH, AuditChainHead, AuditRecord
+from . import keys
+from .models import GENESIS_HASH, AuditChainHead, AuditRecord, PublishedHead
 
 # A fixed list rather than "all fields": adding a column later must not change the hashes of
 # records already written.
@@ -38,6 +45,8 @@ HASHED_FIELDS = (
 # Columns added after records were written: hashed only when set, so that older records, which lack
 # them, keep their hashes.
 OPTIONAL_HASHED_FIELDS = ("effective_on",)
+# Hashed in keyed records only (legacy "sha256" records predate them): a record cannot be relabelled.
+KEYED_HASHED_FIELDS = ("algorithm", "key_id")
 
 
 class _CanonicalEncoder(json.JSONEncoder):
@@ -79,12 +88,21 @@ def _hashable(value):
 
 
 def compute_hash(record: AuditRecord) -> str:
+    """The record's hash under its own algorithm and key (raises keys.KeyUnknown for a key not held here)."""
+    return keys.digest(record.algorithm, record.key_id, hash_payload(record))
+
+
+def hash_payload(record: AuditRecord) -> bytes:
+    """What the hash covers, as bytes: the hashed fields in canonical JSON."""
     payload = {name: _hashable(getattr(record, name)) for name in HASHED_FIELDS}
     for name in OPTIONAL_HASHED_FIELDS:
         value = getattr(record, name)
         if value is not None:
             payload[name] = _hashable(value)
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    if record.algorithm != keys.LEGACY:
+        for name in KEYED_HASHED_FIELDS:
+            payload[name] = getattr(record, name)
+    return canonical_json(payload).encode("utf-8")
 
 
 def _target_key(target) -> tuple[str, str]:
@@ -175,6 +193,8 @@ def _next_record(head, *, actor, action, target, before=None, after=None, post=N
         after=after,
         note=note,
         prev_hash=head.last_hash,
+        algorithm=keys.current_algorithm(),
+        key_id=keys.current_key_id(),
     )
     record.hash = compute_hash(record)
     head.seq, head.last_hash = record.seq, record.hash
@@ -260,10 +280,17 @@ def _verify_one_chain(chain: str) -> list[Problem]:
     # beyond head.seq, so a live system is verified without locking it.
     head = AuditChainHead.objects.filter(chain=chain).first()
     problems = []
-    expected_seq, prev_hash, seen = 1, GENESIS_HASH, 0
+    expected_seq, prev_hash, seen, keyed = 1, GENESIS_HASH, 0, False
     records = AuditRecord.objects.filter(chain=chain).order_by("seq")
     for record in records.iterator(chunk_size=2000):
         seen += 1
+        if record.algorithm == keys.LEGACY and keyed:
+            # Unkeyed records are those written before the key existed: none may follow a keyed one.
+            problems.append(Problem(
+                record.pk, chain, record.seq,
+                "无密钥哈希出现在有密钥的记录之后 / an unkeyed (sha256) record after keyed ones: rewritten",
+            ))
+        keyed = keyed or record.algorithm != keys.LEGACY
         if record.seq != expected_seq:
             problems.append(Problem(
                 record.pk, chain, record.seq,
@@ -274,7 +301,12 @@ def _verify_one_chain(chain: str) -> list[Problem]:
                 record.pk, chain, record.seq,
                 "与上一条记录的哈希不衔接 / prev_hash does not match the previous record",
             ))
-        if compute_hash(record) != record.hash:
+        try:
+            altered = compute_hash(record) != record.hash
+        except keys.KeyUnknown as exc:
+            problems.append(Problem(record.pk, chain, record.seq, f"无法校验 / cannot verify: {exc}"))
+            altered = False
+        if altered:
             problems.append(Problem(
                 record.pk, chain, record.seq,
                 "内容与哈希不符，记录被改动 / hash mismatch: the record was altered",
@@ -293,4 +325,104 @@ def _verify_one_chain(chain: str) -> list[Problem]:
             None, chain, head.seq,
             f"链尾缺少记录 / missing records at the end: seq {expected_seq}–{head.seq}",
         ))
+    return problems
+
+
+# The append-only triggers (migrations 0002–0004), by database: each must exist and be enabled.
+TRIGGERS = {
+    "postgresql": ("audit_record_append_only",),
+    "sqlite": ("audit_record_no_update", "audit_record_no_delete"),
+}
+
+
+def missing_triggers(using="default") -> list[str]:
+    """The append-only triggers that are not in place on the audit table (dropped, or disabled on
+    PostgreSQL). SQLite drops a table's triggers silently whenever a migration rebuilds the table."""
+    from django.db import connections
+
+    connection = connections[using]
+    expected = TRIGGERS.get(connection.vendor, ())
+    table = AuditRecord._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+                           "AND tgenabled <> 'D'", [connection.ops.quote_name(table)])
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+        else:
+            return []
+        present = {name for (name,) in cursor.fetchall()}
+    return [name for name in expected if name not in present]
+
+
+def heads_file():
+    """Where the published heads are appended, one JSON line each (AUDIT_HEADS_FILE; default
+    var/audit-heads.jsonl). Keep a copy off the machine (docs/security.md)."""
+    path = getattr(settings, "AUDIT_HEADS_FILE", "") or os.environ.get("AUDIT_HEADS_FILE", "")
+    return path or os.path.join(settings.BASE_DIR, "var", "audit-heads.jsonl")
+
+
+def publish_heads(path=None) -> list[PublishedHead]:
+    """Publish every chain's head (sequence number and hash), as it is now: one line per chain to the
+    security log and the heads file, and a PublishedHead row for the public pages. Daily (Celery beat)."""
+    from fundapp import security_log
+
+    now = timezone.now()
+    heads = list(AuditChainHead.objects.filter(seq__gt=0).order_by("chain"))
+    published = PublishedHead.objects.bulk_create(
+        [PublishedHead(chain=h.chain, seq=h.seq, hash=h.last_hash, published_at=now) for h in heads])
+    path = path or heads_file()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        for h in heads:
+            f.write(canonical_json({"at": now.isoformat(timespec="seconds"), "chain": h.chain, "seq": h.seq,
+                                    "hash": h.last_hash}) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    for h in heads:
+        security_log.event("audit.head", chain=h.chain, seq=h.seq, hash=h.last_hash)
+    return published
+
+
+def published_head(chain):
+    """The latest published head of `chain` (a PublishedHead), or None."""
+    return PublishedHead.objects.filter(chain=chain).order_by("-published_at", "-pk").first()
+
+
+def community_chain(community_id):
+    return f"community:{community_id}"
+
+
+def read_heads(path):
+    """The heads published in a heads file (or a copy of it, or of the security log's audit.head lines):
+    a list of (chain, seq, hash)."""
+    import re
+
+    found = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                entry = json.loads(line)
+                found.append((entry["chain"], int(entry["seq"]), entry["hash"]))
+            elif " audit.head " in line:
+                fields = dict(re.findall(r"(\w+)=(\S+)", line))
+                if {"chain", "seq", "hash"} <= fields.keys():
+                    found.append((fields["chain"], int(fields["seq"]), fields["hash"]))
+    return found
+
+
+def verify_published(path, chain=None) -> list[Problem]:
+    """Each head published in `path` must still be in the trail: the record at that sequence number of that
+    chain, with that hash. A chain rewritten (even with the key) or cut short before it fails here."""
+    problems = []
+    for name, seq, digest in read_heads(path):
+        if chain is not None and name != chain:
+            continue
+        record = AuditRecord.objects.filter(chain=name, seq=seq).only("pk", "hash").first()
+        if record is None:
+            problems.append(Problem(None, name, seq, "已发布的链头记录不存在 / a published head's record is gone"))
+        elif record.hash != digest:
+            problems.append(Problem(record.pk, name, seq,
+                                    "与已发布的链头哈希不符 / hash differs from the published head"))
     return problems

@@ -70,6 +70,23 @@ class BatchRun(models.Model):
     def is_finished(self):
         return self.status != self.Status.RUNNING
 
+    @property
+    def interrupted_count(self):
+        """Items whose worker died (running, lease passed). Annotated by batches.services.recent_runs."""
+        cached = getattr(self, "interrupted", None)
+        if cached is not None:
+            return cached
+        return self.items.filter(interrupted_q()).count()
+
+    @property
+    def is_live(self):
+        """Still making progress: something is queued or running with a live lease (the page refreshes)."""
+        return not self.is_finished and self.pending_count > self.interrupted_count
+
+
+def interrupted_q(prefix=""):
+    return Q(**{f"{prefix}status": "running", f"{prefix}lease_until__lt": timezone.now()})
+
 
 class BatchItem(models.Model):
     class Status(models.TextChoices):
@@ -85,6 +102,10 @@ class BatchItem(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # While an item runs, its worker renews this every minute or so (batches.services.LEASE_SECONDS). A
+    # running item whose lease has passed lost its worker (kill -9, a machine gone): it shows as interrupted
+    # within minutes and can be re-run from the page — not after the broker's hour-long visibility timeout.
+    lease_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
 
     class Meta:
         ordering = ["community__subdistrict__name", "community__name"]
@@ -95,6 +116,20 @@ class BatchItem(models.Model):
 
     def __str__(self):
         return f"{self.run_id}:{self.community_id} {self.status}"
+
+    @property
+    def is_interrupted(self):
+        """Running, but its worker stopped renewing the lease: the worker died."""
+        return (self.status == self.Status.RUNNING and self.lease_until is not None
+                and self.lease_until < timezone.now())
+
+    @property
+    def shown_status(self):
+        return "interrupted" if self.is_interrupted else self.status
+
+    @property
+    def shown_status_label(self):
+        return _("已中断") if self.is_interrupted else self.get_status_display()
 
     @property
     def error_summary(self):

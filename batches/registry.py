@@ -11,7 +11,8 @@ administrator who started it) sets `with_requester`, and its handler is called w
 `requested_by` as well. A kind with `start_page` (a URL name) is started only from that page, which
 shows what will happen first; the generic "start a batch" form leaves it out. `preview(year=…)` is what the
 kind's start page shows before a run (the year close's preview); `status(year)` is a summary the runs page
-shows for the year (the year-end disclosures' progress).
+shows for the year (the year-end disclosures' progress). `verify(community_id, year)` says what an item
+that returned has failed to produce ("" when nothing): an item is done only when it produced everything.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ class Kind:
     start_page: str = ""
     preview: Callable | None = None
     status: Callable | None = None
+    verify: Callable | None = None
 
 
 KINDS = {}
@@ -36,7 +38,7 @@ class UnknownKind(ValueError):
 
 def register(kind, label, handler, **options):
     """Add a kind, from the client app's `ready()` (handler: a callable; options: with_requester, start_page,
-    preview, status). Registering the same kind again replaces it (a reloaded app config)."""
+    preview, status, verify). Registering the same kind again replaces it (a reloaded app config)."""
     if not callable(handler):
         raise TypeError(f"batch kind {kind!r}: the handler must be a callable, not {handler!r}")
     KINDS[kind] = Kind(label, handler, **options)
@@ -52,6 +54,13 @@ def handler_for(kind):
     if entry is None:
         raise UnknownKind(f"unknown batch kind {kind!r}; known: {', '.join(sorted(KINDS))}")
     return entry.handler
+
+
+def verify_for(kind):
+    """The kind's check that an item produced everything (verify(community_id, year) → "" when complete,
+    else what is missing), or None."""
+    entry = KINDS.get(kind)
+    return entry.verify if entry else None
 
 
 def wants_requester(kind):

@@ -15,21 +15,31 @@ How a batch runs:
 - A kind registered `with_requester` gets `by=` the person who started the run, so what the handler
   writes (the year close's audit records) names them, even in a worker.
 - The run's counts and status are recomputed under a lock on the run row each time an item finishes.
+- An item is done only when what it must produce is there: a kind registered with `verify` is asked after
+  its handler returns (the disclosure: the row, the poster file, its checksum) and the item fails with the
+  answer if not.
+- A running item holds a lease (`lease_until`, LEASE_SECONDS) that a heartbeat thread renews while the
+  handler runs. A worker killed with `kill -9` stops renewing it: within LEASE_SECONDS the item shows as
+  interrupted, and `batch_rerun_failures` sends it again with the failed ones (idempotent handlers: one
+  disclosure per community however often).
 """
+import datetime
 import logging
+import threading
 import traceback
 from functools import partial
 
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Count
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from audit.services import audit_record
 from fundapp.errors import DomainError
 from fundapp.models import Community
 
-from .models import BatchItem, BatchRun
-from .registry import handler_for, wants_requester
+from .models import BatchItem, BatchRun, interrupted_q
+from .registry import handler_for, verify_for, wants_requester
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +49,14 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 ERROR_MAX_CHARS = 8000
+
+# A running item's lease; its heartbeat renews it every third of that. Long enough for a busy database to
+# be slow, short enough that a dead worker shows within minutes (the broker would wait an hour).
+LEASE_SECONDS = getattr(settings, "BATCH_LEASE_SECONDS", 180)
+
+
+def _lease_end():
+    return timezone.now() + datetime.timedelta(seconds=LEASE_SECONDS)
 
 
 def batch_start(kind, year, community_ids=None, by=None, *, dispatch=True):
@@ -65,16 +83,23 @@ def batch_start(kind, year, community_ids=None, by=None, *, dispatch=True):
 
 
 def batch_rerun_failures(run, by=None, *, dispatch=True):
-    """Send the run's failed items again; returns how many. The previous error stays until the item succeeds."""
+    """Send the run's failed and interrupted items again (interrupted: running, but the lease passed — the
+    worker died); returns how many. The previous error stays until the item succeeds."""
     with transaction.atomic():
         run = BatchRun.objects.select_for_update().get(pk=run.pk)
-        item_ids = list(run.items.filter(status=BatchItem.Status.FAILED).values_list("pk", flat=True))
+        # Locked, then re-read: an item whose worker renewed its lease meanwhile is alive and left alone.
+        items = list(run.items.select_for_update(of=("self",)).order_by()
+                     .filter(Q(status=BatchItem.Status.FAILED) | interrupted_q()).values_list("pk", "status"))
+        item_ids = [pk for pk, _status in items]
         if not item_ids:
             return 0
-        BatchItem.objects.filter(pk__in=item_ids).update(status=BatchItem.Status.PENDING, finished_at=None)
+        interrupted = sum(1 for _pk, status in items if status == BatchItem.Status.RUNNING)
+        BatchItem.objects.filter(pk__in=item_ids).update(status=BatchItem.Status.PENDING, finished_at=None,
+                                                         lease_until=None)
         _run_recount(run)
         audit_record(actor=by, action="batch.rerun_failures", target=run,
-                     after={"kind": run.kind, "year": run.year, "items": len(item_ids)})
+                     after={"kind": run.kind, "year": run.year, "items": len(item_ids),
+                            "interrupted": interrupted})
         if dispatch:
             transaction.on_commit(partial(dispatch_items, item_ids), robust=True)
     return len(item_ids)
@@ -117,7 +142,14 @@ def item_execute(item_id):
         return "skipped"
     try:
         extra = {"by": item.run.requested_by} if wants_requester(item.run.kind) else {}
-        handler_for(item.run.kind)(item.community_id, item.run.year, **extra)
+        with _lease_kept(item_id):
+            handler_for(item.run.kind)(item.community_id, item.run.year, **extra)
+        verify = verify_for(item.run.kind)
+        missing = verify(item.community_id, item.run.year) if verify else ""
+        if missing:
+            # The handler returned, but what it had to make is not all there: not done.
+            _item_finish(item_id, BatchItem.Status.FAILED, error=str(missing))
+            return BatchItem.Status.FAILED
     except TRANSIENT_ERRORS as exc:
         # Let Celery retry it; meanwhile the page shows the item waiting again, with the reason.
         try:
@@ -143,6 +175,44 @@ def item_give_up(item_id, exc):
     _item_finish(item_id, BatchItem.Status.FAILED, error=text)
 
 
+class _lease_kept:
+    """Renew the item's lease from a thread while the handler runs (a worker, not eager mode: there the
+    item finishes in the request that started it). The thread uses a connection of its own and closes it."""
+
+    def __init__(self, item_id):
+        self.item_id = item_id
+        self.stop = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        if not _celery_eager() and LEASE_SECONDS > 0:
+            self.thread = threading.Thread(target=self._beat, name=f"batch-lease-{self.item_id}", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+    def _beat(self):
+        try:
+            while not self.stop.wait(LEASE_SECONDS / 3):
+                lease_renew(self.item_id)
+        finally:
+            connection.close()
+
+
+def lease_renew(item_id):
+    """The heartbeat: push the running item's lease forward. Returns whether it was still running."""
+    try:
+        return bool(BatchItem.objects.filter(pk=item_id, status=BatchItem.Status.RUNNING)
+                    .update(lease_until=_lease_end()))
+    except Exception:  # noqa: BLE001 - a missed beat is not the item's failure; the next one may get through
+        log.warning("could not renew the lease of batch item %s", item_id, exc_info=True)
+        return False
+
+
 def _item_claim(item_id):
     with transaction.atomic():
         # Locks the item's row only: of=("self",) leaves the run's row (which every finishing item locks) and
@@ -158,7 +228,8 @@ def _item_claim(item_id):
         item.attempts += 1
         item.started_at = timezone.now()
         item.finished_at = None
-        item.save(update_fields=["status", "attempts", "started_at", "finished_at"])
+        item.lease_until = _lease_end()
+        item.save(update_fields=["status", "attempts", "started_at", "finished_at", "lease_until"])
     return item
 
 
@@ -178,7 +249,8 @@ def _item_finish(item_id, status, *, error):
             return  # a late failure report from a duplicate delivery never undoes a success
         item.status, item.finished_at = status, timezone.now()
         item.error = (error or "")[-ERROR_MAX_CHARS:]
-        item.save(update_fields=["status", "finished_at", "error"])
+        item.lease_until = None
+        item.save(update_fields=["status", "finished_at", "error", "lease_until"])
         _run_recount(run)
 
 
@@ -207,4 +279,13 @@ def celery_is_eager():
 
 
 def recent_runs(limit=50):
-    return BatchRun.objects.select_related("requested_by")[:limit]
+    return (BatchRun.objects.select_related("requested_by")
+            .annotate(interrupted=Count("items", filter=interrupted_q("items__")))[:limit])
+
+
+def items_needing_attention(limit=100):
+    """Failed and interrupted items of the runs still marked running or failed, newest run first."""
+    return list(BatchItem.objects.select_related("run", "community__subdistrict")
+                .filter(Q(status=BatchItem.Status.FAILED) | interrupted_q())
+                .exclude(run__status=BatchRun.Status.DONE)
+                .order_by("-run__started_at", "community__subdistrict__name", "community__name")[:limit])

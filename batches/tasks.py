@@ -7,7 +7,7 @@ from . import services
 class BatchItemTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # Reached when a transient error outlived its retries: record it on the item so the batches page
-        # shows it and "重新运行失败项" can send it again.
+        # shows it and "重新运行失败和中断的项" can send it again.
         item_id = args[0] if args else kwargs.get("item_id")
         if item_id is not None:
             services.item_give_up(item_id, exc)

@@ -32,8 +32,11 @@ def city_admin_required(view):
 @city_admin_required
 def runs(request):
     year = clock.plausible_year(request.GET.get("year"), clock.today().year)
+    runs = list(services.recent_runs())
     return render(request, "batches/runs.html", {
-        "runs": services.recent_runs(),
+        "runs": runs,
+        "live": any(run.is_live for run in runs),
+        "attention": services.items_needing_attention(),
         "kinds": registry.choices(),
         "year": year,
         "disclosures": registry.statuses(year).get("disclosures"),  # registered by the disclosure app
@@ -73,9 +76,9 @@ def run_rerun(request, pk):
     run = get_object_or_404(BatchRun, pk=pk)
     count = services.batch_rerun_failures(run, by=request.user)
     if count:
-        messages.success(request, _("已重新运行 %(n)s 个失败项。") % {"n": count})
+        messages.success(request, _("已重新运行 %(n)s 个失败或中断的项。") % {"n": count})
     else:
-        messages.info(request, _("没有失败项需要重新运行。"))
+        messages.info(request, _("没有失败或中断的项需要重新运行。"))
     return redirect("batches:run", pk=run.pk)
 
 

@@ -18,8 +18,8 @@ class DisclosureConfig(AppConfig):
         from batches import registry
 
         from .selectors import disclosure_status
-        from .services import disclosure_generate
+        from .services import disclosure_generate, disclosure_missing
 
         # with_requester: each poster records who started the run that made it (Art. 17).
         registry.register("disclosures", _("年终公示（第十五条）"), disclosure_generate, status=disclosure_status,
-                          with_requester=True)
+                          with_requester=True, verify=disclosure_missing)

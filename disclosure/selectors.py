@@ -14,17 +14,24 @@ def not_posted_in_time(year):
 
 
 def disclosure_status(year):
-    """For the batches page: how many communities have this year's disclosure, and which are not in time."""
+    """For the batches page: how many communities have this year's disclosure complete (the row, its poster
+    file, the file's checksum matching), which lack their poster, and which are not in time."""
+    from .services import poster_intact
+
     posted = YearEndDisclosure.objects.filter(year=year)
     late = list(not_posted_in_time(year))
     disclosures = {d.community_id: d for d in posted.filter(community__in=late)}
+    rows = list(posted.select_related("community__subdistrict").order_by("community__subdistrict__name",
+                                                                        "community__name"))
+    incomplete = [d for d in rows if not poster_intact(d, remember=True)]
     return {
         "year": year,
         "deadline": deadline(year),
         "past_deadline": clock.today() > deadline(year),
-        "posted": posted.count(),
+        "posted": len(rows) - len(incomplete),
         "communities": Community.objects.count(),
         "flagged": [(c, disclosures.get(c.pk)) for c in late],
+        "incomplete": incomplete,
     }
 
 

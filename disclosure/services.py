@@ -9,6 +9,7 @@ run completes; it never leaves a second row or a second file.
 """
 import hashlib
 import json
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from approvals import handoffs
 from approvals.models import PUBLIC_STATES, Acceptance, Category, Payment, Proposal
@@ -97,7 +99,7 @@ def disclosure_generate(community_id, year, by=None):
             disclosure.save(update_fields=["figures"])
             audit_record(actor=None, action="disclosure.refresh", target=disclosure, community_id=community.pk,
                          before={"money": before}, after={"year": year, "money": figures["money"]})
-    if changed or not _poster_present(disclosure):
+    if changed or not poster_intact(disclosure):
         # Rendering takes a moment and holds no lock; what it renders is this run's figures.
         pdf = poster_pdf(disclosure)
         with transaction.atomic():
@@ -163,14 +165,46 @@ def _poster_name(disclosure):
     return f"{disclosure.community.code}-{disclosure.year}.pdf"
 
 
-def _poster_present(disclosure):
+# (path, size, mtime_ns, expected sha256) of posters this process has checked and found intact: the batches
+# page, which refreshes itself every few seconds during a run, reads each file again only when it changed.
+_INTACT = {}
+
+
+def poster_intact(disclosure, *, remember=False):
+    """The disclosure's poster file is there and its bytes match the stored checksum. remember=True (the
+    batches page): a file whose size and modification time are those of a check that passed is not read
+    again."""
     if not disclosure.pdf or not disclosure.sha256:
         return False
     try:
+        key = None
+        if remember:
+            stat = os.stat(disclosure.pdf.path)
+            key = (disclosure.pdf.path, stat.st_size, stat.st_mtime_ns, disclosure.sha256)
+            if key in _INTACT:
+                return True
         with disclosure.pdf.open("rb") as f:
-            return hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
-    except (FileNotFoundError, OSError):
+            intact = hashlib.sha256(f.read()).hexdigest() == disclosure.sha256
+    except (FileNotFoundError, OSError, NotImplementedError):
         return False
+    if intact and key is not None:
+        if len(_INTACT) > 5000:
+            _INTACT.clear()
+        _INTACT[key] = True
+    return intact
+
+
+def disclosure_missing(community_id, year):
+    """What the year-end disclosure of the community still lacks ("" when complete): the batches' check that
+    an item is done — the row, the poster file, its checksum matching."""
+    disclosure = YearEndDisclosure.objects.filter(community_id=community_id, year=year).order_by().first()
+    if disclosure is None:
+        return str(_("年终公示记录不存在"))
+    if not disclosure.pdf or not disclosure.sha256:
+        return str(_("年终公示海报尚未生成"))
+    if not poster_intact(disclosure):
+        return str(_("年终公示海报文件缺失或校验值不符"))
+    return ""
 
 
 def public_url(disclosure):

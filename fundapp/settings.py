@@ -350,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fundapp.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
     },
+    # The audit chains' heads, published outside the database (security log, heads file, public pages).
+    "publish-audit-heads": {
+        "task": "audit.tasks.publish_audit_heads",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # Files kept after a refused form (approvals.uploads) live one day.
     "purge-pending-uploads": {
         "task": "approvals.tasks.purge_pending_uploads",

@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from approvals.models import Category, Document, Notice, NoticePaper, Objection, Payment, Proposal
 from approvals.models import DELIVERING
 from approvals.publishing import party, publisher_for
+from audit.services import community_chain, published_head
 from fundapp import clock
 from fundapp.models import Community, FundYear
 from fundapp.privacy import mask_name
@@ -131,6 +132,16 @@ def community_year(community, year, today=None):
     return data
 
 
+def _audit_head(community):
+    """The community's audit chain head as last published (daily): anyone may keep it, and a trail rewritten
+    afterwards no longer contains it (docs/security.md). Sequence numbers and hashes only: no personal data."""
+    head = published_head(community_chain(community.pk))
+    if head is None:
+        return None
+    return {"seq": head.seq, "hash": head.hash,
+            "published_at": timezone.localtime(head.published_at).isoformat(timespec="seconds")}
+
+
 def _build(community, year, today):
     fund_year = FundYear.objects.filter(community=community, year=year).first()
     years = list(FundYear.objects.filter(community=community).order_by("-year").values_list("year", flat=True))
@@ -143,6 +154,7 @@ def _build(community, year, today):
         "generated_at": timezone.localtime(clock.now()).isoformat(timespec="seconds"),
         "as_of": today.isoformat(),
         "totals": None, "by_category": [], "projects": [], "running_notices": [], "completion_notices": [],
+        "audit_head": _audit_head(community),
     }
     if fund_year is None:
         return data

@@ -58,7 +58,7 @@ def test_dump_and_restore_into_a_fresh_database_keeps_ledgers_and_the_audit_chai
         totals = "SELECT community_id, year, allocated, settled, reserved FROM fundapp_fundyear ORDER BY id"
         assert _rows(restored, ledger) == _rows(source, ledger) and len(_rows(source, ledger)) == 2
         assert _rows(restored, totals) == _rows(source, totals)
-        env = {**os.environ, "DATABASE_URL": restored}
+        env = {**os.environ, "DATABASE_URL": restored, "AUDIT_HEADS_FILE": str(tmp_path / "no-heads.jsonl")}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         result = subprocess.run([sys.executable, "manage.py", "verify_audit"], cwd=ROOT, env=env,
                                 capture_output=True, text=True)

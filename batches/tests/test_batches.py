@@ -150,14 +150,14 @@ def test_the_batches_pages_are_for_the_city_administrator(org, kinds, client, dj
     heading = "未在12月20日前张贴年终公示的社区" if clock.today() > deadline(clock.today().year) else "尚未张贴年终公示的社区"
     assert heading in page  # none posted yet: every community is listed
     detail = client.get(reverse("batches:run", args=[run.pk])).content.decode()
-    assert "东城街道2号社区" in detail and "RuntimeError: 渲染中断（测试）" in detail and "重新运行失败项" in detail
+    assert "东城街道2号社区" in detail and "RuntimeError: 渲染中断（测试）" in detail and "重新运行失败和中断的项" in detail
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("batches:rerun", args=[run.pk]))
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == "done"
     detail = client.get(reverse("batches:run", args=[run.pk])).content.decode()
-    assert "重新运行失败项" not in detail.split("<footer")[0].split("</section>")[0]
+    assert "重新运行失败和中断的项" not in detail.split("<footer")[0].split("</section>")[0]
     # starting a run from the page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("batches:start"), {"kind": "annual_reports", "year": "2026"})
