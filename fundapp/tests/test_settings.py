@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What production reads; each test starts without any of it.
 _PRODUCTION_VARS = {"SECRET_KEY", "FUND_ENV", "DEBUG", "REDIS_URL", "CACHE_URL", "ALLOWED_HOSTS", "TRUSTED_PROXIES",
-                    "MEDIA_ROOT", "ADMINS", "SENTRY_DSN", "FUND_AS_OF"}
+                    "MEDIA_ROOT", "ADMINS", "SENTRY_DSN", "FUND_AS_OF", "AUDIT_HMAC_KEY", "AUDIT_HMAC_KEY_ID",
+                    "AUDIT_HMAC_KEY_FILE"}
 GOOD_SECRET_KEY = "p" * 20 + "roduction-secret-key-with-enough-variety-0123456789"
 
 
@@ -22,7 +23,8 @@ def production_env(**overrides):
     """A complete production environment (a test removes or spoils one thing at a time)."""
     return {"FUND_ENV": "production", "SECRET_KEY": GOOD_SECRET_KEY, "ALLOWED_HOSTS": "fund.example.gov.cn",
             "REDIS_URL": "redis://127.0.0.1:6379/0", "TRUSTED_PROXIES": "127.0.0.1",
-            "MEDIA_ROOT": str(ROOT / "var"), **overrides}
+            "MEDIA_ROOT": str(ROOT / "var"), "AUDIT_HMAC_KEY": "audit-key-" + "k" * 40, "AUDIT_HMAC_KEY_ID": "2026a",
+            **overrides}
 
 
 def _load_settings(code="print(s.DEBUG, s.SECRET_KEY[:8], s.LANGUAGE_CODE, s.TIME_ZONE)", **env):

@@ -16,7 +16,6 @@ size (then it says so and does nothing), so `bench/run` can call it every time.
 """
 import datetime
 import functools
-import io
 import random
 import time
 
@@ -33,6 +32,7 @@ from django.utils import timezone
 from approvals.models import (Acceptance, BudgetLine, Category, ConsentDecision, Invoice, Meeting, Need, Notice,
                               Objection, Payment, Proposal, ReviewDecision, Signature)
 from audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
+from audit import keys
 from audit.services import canonical_json, compute_hash
 from fundapp import clock
 from fundapp.models import Community, FundYear, LedgerEntry, Post, Role, SearchEntry, Subdistrict
@@ -110,11 +110,11 @@ class Tables:
 def _writer():
     if connection.vendor == "postgresql":
         def write(model, columns, rows):
-            buffer = io.StringIO("\n".join("\t".join(row) for row in rows) + "\n")
+            text = "\n".join("\t".join(row) for row in rows) + "\n"
             table = connection.ops.quote_name(model._meta.db_table)
             cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-            with connection.cursor() as cursor:
-                cursor.cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", buffer)
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                copy.write(text)  # psycopg 3's COPY: the rows in PostgreSQL's text format
     else:
         def write(model, columns, rows):
             table = connection.ops.quote_name(model._meta.db_table)
@@ -507,16 +507,17 @@ class Command(BaseCommand):
                                  post_label="", community_id=cid, action="seed_scale.import",
                                  target_type="fundapp.community", target_id=str(cid), before=None,
                                  after={"code": code, "years": self.years, "projects_per_year": self.projects},
-                                 note="seed_scale", prev_hash=GENESIS_HASH)
+                                 note="seed_scale", prev_hash=GENESIS_HASH, algorithm=keys.current_algorithm(),
+                                 key_id=keys.current_key_id())
             record.hash = compute_hash(record)
             rid = self.ids.take(AuditRecord)
             records.append((str(rid), chain, "1", now.isoformat(), NULL, "", NULL, "", str(cid), record.action,
                             record.target_type, record.target_id, NULL, canonical_json(record.after), record.note,
-                            GENESIS_HASH, record.hash))
+                            GENESIS_HASH, record.hash, record.algorithm, record.key_id))
             heads.append((chain, "1", record.hash))
         self.write(AuditRecord, ["id", "chain", "seq", "recorded_at", "actor_id", "actor_name", "post_id",
                                  "post_label", "community_id", "action", "target_type", "target_id", "before",
-                                 "after", "note", "prev_hash", "hash"], records)
+                                 "after", "note", "prev_hash", "hash", "algorithm", "key_id"], records)
         self.write(AuditChainHead, ["chain", "seq", "last_hash"], heads)
 
     def _city_admin(self):
