@@ -142,3 +142,37 @@ def test_logrotate_rotates_the_apps_logs(tmp_path):
     kept = [p.name for p in logs.iterdir()]
     assert "security.log" in kept and any(name.startswith("security.log-") for name in kept), kept
     assert (logs / "security.log").read_text() == ""  # a new, empty file for the process to write
+
+
+def test_the_example_environment_file_names_every_setting_the_app_reads():
+    import re
+
+    settings = (REPO / "fundapp/settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|list)\(\s*"([A-Z_]+)"', settings))
+    read |= set(re.findall(r'os\.environ(?:\.get)?[\[(]\s*"([A-Z_]+)"', settings)) - {"DJANGO_SETTINGS_MODULE"}
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "EMAIL_BACKEND"} <= read  # the search works
+    example = (REPO / "deploy/fund.env.example").read_text()
+    named = set(re.findall(r"^#?\s*([A-Z_]+)=", example, re.MULTILINE)) | {"DEBUG", "FUND_AS_OF"}
+    assert read - named == set(), "settings read but not in deploy/fund.env.example"
+    # Every line systemd would read is NAME=value, nothing it would misread.
+    for line in example.splitlines():
+        assert not line or line.startswith("#") or re.fullmatch(r"[A-Z_]+=[^\"']*", line), line
+    # The units' hardening lets the app write where the example puts its files.
+    for path in ("/var/lib/fund/media", "/var/log/fund/security.log", "/var/log/fund/access.log"):
+        assert path in example
+
+
+def test_manage_runs_with_the_environment_file(tmp_path):
+    (tmp_path / "media").mkdir()
+    env_file = tmp_path / "fund.env"
+    env_file.write_text("# as /etc/fund/fund.env\nMEDIA_ROOT=%s\nSITE_URL=https://fund.example.gov.cn\n"
+                        "DATABASE_URL=sqlite:///%s/fund.sqlite3\nADMINS=fund-ops@example.gov.cn\n"
+                        % (tmp_path / "media", tmp_path))
+    me = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEDIA_ROOT", "SITE_URL")}
+    environment.update(FUND_ENV_FILE=str(env_file), FUND_VENV=str(VENV), FUND_USER=me)
+    shown = subprocess.run([REPO / "deploy/manage", "shell", "-c",
+                            "from django.conf import settings as s; print(s.MEDIA_ROOT, s.SITE_URL, s.DATABASES['default']['NAME'])"],
+                           capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1].split() == [str(tmp_path / "media"), "https://fund.example.gov.cn", str(tmp_path / "fund.sqlite3")]
