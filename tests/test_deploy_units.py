@@ -93,17 +93,22 @@ def test_gunicorn_loads_its_configuration_from_the_environment():
         "['unix:/run/fund-web/gunicorn.sock']", "3", "['10.0.0.5', '10.0.0.6']", "30")
 
 
-def test_the_access_log_keeps_the_path_and_the_client_but_no_query_string(tmp_path):
+def test_gunicorn_tells_systemd_it_is_ready_and_logs_no_query_string(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = tmp_path / "access.log"
+    # fund-web.service is Type=notify: systemd waits for gunicorn's READY=1 on NOTIFY_SOCKET.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(30)
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1",
-           "GUNICORN_ACCESS_LOG": str(log)}
+           "GUNICORN_ACCESS_LOG": str(log), "NOTIFY_SOCKET": str(tmp_path / "notify")}
     process = subprocess.Popen([VENV / "bin/gunicorn", "--config", REPO / "deploy/gunicorn.conf.py",
                                 "fundapp.wsgi:application"], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+        assert b"READY=1" in notify.recv(1024)
         for _ in range(300):  # up to 30 s: the worker imports Django
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -122,6 +127,7 @@ def test_the_access_log_keeps_the_path_and_the_client_but_no_query_string(tmp_pa
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+        notify.close()
     line = log.read_text()
     assert line.startswith("198.51.100.23 ") and '"GET /no-such-page/ HTTP/1.1" 404' in line
     assert "13800138000" not in line and "%E5" not in line and "?" not in line
