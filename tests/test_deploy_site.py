@@ -9,6 +9,7 @@ import datetime
 import http.server
 import json
 import threading
+import time
 
 import pytest
 import time_machine
@@ -35,6 +36,8 @@ class Echo(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if "private" in self.path:
             self.send_header("Cache-Control", "private, no-store")
+        elif "brief" in self.path:
+            self.send_header("Cache-Control", "public, max-age=1")
         else:
             self.send_header("Cache-Control", "public, max-age=60")
         if "cookie" in self.path:
@@ -103,6 +106,18 @@ def test_what_reaches_the_app_and_what_the_cache_keeps(echo_site):
     assert (headers["X-Cache-Status"], seen["count"]) == ("BYPASS", 2)
     headers, seen = _seen(https_port, "/public/zh/a1/2026/")
     assert (headers["X-Cache-Status"], seen["count"]) == ("HIT", 1)
+    # Expired: the next reader gets the stale copy at once while nginx asks the app in the background
+    # (stale-while-revalidate); the reader after gets the fresh one.
+    assert _seen(https_port, "/public/zh/brief/")[0]["X-Cache-Status"] == "MISS"
+    time.sleep(2.2)  # nginx counts in whole seconds
+    headers, seen = _seen(https_port, "/public/zh/brief/")
+    assert (headers["X-Cache-Status"], seen["count"]) == ("STALE", 1)
+    for _ in range(50):
+        headers, seen = _seen(https_port, "/public/zh/brief/")
+        if seen["count"] == 2:
+            break
+        time.sleep(0.1)
+    assert (headers["X-Cache-Status"], seen["count"]) == ("HIT", 2)
     # Never kept: a response that sets a cookie, a private one (an objection's receipt).
     for path in ("/public/zh/cookie/", "/public/zh/private/"):
         counts = [_seen(https_port, path)[1]["count"] for _ in range(2)]
