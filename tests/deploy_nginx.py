@@ -53,7 +53,7 @@ def render(tmp, *, upstream, app):
     http_port, https_port = free_port(), free_port()
     env = dict(os.environ, FUND_HOST="127.0.0.1 localhost", FUND_APP=str(app), FUND_UPSTREAM=upstream,
                FUND_TLS_CERT=f"{tmp}/cert.pem", FUND_TLS_KEY=f"{tmp}/key.pem", FUND_CACHE_DIR=f"{tmp}/cache",
-               FUND_HTTP_PORT=str(http_port), FUND_HTTPS_PORT=str(https_port))
+               FUND_HTTP_PORT=f"127.0.0.1:{http_port}", FUND_HTTPS_PORT=f"127.0.0.1:{https_port}")
     site = subprocess.run([REPO / "deploy/nginx/render"], env=env, check=True, capture_output=True, text=True).stdout
     Path(f"{tmp}/fund.conf").write_text(site)
     # As root, nginx's workers would run as nobody, who cannot write the cache here: keep them as we are.
