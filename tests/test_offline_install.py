@@ -3,9 +3,10 @@ installs the app's environment from it on a machine that reaches no network at a
 namespace with only a loopback device (no route out), so anything that tried the network would fail.
 
 Runs only where network namespaces can be made (root with `ip netns`). The bundle is built once per content
-of requirements.txt and bin/wheelhouse and kept under var/wheelhouse/ (about 10 s to build, 35 MB); the test
+of requirements.txt and bin/wheelhouse and kept in ~/.cache/fund-test-wheelhouse (about 10 s to build, 35 MB); the test
 is skipped, saying so, when no package index can be reached to build it.
 """
+import fcntl
 import hashlib
 import os
 import shutil
@@ -49,20 +50,30 @@ def offline():
 def bundle():
     """The bundle as a tarball, built by bin/wheelhouse --tar (reused while its inputs are unchanged)."""
     key = hashlib.sha256((REPO / "requirements.txt").read_bytes() + (REPO / "bin/wheelhouse").read_bytes())
-    out = REPO / "var" / "wheelhouse" / f"test-{key.hexdigest()[:12]}"
+    # Outside the checkout, so that a fresh clone (CI) reuses it too.
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fund-test-wheelhouse"
+    out = cache / f"bundle-{key.hexdigest()[:12]}"
     tarball = Path(f"{out}.tar")
-    if not tarball.exists():
-        shutil.rmtree(out, ignore_errors=True)
-        built = subprocess.run([REPO / "bin/wheelhouse", "--tar", out], capture_output=True, text=True, timeout=600)
-        if built.returncode != 0:
-            django = next(line for line in (REPO / "requirements.txt").read_text().splitlines() if line.startswith("Django=="))
-            probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", out / "probe",
-                                    django], capture_output=True, text=True, timeout=120)
-            if probe.returncode != 0:
-                pytest.skip(f"no package index reachable to build the wheelhouse: {probe.stderr.strip()[-300:]}")
-            pytest.fail(f"bin/wheelhouse failed:\n{built.stdout[-2000:]}{built.stderr[-2000:]}", pytrace=False)
-        shutil.rmtree(out)  # the tarball is what gets copied to the intranet machine
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build, whichever worker of the suite asks first
+        if not tarball.exists():
+            _build(out)
     return tarball
+
+
+def _build(out):
+    for stale in out.parent.glob("bundle-*"):  # built from other requirements
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    built = subprocess.run([REPO / "bin/wheelhouse", "--tar", out], capture_output=True, text=True, timeout=600)
+    if built.returncode != 0:
+        django = next(line for line in (REPO / "requirements.txt").read_text().splitlines() if line.startswith("Django=="))
+        probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", out / "probe",
+                                django], capture_output=True, text=True, timeout=120)
+        if probe.returncode != 0:
+            pytest.skip(f"no package index reachable to build the wheelhouse: {probe.stderr.strip()[-300:]}")
+        pytest.fail(f"bin/wheelhouse failed:\n{built.stdout[-2000:]}{built.stderr[-2000:]}", pytrace=False)
+    shutil.rmtree(out)  # the tarball is what gets copied to the intranet machine
 
 
 def test_installs_and_runs_with_no_network(offline, bundle, tmp_path):
