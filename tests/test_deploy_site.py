@@ -8,6 +8,8 @@ static files collected by the production storage served by nginx with a year's c
 import datetime
 import http.server
 import json
+import re
+import urllib.parse
 import threading
 import time
 
@@ -16,6 +18,9 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
+from fundapp.demo import DEMO_PASSWORD
+
+from fundapp.models import Role
 from tests.chain import allocate
 from tests.deploy_nginx import request, running_site
 
@@ -92,7 +97,7 @@ def test_what_reaches_the_app_and_what_the_cache_keeps(echo_site):
     assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert seen["headers"]["x-real-ip"] == "127.0.0.1"
     assert seen["headers"]["x-forwarded-proto"] == "https"
-    assert seen["headers"]["host"] == "127.0.0.1"
+    assert seen["headers"]["host"] == f"127.0.0.1:{https_port}"
     assert "x-forwarded-host" not in seen["headers"]
 
     # A public page: kept once, then served from the cache (the app asked only once), keyed on the URL alone.
@@ -177,3 +182,35 @@ def test_the_app_behind_the_shipped_site(org, live_server, collected):
         status, headers, body = request(port, f"/static/{original}")
         assert status == 200 and headers["Cache-Control"] == "public, max-age=3600"
         assert "text/css" in headers["Content-Type"]
+
+
+@pytest.mark.postgres
+def test_staff_log_in_over_https_through_the_shipped_site(org, live_server, tmp_path):
+    """Production's HTTPS settings behind nginx: the app sees HTTPS (X-Forwarded-Proto) and the host the
+    browser used, so the CSRF check of a login passes, the cookies are Secure, and the logged-in reader
+    bypasses the public cache."""
+    allocate(org)
+    staff = org.person(Role.COMMUNITY_STAFF, "a1")
+    secure = {"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"), "SESSION_COOKIE_SECURE": True,
+              "CSRF_COOKIE_SECURE": True}
+    with override_settings(**secure), running_site(upstream=live_server.url.removeprefix("http://"),
+                                                   app=tmp_path) as (_, port):
+        status, headers, body = request(port, "/login/")
+        assert status == 200 and "; Secure" in headers["Set-Cookie"]
+        csrf_cookie = headers["Set-Cookie"].split(";")[0]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+        form = urllib.parse.urlencode({"username": staff.username, "password": DEMO_PASSWORD,
+                                       "csrfmiddlewaretoken": token})
+        status, headers, body = request(port, "/login/", method="POST", body=form, headers={
+            "Cookie": csrf_cookie, "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"https://127.0.0.1:{port}", "Referer": f"https://127.0.0.1:{port}/login/"})
+        assert status == 302, body[:500]
+        session = re.search(r"sessionid=[^;]+", headers["Set-Cookie"]).group(0)
+        assert "; Secure" in headers["Set-Cookie"].split("sessionid=")[1]
+        status, headers, _ = request(port, "/public/zh/a1/2026/", headers={"Cookie": session})
+        assert (status, headers["X-Cache-Status"]) == (200, "BYPASS")
+        # The same login from a page of another site is refused (CSRF: Origin is not this host).
+        status, _, _ = request(port, "/login/", method="POST", body=form, headers={
+            "Cookie": csrf_cookie, "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "https://evil.example"})
+        assert status == 403
