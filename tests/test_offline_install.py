@@ -92,7 +92,7 @@ def test_installs_and_runs_with_no_network(offline, bundle, tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV")}
     environment["MEDIA_ROOT"] = str(tmp_path / "media")
     imported = subprocess.run([*offline, venv / "bin/python", "-c",
-                               "import django, celery, weasyprint, psycopg2, gunicorn; print(django.__version__)"],
+                               "import django, celery, weasyprint, psycopg, psycopg_pool, gunicorn; print(django.__version__)"],
                               capture_output=True, text=True, cwd=REPO, env=environment)
     pinned = next(line for line in (REPO / "requirements.txt").read_text().splitlines() if line.startswith("Django=="))
     assert imported.returncode == 0 and imported.stdout.strip() == pinned.split("==")[1], imported.stderr
