@@ -74,19 +74,26 @@ def pytest_collection_modifyitems(config, items):
 
 # The files of the longest tests, longest first (measured: docs/operations.md, "How fast the suite is and why").
 _LONGEST_FIRST = {path: rank for rank, path in enumerate([
-    "tests/test_money_properties.py",
-    "tests/test_state_action_matrix.py",
-    "tests/browser/test_walk_taps.py",
-    "tests/browser/test_full_chain.py",
     "tests/test_bad_input.py",
+    "tests/test_money_properties.py",
     "tests/test_access_matrix.py",
     "tests/test_offers_match_the_service.py",
-    "tests/test_faults.py",
-    "tests/test_year_close_concurrency.py",
+    "tests/test_state_action_matrix.py",
+    "tests/browser/test_full_chain.py",
+    "tests/browser/test_walk_taps.py",
     "tests/test_concurrency.py",
-    "desk/tests/test_reconcile.py",
+    "tests/test_faults.py",
+    "tests/browser/test_login_and_home.py",
+    "tests/test_year_close_concurrency.py",
+    "tests/browser/test_readable_by_everyone.py",
     "tests/browser/test_access.py",
+    "tests/test_offline_install.py",
+    "tests/test_deploy_site.py",
+    "tests/test_deploy_units.py",
+    "desk/tests/test_dashboard.py",
     "tests/test_celery_worker.py",
+    "tests/browser/test_city_setup.py",
+    "desk/tests/test_reconcile.py",
     "tests/browser/test_public_objection.py",
 ])}
 
