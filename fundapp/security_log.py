@@ -154,12 +154,16 @@ class ScrubbedAdminEmailHandler(AdminEmailHandler):
     address and user id."""
 
     def emit(self, record):
+        if not settings.ADMINS:
+            return  # no one to tell: nothing is read of the request either
         scrub_record(record)
         request = getattr(record, "request", None)
         subject = self.format_subject(f"{record.levelname}: {record.getMessage()}")
         lines = [self.format(record)]
         if request is not None:
-            user = getattr(request, "user", None)
+            # Only a user already loaded for the request: loading one reads the database, which may be the
+            # very failure being reported (the 503 page).
+            user = getattr(request, "_cached_user", None)
             lines += ["", f"Request: {getattr(request, 'method', '-')} {scrub(getattr(request, 'path', '-'))}",
                       f"Client: {_ip(request)}",
                       f"User id: {user.pk if getattr(user, 'is_authenticated', False) else '-'}"]

@@ -38,7 +38,11 @@ def database_unavailable_response():
 
 def _drop_pools():
     for connection in connections.all(initialized_only=True):
-        if getattr(connection, "pool", None) is not None:
+        pool = getattr(connection, "pool", None)
+        if pool is not None:
+            # Without waiting for its threads (they may be mid-way through a connection attempt): the person
+            # is waiting for this page.
+            pool.close(timeout=0)
             connection.close_pool()
 
 
