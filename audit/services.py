@@ -375,8 +375,8 @@ def publish_heads(path=None) -> list[PublishedHead]:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:
         for h in heads:
-            f.write(canonical_json({"at": now.isoformat(timespec="seconds"), "chain": h.chain, "seq": h.seq,
-                                    "hash": h.last_hash}) + "\n")
+            f.write(canonical_json({"at": timezone.localtime(now).isoformat(timespec="seconds"), "chain": h.chain,
+                                    "seq": h.seq, "hash": h.last_hash}) + "\n")
         f.flush()
         os.fsync(f.fileno())
     for h in heads:

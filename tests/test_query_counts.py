@@ -59,12 +59,12 @@ PAGES = [
 # the states shown need (reviews of the reviews, invoices of the accepted…), once each.
 EXPECTED = {
     "public index": 2,
-    # the data (as the JSON), whether the year-end summary is posted, and the names the community's records
-    # know, for the publishing step (approvals.publishing)
-    "public community-year, uncached": 10,
+    # the data (as the JSON), whether the year-end summary is posted, the names the community's records know,
+    # for the publishing step (approvals.publishing), and the audit chain's last published head (audit_head)
+    "public community-year, uncached": 11,
     "public community-year, cached": 0,
-    "open data JSON, uncached": 9,
-    "open data CSV, uncached": 9,
+    "open data JSON, uncached": 10,
+    "open data CSV, uncached": 10,
     "work queue, subdistrict secretary": 31,
     "work queue, construction director": 31,
     "work queue, subdistrict staff": 30,
