@@ -26,15 +26,20 @@ if _WORKER.startswith("gw") and os.environ.get("REDIS_TEST_URL"):
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """pytest-django's, plus: on PostgreSQL the tests' connections commit without waiting for the WAL to
+    """pytest-django's, plus, on PostgreSQL: the tests' connections commit without waiting for the WAL to
     reach the disk (`synchronous_commit=off`: what a commit makes visible, and when, is unchanged; only a
-    crash of the server could lose the last commits of a test database)."""
+    crash of the server could lose the last commits of a test database); and a pool as large as the
+    concurrency tests' threads."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("postgresql"):
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+        if isinstance(options.get("pool"), dict):
+            # The concurrency tests' threads stand for requests served by many processes, each with its own
+            # connection (a hundred simultaneous settlements): the test process's pool lets each have one.
+            options["pool"] = {**options["pool"], "max_size": 120, "timeout": 30}
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -145,17 +145,28 @@ def test_a_missing_trigger_is_reported(raw_sql_as_owner):
 
 
 @pytest.mark.django_db
-def test_published_heads_anchor_the_chain_even_against_the_key_holder(raw_sql_as_owner, heads_path, tmp_path,
-                                                                    caplog):
+def test_published_heads_anchor_the_chain_even_against_the_key_holder(raw_sql_as_owner, heads_path, tmp_path):
     records = _write(3)
     audit_record(actor=None, action="ledger.close", target=("fundapp.ledger", 1))
-    with caplog.at_level(logging.INFO, logger="security"):
+    # A handler on the security logger itself (caplog's sits on the root, which this logger may not propagate
+    # to, depending on which test configured logging before).
+    messages = []
+    keep = logging.Handler(level=logging.INFO)
+    keep.emit = lambda record: messages.append(record.getMessage())
+    security = logging.getLogger("security")
+    level = security.level
+    security.addHandler(keep)
+    security.setLevel(logging.INFO)
+    try:
         published = services.publish_heads()
+    finally:
+        security.removeHandler(keep)
+        security.setLevel(level)
     assert sorted((p.chain, p.seq) for p in published) == [("city", 1), (CHAIN, 3)]
     lines = [json.loads(line) for line in open(heads_path, encoding="utf-8")]
     assert {(x["chain"], x["seq"], x["hash"]) for x in lines} == {("city", 1, published[0].hash),
                                                                   (CHAIN, 3, records[2].hash)}
-    log_lines = [r.getMessage() for r in caplog.records if " audit.head " in r.getMessage()]
+    log_lines = [message for message in messages if " audit.head " in message]
     assert any(f"chain={CHAIN} seq=3 hash={records[2].hash}" in line for line in log_lines)
     security_log_copy = tmp_path / "security.log"
     security_log_copy.write_text("\n".join(log_lines) + "\n", encoding="utf-8")
