@@ -91,15 +91,9 @@ def main():
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres").rsplit("/", 1)[0]
     os.environ["DATABASE_URL"] = f"{server}/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundapp.settings")
-    import psycopg
+    from _b3_common import ensure_database  # bench/, this script's own folder
 
-    admin = psycopg.connect(f"{server}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{args.database}"')
-    admin.close()
+    ensure_database(os.environ["DATABASE_URL"])
 
     import django
 
