@@ -167,6 +167,8 @@ def _normal(value):
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
+        # A date typed in Excel: openpyxl reads it as a naive midnight (a workbook has no time zone), so its
+        # date is the day the clerk typed, not a UTC moment.
         return value.date() if value.time() == datetime.time() else value
     if isinstance(value, bool):
         return "是" if value else "否"
