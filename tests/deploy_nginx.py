@@ -63,6 +63,32 @@ def render(tmp, *, upstream, app):
 
 
 @contextlib.contextmanager
+def running_nginx(command, port):
+    """Start nginx (`command`), wait until it listens on `port` of 127.0.0.1 (at most 10 s), stop it after
+    (killed if it does not stop)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):  # up to 10 s
+            if process.poll() is not None:
+                pytest.fail(f"nginx stopped: {process.stderr.read().decode()}", pytrace=False)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("nginx did not start listening within 10 s", pytrace=False)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
 def running_site(*, upstream, app):
     """nginx serving the shipped site in front of `upstream` (host:port); yields (http_port, https_port)."""
     if not os.path.exists(NGINX):
@@ -73,26 +99,8 @@ def running_site(*, upstream, app):
         command = [NGINX, "-p", tmp, "-c", f"{tmp}/nginx.conf", "-e", f"{tmp}/error.log"]
         checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
         assert checked.returncode == 0, f"nginx -t refused the shipped site:\n{checked.stderr}"
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            for _ in range(100):  # up to 10 s
-                if process.poll() is not None:
-                    pytest.fail(f"nginx stopped: {process.stderr.read().decode()}", pytrace=False)
-                try:
-                    socket.create_connection(("127.0.0.1", ports[1]), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("nginx did not start listening within 10 s", pytrace=False)
+        with running_nginx(command, ports[1]):
             yield ports
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -11,19 +11,16 @@ import http.client
 import os
 import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 
 import pytest
 import time_machine
 
 from tests.chain import allocate
+from tests.deploy_nginx import NGINX, free_port, running_nginx
 
 pytestmark = pytest.mark.postgres  # the live server reads what the test wrote: committed, on PostgreSQL
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 CONFIG = """
 worker_processes 1;
@@ -63,44 +60,21 @@ http {{
 """
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def proxy(live_server):
     """nginx on a free port of 127.0.0.1 in front of the live server; stopped (killed if need be) after."""
     if not os.path.exists(NGINX):
         pytest.fail(f"{NGINX} not found: install Debian's nginx-light (bin/lib.sh TEST_DEBS)", pytrace=False)
     tmp = tempfile.mkdtemp(prefix="fund-nginx-")
-    port = _free_port()
+    port = free_port()
     # As root, nginx's workers would run as nobody, who cannot write the cache here: keep them as we are.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
     with open(f"{tmp}/nginx.conf", "w") as f:
         f.write(CONFIG.format(tmp=tmp, port=port, upstream=live_server.url, user=user))
-    process = subprocess.Popen([NGINX, "-p", tmp, "-c", f"{tmp}/nginx.conf", "-e", f"{tmp}/error.log"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):  # up to 10 s
-            if process.poll() is not None:
-                pytest.fail(f"nginx stopped: {process.stderr.read().decode()}", pytrace=False)
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("nginx did not start listening within 10 s", pytrace=False)
-        yield port
+        with running_nginx([NGINX, "-p", tmp, "-c", f"{tmp}/nginx.conf", "-e", f"{tmp}/error.log"], port):
+            yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
